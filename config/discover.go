@@ -1,0 +1,684 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// DefaultPort is the gateway port when nothing else is configured.
+const DefaultPort = 18789
+
+// devProfilePort is the port implied by OPENCLAW_PROFILE=dev.
+const devProfilePort = 19001
+
+// Overrides are explicit options (command-line flags) that win over
+// everything else. Empty fields are ignored.
+type Overrides struct {
+	URL        string // --url
+	Token      string // --token
+	Password   string // --password
+	ConfigPath string // --config
+}
+
+var (
+	openclawSignals = []string{
+		"OPENCLAW_GATEWAY_URL", "OPENCLAW_GATEWAY_TOKEN", "OPENCLAW_GATEWAY_PASSWORD", "OPENCLAW_GATEWAY_PORT",
+		"OPENCLAW_STATE_DIR", "OPENCLAW_CONFIG_PATH", "OPENCLAW_HOME", "OPENCLAW_PROFILE",
+	}
+	clawdbotSignals = []string{
+		"CLAWDBOT_GATEWAY_TOKEN", "CLAWDBOT_GATEWAY_PASSWORD", "CLAWDBOT_GATEWAY_PORT",
+		"CLAWDBOT_STATE_DIR", "CLAWDBOT_CONFIG_PATH",
+	}
+	profileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+)
+
+// Discover finds the gateway URL and credentials the way the user's CLI
+// does; see the package documentation for the rules. env is the environment
+// (nil means empty; use OSEnv{} for the real one) and home the user's home
+// directory ("" means os.UserHomeDir()).
+//
+// It fails only when something the user named explicitly is wrong (a
+// config file that does not exist, an unparsable config, an invalid URL) or
+// when the clawdbot rules say the config cannot be loaded; everything else
+// becomes a Warning.
+func Discover(o Overrides, env Env, home string) (*Settings, error) {
+	if env == nil {
+		env = MapEnv(nil)
+	}
+	if home == "" {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return nil, fmt.Errorf("config: find home directory: %w", err)
+		}
+		home = h
+	}
+	d := &discovery{o: o, env: env, home: home, s: &Settings{}}
+	if err := d.run(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return d.s, nil
+}
+
+// discovery holds the state of one Discover call.
+type discovery struct {
+	o    Overrides
+	env  Env
+	home string // the real home directory
+	s    *Settings
+
+	ocHome     string              // $OPENCLAW_HOME or home: what ~ means
+	profile    string              // OPENCLAW_PROFILE ("" for none/default)
+	dotenv     map[string]string   // <stateDir>/.env
+	cfg        map[string]any      // the resolved config tree (never nil)
+	via        map[string][]string // key path -> origins of its ${VAR}s
+	urlFrom    string              // Source of an explicit URL (flag or env), else ""
+	envPrefix  string              // "OPENCLAW_" or "CLAWDBOT_" for hints
+	stateDirBy string              // the env var that chose the state dir, if any
+}
+
+func (d *discovery) run() error {
+	if err := d.resolveHomeAndProfile(); err != nil {
+		return err
+	}
+	d.chooseGeneration()
+	d.loadDotenv()
+	if err := d.loadConfig(); err != nil {
+		return err
+	}
+	d.resolveMode()
+	if err := d.resolveURL(); err != nil {
+		return err
+	}
+	d.s.Token = d.resolveSecret("token", d.o.Token, "GATEWAY_TOKEN")
+	d.s.Password = d.resolveSecret("password", d.o.Password, "GATEWAY_PASSWORD")
+	d.resolveTLSFingerprint()
+	return nil
+}
+
+// --- environment -----------------------------------------------------------
+
+// realEnv returns a trimmed, non-empty variable from the real environment.
+func (d *discovery) realEnv(key string) (string, bool) {
+	v, ok := d.env.Lookup(key)
+	v = strings.TrimSpace(v)
+	return v, ok && v != ""
+}
+
+// lookup finds key in the real environment, then in the .env file (which
+// never overrides a variable that is present, even if empty). The value is
+// trimmed; empty counts as unset. source describes where it was found.
+func (d *discovery) lookup(key string) (value, source string, ok bool) {
+	value, source, _ = d.lookupRaw(key)
+	value = strings.TrimSpace(value)
+	return value, source, value != ""
+}
+
+// lookupRaw is lookup without trimming, for ${VAR} substitution.
+func (d *discovery) lookupRaw(key string) (value, source string, ok bool) {
+	if v, present := d.env.Lookup(key); present {
+		return v, "env " + key, v != ""
+	}
+	if v, present := d.dotenv[key]; present {
+		return v, d.s.envFile + ": " + key, v != ""
+	}
+	return "", "", false
+}
+
+// envVar is one variable found by pickEnv.
+type envVar struct {
+	key, value, source string
+}
+
+// pickEnv returns the first of keys that is set (OPENCLAW_* before the legacy
+// CLAWDBOT_* twin) and warns about shadowed or foreign-prefix variables.
+func (d *discovery) pickEnv(keys ...string) (envVar, bool) {
+	var found []envVar
+	for _, k := range keys {
+		if v, src, ok := d.lookup(k); ok {
+			found = append(found, envVar{k, v, src})
+		}
+	}
+	if len(found) == 0 {
+		return envVar{}, false
+	}
+	d.noteEnvChoice(found[0], found[1:])
+	return found[0], true
+}
+
+// noteEnvChoice warns when a legacy twin was ignored or when the variable
+// used is one the current generation's CLI would not read.
+func (d *discovery) noteEnvChoice(used envVar, ignored []envVar) {
+	for _, ig := range ignored {
+		if ig.value != used.value {
+			d.s.addWarning("%s is ignored because %s is set", ig.source, used.source)
+		}
+	}
+	switch {
+	case d.s.Generation == GenerationOpenClaw && strings.HasPrefix(used.key, "CLAWDBOT_"):
+		d.s.addWarning("using legacy %s; the openclaw CLI ignores CLAWDBOT_* variables, rename it to OPENCLAW_%s",
+			used.source, strings.TrimPrefix(used.key, "CLAWDBOT_"))
+	case d.s.Generation == GenerationClawdbot && strings.HasPrefix(used.key, "OPENCLAW_"):
+		d.s.addWarning("using %s; the clawdbot CLI does not read OPENCLAW_* variables", used.source)
+	}
+}
+
+// expand resolves a leading ~ against the effective home ($OPENCLAW_HOME or
+// home) and makes the path absolute.
+func (d *discovery) expand(p string) string { return expandPath(p, d.ocHome) }
+
+// expandPath resolves a leading ~ against home and makes p absolute.
+func expandPath(p, home string) string {
+	if p == "~" {
+		p = home
+	} else if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		p = filepath.Join(home, rest)
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	return p
+}
+
+// --- generation, state dir, config path -----------------------------------
+
+func (d *discovery) resolveHomeAndProfile() error {
+	d.ocHome = d.home
+	if h, ok := d.realEnv("OPENCLAW_HOME"); ok {
+		d.ocHome = expandPath(h, d.home)
+	}
+	if p, ok := d.realEnv("OPENCLAW_PROFILE"); ok && !strings.EqualFold(p, "default") {
+		if !profileName.MatchString(p) {
+			return fmt.Errorf("env OPENCLAW_PROFILE: invalid profile name %q (letters, digits, '-' and '_' only)", p)
+		}
+		d.profile = p
+	}
+	return nil
+}
+
+// chooseGeneration picks the rules (see the package documentation) and sets
+// StateDir and the generation fields. Only the real environment counts.
+func (d *discovery) chooseGeneration() {
+	ocState, ocStateBy := d.stateDir(GenerationOpenClaw)
+	prelim, _, _ := d.configCandidate(GenerationOpenClaw, ocState, false)
+
+	gen, reason := GenerationOpenClaw, "default: no OPENCLAW_* or CLAWDBOT_* settings found"
+	if key, ok := d.firstRealEnv(openclawSignals); ok {
+		reason = key + " is set"
+	} else if dir := filepath.Join(d.ocHome, ".openclaw"); isDir(dir) {
+		reason = dir + " exists"
+	} else if filepath.Base(prelim) == "openclaw.json" {
+		reason = "the config file is named openclaw.json"
+	} else if key, ok := d.firstRealEnv(clawdbotSignals); ok {
+		gen, reason = GenerationClawdbot, key+" is set"
+	} else if f := filepath.Join(d.home, ".clawdbot", "clawdbot.json"); isFile(f) {
+		gen, reason = GenerationClawdbot, f+" exists"
+	} else if filepath.Base(prelim) == "clawdbot.json" {
+		gen, reason = GenerationClawdbot, "the config file is named clawdbot.json"
+	}
+
+	d.s.Generation, d.s.generationReason = gen, reason
+	d.envPrefix = "OPENCLAW_"
+	d.s.StateDir, d.stateDirBy = ocState, ocStateBy
+	if gen == GenerationClawdbot {
+		d.envPrefix = "CLAWDBOT_"
+		d.s.StateDir, d.stateDirBy = d.stateDir(GenerationClawdbot)
+	}
+	d.noteStateDirChoice()
+}
+
+// firstRealEnv returns the first of keys set in the real environment.
+func (d *discovery) firstRealEnv(keys []string) (string, bool) {
+	for _, k := range keys {
+		if _, ok := d.realEnv(k); ok {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// stateDir computes the state directory under gen's rules from the real
+// environment. by names the variable that decided it ("" for a default).
+func (d *discovery) stateDir(gen string) (dir, by string) {
+	if gen == GenerationClawdbot {
+		if v, ok := d.realEnv("CLAWDBOT_STATE_DIR"); ok {
+			return d.expand(v), "CLAWDBOT_STATE_DIR"
+		}
+		return filepath.Join(d.home, ".clawdbot"), ""
+	}
+	if v, ok := d.realEnv("OPENCLAW_STATE_DIR"); ok {
+		return d.expand(v), "OPENCLAW_STATE_DIR"
+	}
+	if d.profile != "" {
+		return filepath.Join(d.ocHome, ".openclaw-"+d.profile), "OPENCLAW_PROFILE"
+	}
+	if v, ok := d.realEnv("CLAWDBOT_STATE_DIR"); ok {
+		return d.expand(v), "CLAWDBOT_STATE_DIR"
+	}
+	if dir := filepath.Join(d.ocHome, ".openclaw"); isDir(dir) {
+		return dir, ""
+	}
+	if dir := filepath.Join(d.ocHome, ".clawdbot"); isDir(dir) {
+		return dir, ""
+	}
+	return filepath.Join(d.ocHome, ".openclaw"), ""
+}
+
+// noteStateDirChoice emits the legacy-variable warnings for the state dir.
+func (d *discovery) noteStateDirChoice() {
+	var used envVar
+	var ignored []envVar
+	for _, k := range []string{"OPENCLAW_STATE_DIR", "CLAWDBOT_STATE_DIR"} {
+		v, ok := d.realEnv(k)
+		if !ok {
+			continue
+		}
+		ev := envVar{k, d.expand(v), "env " + k}
+		if k == d.stateDirBy {
+			used = ev
+		} else {
+			ignored = append(ignored, ev)
+		}
+	}
+	if used.key != "" {
+		d.noteEnvChoice(used, ignored)
+	} else if d.stateDirBy == "OPENCLAW_PROFILE" {
+		for _, ig := range ignored {
+			d.s.addWarning("%s is ignored because OPENCLAW_PROFILE is set", ig.source)
+		}
+	}
+}
+
+// configCandidate finds the config file for gen with state directory
+// stateDir. explicit is the source of an explicitly named file, which must
+// exist. It returns "" when there is no config file. warn enables the
+// legacy-variable warnings.
+func (d *discovery) configCandidate(gen, stateDir string, warn bool) (path, explicit string, err error) {
+	pick := d.quietPick
+	if warn {
+		pick = d.pickEnv
+	}
+	if d.o.ConfigPath != "" {
+		path, explicit = d.expand(d.o.ConfigPath), "flag --config"
+	} else if ev, ok := pick("OPENCLAW_CONFIG_PATH", "CLAWDBOT_CONFIG_PATH"); ok {
+		path, explicit = d.expand(ev.value), ev.source
+	}
+	if explicit != "" {
+		info, statErr := os.Stat(path)
+		switch {
+		case errors.Is(statErr, fs.ErrNotExist):
+			return path, explicit, fmt.Errorf("config file %s (from %s) does not exist", path, explicit)
+		case statErr != nil:
+			return path, explicit, fmt.Errorf("config file %s (from %s): %w", path, explicit, statErr)
+		case info.IsDir():
+			return path, explicit, fmt.Errorf("config file %s (from %s) is a directory", path, explicit)
+		}
+		return path, explicit, nil
+	}
+
+	if gen == GenerationOpenClaw && d.profile != "" {
+		// The openclaw CLI pins the config to the profile's own file.
+		if p := filepath.Join(stateDir, "openclaw.json"); isFile(p) {
+			return p, "", nil
+		}
+		return "", "", nil
+	}
+	for _, dir := range []string{stateDir, filepath.Join(d.ocHome, ".openclaw"), filepath.Join(d.ocHome, ".clawdbot")} {
+		for _, name := range []string{"openclaw.json", "clawdbot.json"} {
+			if p := filepath.Join(dir, name); isFile(p) {
+				return p, "", nil
+			}
+		}
+	}
+	return "", "", nil
+}
+
+// quietPick is pickEnv without warnings, for the preliminary config lookup.
+func (d *discovery) quietPick(keys ...string) (envVar, bool) {
+	for _, k := range keys {
+		if v, src, ok := d.lookup(k); ok {
+			return envVar{k, v, src}, true
+		}
+	}
+	return envVar{}, false
+}
+
+// --- files ------------------------------------------------------------------
+
+// loadDotenv reads <stateDir>/.env if it exists.
+func (d *discovery) loadDotenv() {
+	path := filepath.Join(d.s.StateDir, ".env")
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	if err != nil {
+		d.s.addWarning("cannot read %s, ignoring it: %v", path, err)
+		return
+	}
+	vars, bad := parseDotenv(string(data))
+	for _, n := range bad {
+		d.s.addWarning("%s:%d: ignoring a line that is not KEY=VALUE", path, n)
+	}
+	d.dotenv, d.s.envFile = vars, path
+}
+
+// loadConfig finds and loads the config file (JSON5 + $include + ${VAR}).
+func (d *discovery) loadConfig() error {
+	d.cfg = map[string]any{}
+	path, _, err := d.configCandidate(d.s.Generation, d.s.StateDir, true)
+	if err != nil {
+		return err
+	}
+	if path == "" {
+		return nil
+	}
+	d.s.ConfigPath = path
+	l := &loader{
+		lookup: d.lookupRaw,
+		strict: d.s.Generation == GenerationClawdbot,
+		warn:   d.s.addWarning,
+	}
+	cfg, err := l.load(path)
+	if err != nil {
+		return err
+	}
+	d.cfg, d.via = cfg, l.via
+	return nil
+}
+
+// --- config tree access -----------------------------------------------------
+
+// get returns the value at a dotted key path such as gateway.auth.token.
+func (d *discovery) get(keyPath string) (any, bool) {
+	var cur any = d.cfg
+	for _, k := range strings.Split(keyPath, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if cur, ok = m[k]; !ok {
+			return nil, false
+		}
+	}
+	return cur, cur != nil
+}
+
+// getString returns a trimmed non-empty string at keyPath.
+func (d *discovery) getString(keyPath string) (string, bool) {
+	v, _ := d.get(keyPath)
+	s, ok := v.(string)
+	s = strings.TrimSpace(s)
+	return s, ok && s != ""
+}
+
+// cfgSource describes a config key as a Source.
+func (d *discovery) cfgSource(keyPath string) string {
+	src := d.s.ConfigPath + ": " + keyPath
+	if via := d.via[keyPath]; len(via) > 0 {
+		src += " via " + strings.Join(via, ", ")
+	}
+	return src
+}
+
+// --- URL --------------------------------------------------------------------
+
+func (d *discovery) resolveMode() {
+	d.s.Mode = ModeLocal
+	v, ok := d.get("gateway.mode")
+	if !ok {
+		return
+	}
+	switch v {
+	case ModeRemote:
+		d.s.Mode = ModeRemote
+	case ModeLocal:
+	default:
+		d.s.addWarning("%s: gateway.mode must be \"local\" or \"remote\"; using \"local\"", d.s.ConfigPath)
+	}
+}
+
+func (d *discovery) resolveURL() error {
+	var u Setting
+	remoteURL, hasRemote := d.getString("gateway.remote.url")
+	if d.o.URL != "" {
+		u = Setting{Value: strings.TrimSpace(d.o.URL), Source: "flag --url"}
+		d.urlFrom = u.Source
+	} else if ev, ok := d.pickEnv("OPENCLAW_GATEWAY_URL"); ok {
+		u = Setting{Value: ev.value, Source: ev.source}
+		d.urlFrom = u.Source
+	} else if d.s.Mode == ModeRemote && hasRemote {
+		u = Setting{Value: remoteURL, Source: d.cfgSource("gateway.remote.url")}
+	} else {
+		if d.s.Mode == ModeRemote {
+			d.s.addWarning("%s: gateway.mode is \"remote\" but gateway.remote.url is not set; using the local gateway (set gateway.remote.url or switch gateway.mode to \"local\")", d.s.ConfigPath)
+		}
+		u = d.localURL()
+	}
+	parsed, err := url.Parse(u.Value)
+	if err != nil || (parsed.Scheme != "ws" && parsed.Scheme != "wss") || parsed.Host == "" {
+		return fmt.Errorf("gateway URL from %s must look like ws://host:port or wss://host:port", u.Source)
+	}
+	if parsed.Scheme == "ws" && !isLoopback(parsed.Hostname()) {
+		d.s.addWarning("the gateway URL (from %s) uses plain ws:// to a non-loopback host, so credentials would travel unencrypted; use wss:// (the openclaw CLI refuses this)", u.Source)
+	}
+	d.s.URL = u
+	return nil
+}
+
+// localURL builds ws[s]://127.0.0.1:<port>.
+func (d *discovery) localURL() Setting {
+	port, portFrom := d.resolvePort()
+	scheme := "ws"
+	if tls, _ := d.get("gateway.tls.enabled"); tls == true {
+		scheme = "wss"
+	}
+	src := "default"
+	if portFrom != "" {
+		src = "default loopback, port from " + portFrom
+	}
+	if scheme == "wss" {
+		src += ", wss because of " + d.cfgSource("gateway.tls.enabled")
+	}
+	if bind, _ := d.getString("gateway.bind"); bind == "tailnet" && d.s.Generation == GenerationClawdbot {
+		d.s.addWarning("%s: gateway.bind is \"tailnet\"; the clawdbot CLI would connect to this machine's tailnet IP, clawgate uses 127.0.0.1 (pass --url if the gateway does not listen there)", d.s.ConfigPath)
+	}
+	return Setting{Value: fmt.Sprintf("%s://127.0.0.1:%d", scheme, port), Source: src}
+}
+
+// resolvePort returns the gateway port and where it came from ("" for the
+// default).
+func (d *discovery) resolvePort() (int, string) {
+	if ev, ok := d.pickEnv("OPENCLAW_GATEWAY_PORT", "CLAWDBOT_GATEWAY_PORT"); ok {
+		if p, ok := parsePort(ev.value); ok {
+			return p, ev.source
+		}
+		d.s.addWarning("%s is not a valid port; ignored", ev.source)
+	}
+	if d.s.Generation == GenerationOpenClaw && d.profile == "dev" {
+		return devProfilePort, "env OPENCLAW_PROFILE=dev"
+	}
+	if v, ok := d.get("gateway.port"); ok {
+		if f, isNum := v.(float64); isNum && f == float64(int(f)) && f >= 1 && f <= 65535 {
+			return int(f), d.cfgSource("gateway.port")
+		}
+		d.s.addWarning("%s: gateway.port must be a number between 1 and 65535; ignored", d.s.ConfigPath)
+	}
+	return DefaultPort, ""
+}
+
+// parsePort accepts "18789", "host:18789" or "tcp://host:18789".
+func parsePort(v string) (int, bool) {
+	if i := strings.LastIndexByte(v, ':'); i >= 0 {
+		v = v[i+1:]
+	}
+	p, err := strconv.Atoi(strings.TrimSpace(v))
+	return p, err == nil && p >= 1 && p <= 65535
+}
+
+// isLoopback reports whether host is localhost or a loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// --- credentials --------------------------------------------------------------
+
+// fromEnv marks the environment's position in a CLI order.
+const fromEnv = "$env"
+
+// cliOrders is the order in which each generation's CLI looks for a
+// credential (after explicit flags), from PROTOCOL.md §4.
+var cliOrders = map[string][]string{
+	"openclaw/local/token":     {"gateway.auth.token", fromEnv, "gateway.remote.token"},
+	"openclaw/local/password":  {"gateway.auth.password", fromEnv, "gateway.remote.password"},
+	"openclaw/remote/token":    {"gateway.remote.token", fromEnv, "gateway.auth.token"},
+	"openclaw/remote/password": {fromEnv, "gateway.remote.password", "gateway.auth.password"},
+	"clawdbot/local/token":     {fromEnv, "gateway.auth.token"},
+	"clawdbot/local/password":  {fromEnv, "gateway.auth.password"},
+	"clawdbot/remote/token":    {"gateway.remote.token"},
+	"clawdbot/remote/password": {fromEnv, "gateway.remote.password"},
+}
+
+// resolveSecret resolves the token or password: flag, then environment, then
+// the config keys in the CLI's own order. name is "token" or "password" and
+// suffix the variable name without prefix (GATEWAY_TOKEN).
+func (d *discovery) resolveSecret(name, override, suffix string) Setting {
+	if override != "" {
+		return Setting{Value: strings.TrimSpace(override), Source: "flag --" + name, Secret: true}
+	}
+	hint := fmt.Sprintf("pass --%s or set %s%s", name, d.envPrefix, suffix)
+	order := cliOrders[d.s.Generation+"/"+d.s.Mode+"/"+name]
+	var cfgKeys []string
+	for _, k := range order {
+		if k != fromEnv {
+			cfgKeys = append(cfgKeys, k)
+		}
+	}
+
+	ev, envOK := d.pickEnv("OPENCLAW_"+suffix, "CLAWDBOT_"+suffix)
+	env := Setting{Value: ev.value, Source: ev.source, Secret: true}
+
+	if d.urlFrom != "" {
+		// An explicit URL never reuses credentials from the config file.
+		if !envOK {
+			for _, k := range cfgKeys {
+				if v, ok := d.get(k); ok && v != "" {
+					d.s.addWarning("%s: not using %s because the gateway URL comes from %s (an explicit URL never reuses config-file credentials); %s",
+						name, d.cfgSource(k), d.urlFrom, hint)
+					break
+				}
+			}
+		}
+		return env
+	}
+
+	if !envOK {
+		for _, k := range cfgKeys {
+			if s, ok := d.cfgSecret(k, name, hint, true); ok {
+				return s
+			}
+		}
+		return Setting{Secret: true}
+	}
+
+	// The environment wins here; say so if the CLI would have used something
+	// else with a different value.
+	var cli Setting
+	for _, k := range order {
+		if k == fromEnv {
+			cli = env
+			break
+		}
+		if s, ok := d.cfgSecret(k, name, hint, false); ok {
+			cli = s
+			break
+		}
+	}
+	switch {
+	case cli.Source == env.Source || cli.Value == env.Value:
+	case cli.IsSet():
+		d.s.addWarning("%s: using %s (clawgate prefers flags, then the environment, then the config file); the %s CLI itself would use %s, which holds a different value",
+			name, env.Source, d.s.Generation, cli.Source)
+	default:
+		d.s.addWarning("%s: using %s; the %s CLI itself ignores the environment for the %s in %s mode",
+			name, env.Source, d.s.Generation, name, d.s.Mode)
+	}
+	return env
+}
+
+// cfgSecret reads a credential from the config: a string, or a SecretRef
+// object {source, provider?, id}. Only source "env" can be resolved here.
+// With warn set, problems become Warnings.
+func (d *discovery) cfgSecret(keyPath, name, hint string, warn bool) (Setting, bool) {
+	warnf := func(format string, args ...any) {
+		if warn {
+			d.s.addWarning(format, args...)
+		}
+	}
+	raw, ok := d.get(keyPath)
+	if !ok {
+		return Setting{}, false
+	}
+	src := d.cfgSource(keyPath)
+	switch v := raw.(type) {
+	case string:
+		v = strings.TrimSpace(v)
+		return Setting{Value: v, Source: src, Secret: true}, v != ""
+	case map[string]any:
+		source, _ := v["source"].(string)
+		id, _ := v["id"].(string)
+		switch {
+		case source == "env" && id != "":
+			if val, from, ok := d.lookup(id); ok {
+				return Setting{Value: val, Source: src + " (SecretRef " + from + ")", Secret: true}, true
+			}
+			warnf("%s is a SecretRef to environment variable %s, which is not set; %s", src, id, hint)
+		case source == "env":
+			warnf("%s is a SecretRef with source \"env\" but no id; %s", src, hint)
+		case source != "":
+			warnf("%s is a SecretRef with source %q, which clawgate cannot resolve; %s", src, source, hint)
+		default:
+			warnf("%s is an object without a SecretRef source; %s", src, hint)
+		}
+	default:
+		warnf("%s must be a string or a SecretRef object; ignored", src)
+	}
+	return Setting{}, false
+}
+
+// resolveTLSFingerprint applies gateway.remote.tlsFingerprint unless the URL
+// was given explicitly (the pin belongs to the configured gateway).
+func (d *discovery) resolveTLSFingerprint() {
+	v, ok := d.getString("gateway.remote.tlsFingerprint")
+	if !ok {
+		return
+	}
+	if d.urlFrom != "" {
+		d.s.addWarning("%s is not applied because the gateway URL comes from %s", d.cfgSource("gateway.remote.tlsFingerprint"), d.urlFrom)
+		return
+	}
+	d.s.TLSFingerprint = Setting{Value: v, Source: d.cfgSource("gateway.remote.tlsFingerprint")}
+}
+
+// --- filesystem helpers -------------------------------------------------------
+
+func isDir(p string) bool {
+	info, err := os.Stat(p)
+	return err == nil && info.IsDir()
+}
+
+func isFile(p string) bool {
+	info, err := os.Stat(p)
+	return err == nil && !info.IsDir()
+}

@@ -1,0 +1,208 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/clawgate/clawgate/schema"
+)
+
+// abortTimeout bounds the abort sent when a run is cancelled or times out.
+const abortTimeout = 5 * time.Second
+
+// AgentRequest describes one agent run. Timeout is the run's own timeout on
+// the gateway (0: the gateway's default); clawgate waits for it plus
+// AgentGrace before giving up.
+type AgentRequest struct {
+	Message           string
+	SessionKey        string
+	AgentID           string
+	Thinking          string
+	ExtraSystemPrompt string
+	Label             string
+	Timeout           time.Duration
+}
+
+// AgentRun is the outcome of a finished run. Reply.Status is "ok", "error"
+// or "timeout" (protocol 4 reports an aborted or timed-out run with ok:true).
+type AgentRun struct {
+	RunID         string
+	SessionKey    string // from the accepted reply when the gateway sends it
+	Reply         *schema.AgentReply
+	Elapsed       time.Duration
+	DroppedEvents int64 // events not delivered because the callback lagged
+}
+
+// RunError means an agent run did not deliver a final result: the caller
+// cancelled, the run's deadline passed, or the connection died. It says
+// whether clawgate managed to abort the run on the gateway.
+type RunError struct {
+	RunID    string
+	Elapsed  time.Duration
+	Cause    error
+	Aborted  bool  // the gateway confirmed the abort
+	AbortErr error // why the abort failed or was not possible
+}
+
+func (e *RunError) Error() string {
+	s := fmt.Sprintf("agent run %s ended after %s without a result: %v", e.RunID, e.Elapsed.Round(time.Millisecond), e.Cause)
+	switch {
+	case e.Aborted:
+		s += "; the run was aborted on the gateway"
+	case e.AbortErr != nil:
+		s += fmt.Sprintf("; it could not be aborted (%v)", e.AbortErr)
+	}
+	return s
+}
+
+func (e *RunError) Unwrap() error { return e.Cause }
+
+// ErrRunTimeout is the cause of a RunError when the run outlived its timeout
+// plus grace.
+var ErrRunTimeout = errors.New("the run exceeded its timeout")
+
+// Agent starts an agent run and waits for its final result. Each of the
+// run's events is passed to onEvent (may be nil) as it arrives, on one
+// goroutine, in order; other runs' events are ignored, and onEvent is never
+// called after Agent returns. The acceptance is bounded like an ordinary
+// call; the final result by ctx and by req.Timeout + AgentGrace. When ctx
+// ends or the deadline passes, the run is aborted on the gateway (protocol
+// 4) and a *RunError is returned.
+func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schema.AgentEvent)) (*AgentRun, error) {
+	start := time.Now()
+	id, err := uuid.NewRandom()
+	if err != nil {
+		return nil, fmt.Errorf("generate run id: %w", err)
+	}
+	runID := id.String()
+	params := schema.AgentParams{
+		Message:           req.Message,
+		IdempotencyKey:    runID,
+		SessionKey:        req.SessionKey,
+		AgentID:           req.AgentID,
+		Thinking:          req.Thinking,
+		ExtraSystemPrompt: req.ExtraSystemPrompt,
+		Label:             req.Label,
+		Timeout:           int((req.Timeout + time.Second - 1) / time.Second),
+	}
+
+	acceptCtx, cancelAccept := withTimeout(ctx, c.opts.CallTimeout)
+	defer cancelAccept()
+	cn, err := c.connection(acceptCtx)
+	if err != nil {
+		return nil, err
+	}
+	sub := cn.subscribe(runID)
+	defer cn.unsubscribe(runID)
+	stopPump := pumpEvents(sub, onEvent)
+	defer stopPump()
+
+	reqID, pc, err := cn.send("agent", params, true)
+	if err != nil {
+		return nil, err
+	}
+	defer cn.forget(reqID)
+	run := &AgentRun{RunID: runID, SessionKey: req.SessionKey}
+
+	f, err := cn.await(acceptCtx, pc)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			err = &TimeoutError{Method: "agent", After: time.Since(start), What: "acceptance"}
+		}
+		return nil, c.interrupted(cn, run, start, err)
+	}
+	if f.OK && isAccepted(f.Payload) {
+		var acc schema.AgentReply
+		_ = json.Unmarshal(f.Payload, &acc)
+		if acc.SessionKey != "" {
+			run.SessionKey = acc.SessionKey
+		}
+		finalCtx, cancelFinal := ctx, context.CancelFunc(func() {})
+		if req.Timeout > 0 {
+			finalCtx, cancelFinal = withTimeout(ctx, req.Timeout+c.opts.AgentGrace)
+		}
+		f, err = cn.await(finalCtx, pc)
+		cancelFinal()
+		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+				err = ErrRunTimeout
+			}
+			return nil, c.interrupted(cn, run, start, err)
+		}
+	}
+	run.Elapsed = time.Since(start)
+	stopPump()
+	run.DroppedEvents = sub.dropped.Load()
+	var reply schema.AgentReply
+	if len(f.Payload) > 0 {
+		if err := json.Unmarshal(f.Payload, &reply); err != nil {
+			return nil, fmt.Errorf("decode agent result: %w", err)
+		}
+	}
+	if !f.OK {
+		ge := newError("agent", f.Error, cn.protocol)
+		ge.ReadOnly = c.opts.ReadOnly
+		return nil, ge
+	}
+	if reply.RunID == "" {
+		reply.RunID = runID
+	}
+	run.Reply = &reply
+	return run, nil
+}
+
+// interrupted aborts a run that will not be waited for any longer (unless
+// the connection is gone) and builds the RunError.
+func (c *Client) interrupted(cn *conn, run *AgentRun, start time.Time, cause error) error {
+	re := &RunError{RunID: run.RunID, Cause: cause}
+	var lost *ConnLostError
+	if errors.As(cause, &lost) {
+		re.AbortErr = errors.New("the connection is gone; the run may still be going on the gateway")
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), abortTimeout)
+		res, err := c.AbortRun(ctx, run.SessionKey, run.RunID)
+		cancel()
+		switch {
+		case err != nil:
+			re.AbortErr = err
+		case res.Aborted:
+			re.Aborted = true
+		default:
+			re.AbortErr = errors.New("the gateway found no such running run (it may have just finished)")
+		}
+	}
+	re.Elapsed = time.Since(start)
+	return re
+}
+
+// pumpEvents delivers sub's events to onEvent on one goroutine. The returned
+// stop function ends delivery and waits for the goroutine; it may be called
+// more than once.
+func pumpEvents(sub *runSub, onEvent func(schema.AgentEvent)) func() {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			case ev := <-sub.events:
+				if onEvent != nil {
+					onEvent(ev)
+				}
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() { close(stop) })
+		<-done
+	}
+}

@@ -1,0 +1,326 @@
+// Package gateway is clawgate's client for the OpenClaw / Clawdbot gateway
+// WebSocket protocol (versions 3 and 4).
+//
+// A Client keeps one connection per process, opened lazily by the first call
+// and shared by all calls: requests are multiplexed by id over a single read
+// loop and agent events are routed to their run by runId. Every wait is
+// bounded: dial and handshake by DialTimeout, ordinary calls by CallTimeout,
+// agent runs by their own timeout plus AgentGrace, and the connection itself
+// by a liveness watchdog of two tick intervals. When the connection dies,
+// every pending call fails at once with the cause and the next call
+// reconnects, after a short capped backoff.
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/clawgate/clawgate/schema"
+)
+
+// Client is a gateway client. It is safe for concurrent use.
+type Client struct {
+	opts Options
+	log  *slog.Logger
+
+	mu          sync.Mutex
+	cur         *conn
+	dialing     chan struct{} // closed when the dial in progress ends
+	lastErr     error         // result of the last failed connect
+	nextAttempt time.Time     // no new connect before this after a failure
+	backoff     time.Duration
+	closed      bool
+}
+
+// New returns a Client for opts. It validates the options but does not
+// connect: the first call does.
+func New(opts Options) (*Client, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if o.InstanceID == "" {
+		id, err := uuid.NewRandom()
+		if err != nil {
+			return nil, fmt.Errorf("generate instance id: %w", err)
+		}
+		o.InstanceID = id.String()
+	}
+	return &Client{opts: o, log: o.Logger}, nil
+}
+
+// URL is the gateway URL the client connects to (never with credentials).
+func (c *Client) URL() string { return redactURL(c.opts.URL) }
+
+// Close closes the connection, if any, and makes further calls fail with
+// ErrClosed. Pending calls fail at once.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	cur := c.cur
+	c.cur = nil
+	c.mu.Unlock()
+	if cur != nil {
+		cur.close("clawgate closing")
+	}
+	return nil
+}
+
+// connection returns a live connection, connecting if needed. Concurrent
+// callers share one dial, and each caller waits for at most one dial. After a
+// failed connect, calls made before the backoff ends get that failure at once
+// without dialing again, so a down gateway is never hammered, while a
+// restarted one is found by the first call after the backoff. Nothing waits
+// past its ctx.
+func (c *Client) connection(ctx context.Context) (*conn, error) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if c.cur != nil && !c.cur.isDead() {
+		cur := c.cur
+		c.mu.Unlock()
+		return cur, nil
+	}
+	ch := c.dialing
+	if ch == nil {
+		if c.lastErr != nil && time.Now().Before(c.nextAttempt) {
+			err := c.lastErr
+			c.mu.Unlock()
+			return nil, err
+		}
+		ch = make(chan struct{})
+		c.dialing = ch
+		go c.dialOnce(ch)
+	}
+	c.mu.Unlock()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+		return nil, c.waitError(ctx)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.closed:
+		return nil, ErrClosed
+	case c.cur != nil && !c.cur.isDead():
+		return c.cur, nil
+	case c.cur != nil:
+		return nil, &ConnLostError{Cause: c.cur.err}
+	case c.lastErr != nil:
+		return nil, c.lastErr
+	}
+	return nil, fmt.Errorf("connecting to the gateway at %s failed for an unknown reason", c.URL())
+}
+
+// waitError is what a caller gets when its ctx ends while a dial runs.
+func (c *Client) waitError(ctx context.Context) error {
+	c.mu.Lock()
+	lastErr := c.lastErr
+	c.mu.Unlock()
+	if lastErr != nil {
+		return lastErr
+	}
+	return fmt.Errorf("connecting to the gateway at %s: %w", c.URL(), ctx.Err())
+}
+
+// dialOnce runs one connect (with retries of retryable startup refusals)
+// under DialTimeout, independent of any caller's context, and publishes the
+// result.
+func (c *Client) dialOnce(done chan struct{}) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.DialTimeout)
+	defer cancel()
+	start := time.Now()
+	cn, err := c.dialRetrying(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	defer close(done)
+	c.dialing = nil
+	if c.closed {
+		if cn != nil {
+			go cn.close("clawgate closing")
+		}
+		return
+	}
+	if err != nil {
+		switch {
+		case isPermanent(err):
+			c.backoff = c.opts.MaxBackoff
+		case c.backoff == 0:
+			c.backoff = c.opts.MinBackoff
+		default:
+			c.backoff = min(2*c.backoff, c.opts.MaxBackoff)
+		}
+		c.lastErr = err
+		c.nextAttempt = time.Now().Add(c.backoff)
+		c.log.Warn("gateway connect failed", "url", c.URL(), "err", err, "retry_in", c.backoff)
+		return
+	}
+	c.cur, c.lastErr, c.backoff = cn, nil, 0
+	c.nextAttempt = time.Time{}
+	c.log.Info("gateway connected", "url", c.URL(), "protocol", cn.protocol, "server_version", cn.hello.Server.Version,
+		"scopes", cn.scopes, "took", time.Since(start).Round(time.Millisecond))
+}
+
+func (c *Client) dialRetrying(ctx context.Context) (*conn, error) {
+	for {
+		cn, err := dial(ctx, c.opts)
+		ge, ok := AsError(err)
+		if !ok || !ge.Retryable {
+			return cn, err
+		}
+		wait := max(ge.RetryAfter, 50*time.Millisecond)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return nil, err
+		}
+		c.log.Info("gateway not ready, retrying connect", "retry_after", wait, "reason", ge.Details.Reason)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, err
+		}
+	}
+}
+
+func isPermanent(err error) bool {
+	if ge, ok := AsError(err); ok {
+		return ge.Permanent()
+	}
+	var se *ScopeError
+	return errors.As(err, &se)
+}
+
+// Info describes the negotiated connection.
+type Info struct {
+	URL            string
+	Protocol       int
+	ServerVersion  string
+	Scopes         []string // granted scopes, or the requested ones when the gateway does not report them
+	ScopesReported bool     // whether the gateway reported the granted scopes (protocol 4 does)
+	MainSessionKey string
+	DefaultAgentID string
+	MaxPayload     int64
+	TickInterval   time.Duration
+	Methods        []string
+}
+
+// Info connects if needed and describes the connection. It waits at most a
+// little longer than DialTimeout, so that a failed dial reports its own
+// cause.
+func (c *Client) Info(ctx context.Context) (*Info, error) {
+	ctx, cancel := withTimeout(ctx, c.opts.DialTimeout+time.Second)
+	defer cancel()
+	cn, err := c.connection(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return cn.info(c.URL()), nil
+}
+
+func (cn *conn) info(url string) *Info {
+	h := cn.hello
+	in := &Info{
+		URL:            url,
+		Protocol:       h.Protocol,
+		ServerVersion:  h.Server.Version,
+		Scopes:         cn.scopes,
+		ScopesReported: h.Auth != nil && h.Auth.Scopes != nil,
+		MaxPayload:     h.Policy.MaxPayload,
+		TickInterval:   tickInterval(h.Policy),
+		Methods:        h.Features.Methods,
+	}
+	if h.Snapshot != nil && h.Snapshot.SessionDefaults != nil {
+		in.MainSessionKey = h.Snapshot.SessionDefaults.MainSessionKey
+		in.DefaultAgentID = h.Snapshot.SessionDefaults.DefaultAgentID
+	}
+	return in
+}
+
+// withTimeout bounds ctx by d unless it already ends sooner.
+func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+// Call sends one request and decodes the payload of its reply into out (if
+// out is not nil). It connects if needed, retries a request that could not be
+// sent on a fresh connection once, and retries UNAVAILABLE replies marked
+// retryable while the deadline allows. The call is bounded by CallTimeout
+// unless ctx ends sooner.
+func (c *Client) Call(ctx context.Context, method string, params, out any) error {
+	start := time.Now()
+	ctx, cancel := withTimeout(ctx, c.opts.CallTimeout)
+	defer cancel()
+	resent := false
+	for {
+		cn, err := c.connection(ctx)
+		if err != nil {
+			return err
+		}
+		f, err := cn.roundTrip(ctx, method, params)
+		var ns errNotSent
+		if errors.As(err, &ns) && !resent {
+			resent = true
+			continue
+		}
+		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				return &TimeoutError{Method: method, After: time.Since(start), What: "a reply"}
+			}
+			return err
+		}
+		if !f.OK {
+			ge := newError(method, f.Error, cn.protocol)
+			ge.ReadOnly = c.opts.ReadOnly
+			if ge.Retryable && sleepRetry(ctx, ge.RetryAfter) {
+				continue
+			}
+			return ge
+		}
+		if out != nil && len(f.Payload) > 0 {
+			if err := json.Unmarshal(f.Payload, out); err != nil {
+				return fmt.Errorf("decode %s result: %w", method, err)
+			}
+		}
+		return nil
+	}
+}
+
+// roundTrip sends one request and waits for its single reply.
+func (cn *conn) roundTrip(ctx context.Context, method string, params any) (*schema.InboundFrame, error) {
+	id, pc, err := cn.send(method, params, false)
+	if err != nil {
+		return nil, err
+	}
+	f, err := cn.await(ctx, pc)
+	if err != nil {
+		cn.forget(id)
+	}
+	return f, err
+}
+
+// sleepRetry waits d (at least 50ms) unless ctx ends first; it reports
+// whether a retry fits before the deadline.
+func sleepRetry(ctx context.Context, d time.Duration) bool {
+	d = max(d, 50*time.Millisecond)
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
+		return false
+	}
+	select {
+	case <-time.After(d):
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

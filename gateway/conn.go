@@ -1,0 +1,329 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/clawgate/clawgate/schema"
+)
+
+// writeTimeout bounds one frame write. A write that cannot finish in this
+// time means the connection is unusable; coder/websocket then closes it.
+const writeTimeout = 10 * time.Second
+
+// runEventBuffer is how many events of one run may wait for the run's
+// callback before further ones are dropped (progress is best effort).
+const runEventBuffer = 256
+
+// conn is one authenticated WebSocket connection to the gateway: one read
+// loop, requests multiplexed by id, events routed to runs by runId.
+type conn struct {
+	ws       *websocket.Conn
+	hello    schema.HelloOK
+	scopes   []string // granted, or requested when the gateway does not say
+	log      *slog.Logger
+	protocol int
+
+	nextID    atomic.Uint64
+	lastFrame atomic.Int64 // unix nanoseconds of the last inbound frame
+
+	mu       sync.Mutex
+	pending  map[string]*pendingCall
+	runs     map[string]*runSub
+	shutdown string // reason of a shutdown event, for the close error
+
+	dead     chan struct{} // closed when the connection is unusable
+	deadOnce sync.Once
+	err      error // why it died; set before dead is closed
+}
+
+// pendingCall waits for the response(s) to one request. Agent requests get
+// two frames (accepted, then final), so replies is buffered for both.
+type pendingCall struct {
+	replies chan *schema.InboundFrame
+	multi   bool
+}
+
+// runSub receives the events of one agent run.
+type runSub struct {
+	events  chan schema.AgentEvent
+	dropped atomic.Int64
+}
+
+func newConn(ws *websocket.Conn, hello schema.HelloOK, scopes []string, log *slog.Logger) *conn {
+	c := &conn{
+		ws:       ws,
+		hello:    hello,
+		scopes:   scopes,
+		protocol: hello.Protocol,
+		log:      log,
+		pending:  make(map[string]*pendingCall),
+		runs:     make(map[string]*runSub),
+		dead:     make(chan struct{}),
+	}
+	c.lastFrame.Store(time.Now().UnixNano())
+	return c
+}
+
+// start runs the read loop and the liveness watchdog.
+func (c *conn) start() {
+	go c.readLoop()
+	go c.watchdog(tickInterval(c.hello.Policy))
+}
+
+func tickInterval(p schema.Policy) time.Duration {
+	if p.TickIntervalMs <= 0 {
+		return defaultTickInterval
+	}
+	return time.Duration(p.TickIntervalMs) * time.Millisecond
+}
+
+// isDead reports whether the connection can no longer be used.
+func (c *conn) isDead() bool {
+	select {
+	case <-c.dead:
+		return true
+	default:
+		return false
+	}
+}
+
+// fail marks the connection dead with err, wakes every waiter and closes the
+// socket. Only the first call has an effect.
+func (c *conn) fail(err error) {
+	c.deadOnce.Do(func() {
+		c.mu.Lock()
+		if c.shutdown != "" {
+			err = fmt.Errorf("%w (the gateway announced shutdown: %s)", err, c.shutdown)
+		}
+		c.err = err
+		c.pending = map[string]*pendingCall{}
+		c.mu.Unlock()
+		close(c.dead)
+		c.log.Warn("gateway connection closed", "err", err)
+		c.ws.CloseNow()
+	})
+}
+
+// close ends the connection deliberately with a close frame.
+func (c *conn) close(reason string) {
+	done := make(chan struct{})
+	go func() {
+		_ = c.ws.Close(websocket.StatusNormalClosure, reason)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(500 * time.Millisecond):
+	}
+	c.fail(ErrClosed)
+}
+
+func (c *conn) readLoop() {
+	for {
+		typ, data, err := c.ws.Read(context.Background())
+		if err != nil {
+			c.fail(readError(err))
+			return
+		}
+		c.lastFrame.Store(time.Now().UnixNano())
+		if typ != websocket.MessageText {
+			c.log.Warn("ignoring binary frame from gateway", "bytes", len(data))
+			continue
+		}
+		var f schema.InboundFrame
+		if err := json.Unmarshal(data, &f); err != nil {
+			c.log.Warn("ignoring malformed frame from gateway", "err", err, "bytes", len(data))
+			continue
+		}
+		switch f.Type {
+		case schema.FrameResponse:
+			c.dispatchResponse(&f)
+		case schema.FrameEvent:
+			c.dispatchEvent(&f)
+		default:
+			c.log.Warn("ignoring frame of unknown type from gateway", "type", f.Type)
+		}
+	}
+}
+
+// readError turns a read failure into the error pending calls see.
+func readError(err error) error {
+	var ce websocket.CloseError
+	switch {
+	case errors.As(err, &ce):
+		if ce.Reason != "" {
+			return fmt.Errorf("gateway closed the connection: %d %s", ce.Code, ce.Reason)
+		}
+		return fmt.Errorf("gateway closed the connection: %d", ce.Code)
+	case errors.Is(err, websocket.ErrMessageTooBig):
+		return fmt.Errorf("gateway sent a frame larger than the read limit: %w", err)
+	}
+	return fmt.Errorf("gateway connection broke: %w", err)
+}
+
+func (c *conn) dispatchResponse(f *schema.InboundFrame) {
+	c.mu.Lock()
+	pc := c.pending[f.ID]
+	if pc != nil && !(pc.multi && f.OK && isAccepted(f.Payload)) {
+		delete(c.pending, f.ID)
+	}
+	c.mu.Unlock()
+	if pc == nil {
+		c.log.Debug("dropping response nobody waits for", "id", f.ID)
+		return
+	}
+	select {
+	case pc.replies <- f:
+	default:
+		c.log.Warn("dropping extra response", "id", f.ID)
+	}
+}
+
+func isAccepted(payload json.RawMessage) bool {
+	var s struct {
+		Status string `json:"status"`
+	}
+	return json.Unmarshal(payload, &s) == nil && s.Status == schema.RunAccepted
+}
+
+func (c *conn) dispatchEvent(f *schema.InboundFrame) {
+	switch f.Event {
+	case "agent":
+	case "shutdown":
+		var p struct {
+			Reason string `json:"reason"`
+		}
+		_ = json.Unmarshal(f.Payload, &p)
+		c.mu.Lock()
+		c.shutdown = p.Reason
+		c.mu.Unlock()
+		c.log.Info("gateway is shutting down", "reason", p.Reason)
+		return
+	default:
+		return // tick, chat, health, presence, …: liveness only
+	}
+	var ev schema.AgentEvent
+	if err := json.Unmarshal(f.Payload, &ev); err != nil || ev.RunID == "" {
+		return
+	}
+	c.mu.Lock()
+	sub := c.runs[ev.RunID]
+	c.mu.Unlock()
+	if sub == nil {
+		return
+	}
+	select {
+	case sub.events <- ev:
+	default:
+		sub.dropped.Add(1)
+	}
+}
+
+// watchdog fails the connection when no frame arrived for two tick
+// intervals (PROTOCOL.md §1.3).
+func (c *conn) watchdog(tick time.Duration) {
+	limit := 2 * tick
+	t := time.NewTicker(max(tick/4, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-c.dead:
+			return
+		case <-t.C:
+			idle := time.Since(time.Unix(0, c.lastFrame.Load()))
+			if idle > limit {
+				c.fail(fmt.Errorf("no frame from the gateway for %s (2 × tickIntervalMs): the gateway or the network stalled", idle.Round(time.Millisecond)))
+				return
+			}
+		}
+	}
+}
+
+// subscribe routes the events of runID to the returned subscription until
+// unsubscribe.
+func (c *conn) subscribe(runID string) *runSub {
+	sub := &runSub{events: make(chan schema.AgentEvent, runEventBuffer)}
+	c.mu.Lock()
+	c.runs[runID] = sub
+	c.mu.Unlock()
+	return sub
+}
+
+func (c *conn) unsubscribe(runID string) {
+	c.mu.Lock()
+	delete(c.runs, runID)
+	c.mu.Unlock()
+}
+
+// errNotSent wraps failures that happened before the request left the
+// process, which makes a retry on a fresh connection safe.
+type errNotSent struct{ err error }
+
+func (e errNotSent) Error() string { return e.err.Error() }
+func (e errNotSent) Unwrap() error { return e.err }
+
+// send registers a pending call and writes the request frame.
+func (c *conn) send(method string, params any, multi bool) (string, *pendingCall, error) {
+	id := strconv.FormatUint(c.nextID.Add(1), 10)
+	data, err := json.Marshal(schema.RequestFrame{Type: schema.FrameRequest, ID: id, Method: method, Params: params})
+	if err != nil {
+		return "", nil, fmt.Errorf("encode %s request: %w", method, err)
+	}
+	if limit := c.hello.Policy.MaxPayload; limit > 0 && int64(len(data)) > limit {
+		return "", nil, &FrameTooLargeError{Method: method, Size: len(data), Limit: limit}
+	}
+	pc := &pendingCall{replies: make(chan *schema.InboundFrame, 2), multi: multi}
+	c.mu.Lock()
+	if c.isDead() {
+		c.mu.Unlock()
+		return "", nil, errNotSent{&ConnLostError{Cause: c.err}}
+	}
+	c.pending[id] = pc
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	if err := c.ws.Write(ctx, websocket.MessageText, data); err != nil {
+		c.forget(id)
+		werr := fmt.Errorf("write %s request: %w", method, err)
+		c.fail(werr)
+		return "", nil, errNotSent{&ConnLostError{Cause: werr}}
+	}
+	return id, pc, nil
+}
+
+// forget drops a pending call whose caller gave up; a late reply is ignored.
+func (c *conn) forget(id string) {
+	c.mu.Lock()
+	delete(c.pending, id)
+	c.mu.Unlock()
+}
+
+// await waits for the next frame of a pending call, the connection's death,
+// or ctx. On ctx expiry it returns ctx.Err() and the caller decides what the
+// timeout means.
+func (c *conn) await(ctx context.Context, pc *pendingCall) (*schema.InboundFrame, error) {
+	select {
+	case f := <-pc.replies:
+		return f, nil
+	case <-c.dead:
+		// A reply that raced with the close still counts.
+		select {
+		case f := <-pc.replies:
+			return f, nil
+		default:
+		}
+		return nil, &ConnLostError{Cause: c.err}
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}

@@ -1,0 +1,141 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+
+	"github.com/coder/websocket"
+
+	"github.com/clawgate/clawgate/schema"
+)
+
+// Protocol versions clawgate speaks: 3 is Clawdbot 2026.1.x, 4 is OpenClaw
+// 2026.9.x. Both accept the range 3..4 (PROTOCOL.md §2.3).
+const (
+	MinProtocol = 3
+	MaxProtocol = 4
+)
+
+// clientCaps asks OpenClaw for live tool events of the runs this connection
+// starts; Clawdbot ignores caps for operators.
+var clientCaps = []string{"tool-events"}
+
+// dial opens a WebSocket to the gateway and completes the connect handshake
+// within ctx. It never sends an Origin header (PROTOCOL.md §6.9).
+func dial(ctx context.Context, o Options) (*conn, error) {
+	url := redactURL(o.URL)
+	ws, _, err := websocket.Dial(ctx, o.URL, &websocket.DialOptions{
+		HTTPClient:      o.httpClient(),
+		CompressionMode: websocket.CompressionDisabled,
+	})
+	if err != nil {
+		return nil, &ConnectError{URL: url, Stage: "dial", Err: unwrapDialErr(ctx, err)}
+	}
+	ws.SetReadLimit(preauthReadLimit)
+	c, err := handshake(ctx, ws, o)
+	if err != nil {
+		ws.CloseNow()
+		return nil, err
+	}
+	return c, nil
+}
+
+func unwrapDialErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("no WebSocket upgrade within the connect timeout: %w", err)
+	}
+	return err
+}
+
+func handshake(ctx context.Context, ws *websocket.Conn, o Options) (*conn, error) {
+	url := redactURL(o.URL)
+	// 1. connect.challenge
+	for {
+		f, err := readFrame(ctx, ws)
+		if err != nil {
+			return nil, &ConnectError{URL: url, Stage: "challenge", Err: err}
+		}
+		if f.Type == schema.FrameEvent && f.Event == "connect.challenge" {
+			break
+		}
+	}
+	// 2. connect request
+	params := schema.ConnectParams{
+		MinProtocol: MinProtocol,
+		MaxProtocol: MaxProtocol,
+		Client: schema.ClientInfo{
+			ID:          "gateway-client",
+			DisplayName: "clawgate",
+			Version:     o.ClientVersion,
+			Platform:    runtime.GOOS,
+			Mode:        "backend",
+			InstanceID:  o.InstanceID,
+		},
+		Caps:   clientCaps,
+		Role:   "operator",
+		Scopes: o.scopes(),
+	}
+	if o.Token != "" || o.Password != "" {
+		params.Auth = &schema.ConnectAuth{Token: o.Token, Password: o.Password}
+	}
+	data, err := json.Marshal(schema.RequestFrame{Type: schema.FrameRequest, ID: "connect", Method: "connect", Params: params})
+	if err != nil {
+		return nil, fmt.Errorf("encode connect request: %w", err)
+	}
+	if err := ws.Write(ctx, websocket.MessageText, data); err != nil {
+		return nil, &ConnectError{URL: url, Stage: "hello", Err: fmt.Errorf("send connect: %w", err)}
+	}
+	// 3. hello-ok (events before it are skipped)
+	var f *schema.InboundFrame
+	for {
+		f, err = readFrame(ctx, ws)
+		if err != nil {
+			return nil, &ConnectError{URL: url, Stage: "hello", Err: err}
+		}
+		if f.Type == schema.FrameResponse && f.ID == "connect" {
+			break
+		}
+	}
+	if !f.OK {
+		ge := newError("connect", f.Error, 0)
+		ge.Password = o.Password != "" && o.Token == ""
+		return nil, ge
+	}
+	var hello schema.HelloOK
+	if err := json.Unmarshal(f.Payload, &hello); err != nil {
+		return nil, &ConnectError{URL: url, Stage: "hello", Err: fmt.Errorf("undecodable hello-ok: %w", err)}
+	}
+	if hello.Protocol < MinProtocol || hello.Protocol > MaxProtocol {
+		return nil, &ConnectError{URL: url, Stage: "hello", Err: fmt.Errorf("gateway chose protocol %d, outside %d..%d", hello.Protocol, MinProtocol, MaxProtocol)}
+	}
+	scopes := o.scopes()
+	if hello.Auth != nil && hello.Auth.Scopes != nil {
+		if len(*hello.Auth.Scopes) == 0 {
+			return nil, &ScopeError{URL: url, Requested: o.scopes()}
+		}
+		scopes = *hello.Auth.Scopes
+	}
+	ws.SetReadLimit(max(hello.Policy.MaxPayload, minReadLimit))
+	c := newConn(ws, hello, scopes, o.Logger)
+	c.start()
+	return c, nil
+}
+
+// readFrame reads and decodes one frame during the handshake.
+func readFrame(ctx context.Context, ws *websocket.Conn) (*schema.InboundFrame, error) {
+	_, data, err := ws.Read(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, errors.New("timed out waiting for the gateway")
+		}
+		return nil, readError(err)
+	}
+	var f schema.InboundFrame
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("gateway sent a malformed frame: %w", err)
+	}
+	return &f, nil
+}

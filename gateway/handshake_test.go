@@ -1,0 +1,397 @@
+package gateway_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/clawgate/clawgate/gateway"
+	"github.com/clawgate/clawgate/schema"
+)
+
+const testToken = "tok-SECRET-1234"
+
+func newClient(t *testing.T, o gateway.Options) *gateway.Client {
+	t.Helper()
+	if o.Token == "" && o.Password == "" {
+		o.Token = testToken
+	}
+	c, err := gateway.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestHandshakeAgainstRecordedHello(t *testing.T) {
+	for _, tc := range []struct {
+		gen            string
+		protocol       int
+		version        string
+		scopesReported bool
+		maxPayload     int64
+	}{
+		{"openclaw", 4, "2026.9.6", true, 26214400},
+		{"clawdbot", 3, "dev", false, 524288},
+	} {
+		t.Run(tc.gen, func(t *testing.T) {
+			var connect atomic.Value
+			var origin atomic.Value
+			url := newScripted(t, func(ctx context.Context, s *scriptConn) {
+				origin.Store(s.r.Header.Get("Origin"))
+				s.challenge()
+				req, ok := s.recv(ctx)
+				if !ok {
+					return
+				}
+				connect.Store(req)
+				s.send(map[string]any{"type": "res", "id": req["id"], "ok": true, "payload": recordedHello(t, tc.gen)})
+				s.drain(ctx)
+			})
+			c := newClient(t, gateway.Options{URL: url, ClientVersion: "1.2.3"})
+			info, err := c.Info(testCtx(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Protocol != tc.protocol || info.ServerVersion != tc.version || info.ScopesReported != tc.scopesReported ||
+				info.MaxPayload != tc.maxPayload || info.MainSessionKey != "agent:main:main" || info.TickInterval != 30*time.Second {
+				t.Fatalf("info = %+v", info)
+			}
+			if len(info.Scopes) != 1 || info.Scopes[0] != gateway.ScopeAdmin {
+				t.Fatalf("scopes = %v", info.Scopes)
+			}
+			if o := origin.Load().(string); o != "" {
+				t.Fatalf("client sent Origin %q", o)
+			}
+			req := connect.Load().(map[string]any)
+			p := req["params"].(map[string]any)
+			cl := p["client"].(map[string]any)
+			if p["minProtocol"] != 3.0 || p["maxProtocol"] != 4.0 || p["role"] != "operator" ||
+				cl["id"] != "gateway-client" || cl["mode"] != "backend" || cl["displayName"] != "clawgate" || cl["version"] != "1.2.3" || cl["instanceId"] == "" {
+				t.Fatalf("connect params = %v", p)
+			}
+			if p["auth"].(map[string]any)["token"] != testToken {
+				t.Fatalf("auth = %v", p["auth"])
+			}
+			assertNoNulls(t, "params", p)
+		})
+	}
+}
+
+// assertNoNulls fails on any JSON null or empty string inside v: both
+// gateway generations reject them in connect params.
+func assertNoNulls(t *testing.T, path string, v any) {
+	t.Helper()
+	switch x := v.(type) {
+	case nil:
+		t.Errorf("%s is null", path)
+	case string:
+		if x == "" {
+			t.Errorf("%s is an empty string", path)
+		}
+	case map[string]any:
+		for k, e := range x {
+			assertNoNulls(t, path+"."+k, e)
+		}
+	case []any:
+		for i, e := range x {
+			assertNoNulls(t, fmt.Sprintf("%s[%d]", path, i), e)
+		}
+	}
+}
+
+func TestHandshakeRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		name, gen, scenario string
+		closeCode           websocket.StatusCode
+		kind                gateway.Kind
+		hint                string
+	}{
+		{"protocol mismatch v4", "openclaw", "protocol-3", websocket.StatusProtocolError, gateway.KindProtocol, "wants protocol 4"},
+		{"protocol mismatch v3", "clawdbot", "protocol-4", websocket.StatusProtocolError, gateway.KindProtocol, "wants protocol 3"},
+		{"wrong token v4", "openclaw", "wrong-token", websocket.StatusPolicyViolation, gateway.KindAuth, "does not match"},
+		{"wrong token v3", "clawdbot", "wrong-token", websocket.StatusPolicyViolation, gateway.KindAuth, "does not match"},
+		{"no auth v4", "openclaw", "no-auth", websocket.StatusPolicyViolation, gateway.KindNotPaired, "No credentials were sent"},
+		{"bogus client v3", "clawdbot", "bogus-client", websocket.StatusPolicyViolation, gateway.KindInvalid, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var connects atomic.Int32
+			reply := recordedResponse(t, tc.gen, tc.scenario)
+			url := newScripted(t, func(ctx context.Context, s *scriptConn) {
+				connects.Add(1)
+				s.challenge()
+				req, ok := s.recv(ctx)
+				if !ok {
+					return
+				}
+				reply["id"] = req["id"]
+				s.send(reply)
+				s.ws.Close(tc.closeCode, "refused")
+			})
+			c := newClient(t, gateway.Options{URL: url})
+			_, err := c.Info(testCtx(t))
+			ge, ok := gateway.AsError(err)
+			if !ok {
+				t.Fatalf("want *gateway.Error, got %T %v", err, err)
+			}
+			if ge.Kind() != tc.kind || ge.Method != "connect" || !strings.Contains(err.Error(), tc.hint) {
+				t.Fatalf("kind %v, err %v", ge.Kind(), err)
+			}
+			if !ge.Permanent() {
+				t.Fatalf("%v should be permanent", err)
+			}
+			// A second call within the backoff gets the same error without a new connect.
+			_, err2 := c.Info(testCtx(t))
+			if err2 == nil || err2.Error() != err.Error() || connects.Load() != 1 {
+				t.Fatalf("second call: %v (connects %d)", err2, connects.Load())
+			}
+			if strings.Contains(err.Error(), testToken) {
+				t.Fatal("token in error")
+			}
+		})
+	}
+}
+
+func TestEmptyGrantedScopes(t *testing.T) {
+	url := newScripted(t, func(ctx context.Context, s *scriptConn) {
+		s.challenge()
+		s.hello(ctx, "openclaw", func(p map[string]any) {
+			p["auth"].(map[string]any)["scopes"] = []any{}
+		})
+		s.drain(ctx)
+	})
+	c := newClient(t, gateway.Options{URL: url})
+	_, err := c.SessionsList(testCtx(t), schema.SessionsListParams{})
+	var se *gateway.ScopeError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "granted no scopes") || !strings.Contains(err.Error(), "127.0.0.1") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestHandshakeStalls(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		sc     script
+		expect string
+	}{
+		{"no challenge", func(ctx context.Context, s *scriptConn) { s.drain(ctx) }, "sent no connect.challenge"},
+		{"no hello", func(ctx context.Context, s *scriptConn) { s.challenge(); s.drain(ctx) }, "did not complete the handshake"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url := newScripted(t, tc.sc)
+			c := newClient(t, gateway.Options{URL: url, DialTimeout: 300 * time.Millisecond})
+			start := time.Now()
+			_, err := c.Info(testCtx(t))
+			var ce *gateway.ConnectError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.expect) {
+				t.Fatalf("got %T %v", err, err)
+			}
+			if el := time.Since(start); el > 5*time.Second {
+				t.Fatalf("took %s", el)
+			}
+		})
+	}
+}
+
+func TestGatewayNotListening(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := "ws" + strings.TrimPrefix(srv.URL, "http")
+	srv.Close()
+	c := newClient(t, gateway.Options{URL: url})
+	_, err := c.Info(testCtx(t))
+	var ce *gateway.ConnectError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "Is the gateway running?") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// readyScript completes a v4 handshake (with mod applied to hello-ok), then
+// calls serve for the rest of the connection.
+func readyScript(mod func(map[string]any), serve func(ctx context.Context, s *scriptConn)) script {
+	return func(ctx context.Context, s *scriptConn) {
+		s.challenge()
+		if !s.hello(ctx, "openclaw", mod) {
+			return
+		}
+		serve(ctx, s)
+	}
+}
+
+func TestLivenessWatchdog(t *testing.T) {
+	url := newScripted(t, readyScript(func(p map[string]any) {
+		p["policy"].(map[string]any)["tickIntervalMs"] = 100
+	}, func(ctx context.Context, s *scriptConn) {
+		s.drain(ctx) // the call is never answered, and no ticks either
+	}))
+	c := newClient(t, gateway.Options{URL: url, CallTimeout: 10 * time.Second})
+	start := time.Now()
+	err := c.Call(testCtx(t), "status", nil, nil)
+	var lost *gateway.ConnLostError
+	if !errors.As(err, &lost) || !strings.Contains(err.Error(), "no frame from the gateway") {
+		t.Fatalf("got %v", err)
+	}
+	if el := time.Since(start); el > 3*time.Second {
+		t.Fatalf("watchdog took %s", el)
+	}
+}
+
+func TestMalformedFramesAreSkipped(t *testing.T) {
+	url := newScripted(t, readyScript(nil, func(ctx context.Context, s *scriptConn) {
+		req, ok := s.recv(ctx)
+		if !ok {
+			return
+		}
+		s.sendRaw([]byte("not json at all"))
+		s.sendRaw([]byte(`{"type":"mystery","id":"x"}`))
+		s.sendRaw([]byte(`{"type":"res","id":12,"ok":"yes"}`))
+		s.sendRaw([]byte(`{"type":"event","event":"agent","payload":"wrong type"}`))
+		_ = s.ws.Write(ctx, websocket.MessageBinary, []byte{0, 1, 2})
+		s.send(map[string]any{"type": "res", "id": req["id"], "ok": true, "payload": map[string]any{"value": 42}})
+		s.drain(ctx)
+	}))
+	c := newClient(t, gateway.Options{URL: url})
+	var out struct{ Value int }
+	if err := c.Call(testCtx(t), "status", nil, &out); err != nil || out.Value != 42 {
+		t.Fatalf("got %v %+v", err, out)
+	}
+}
+
+func TestOversizedFrames(t *testing.T) {
+	t.Run("outbound over maxPayload is refused before sending", func(t *testing.T) {
+		var got atomic.Int32
+		url := newScripted(t, readyScript(func(p map[string]any) {
+			p["policy"].(map[string]any)["maxPayload"] = 1024
+		}, func(ctx context.Context, s *scriptConn) {
+			for {
+				if _, ok := s.recv(ctx); !ok {
+					return
+				}
+				got.Add(1)
+			}
+		}))
+		c := newClient(t, gateway.Options{URL: url})
+		err := c.Call(testCtx(t), "agent", map[string]string{"message": strings.Repeat("x", 2000)}, nil)
+		var tl *gateway.FrameTooLargeError
+		if !errors.As(err, &tl) || tl.Limit != 1024 || !strings.Contains(err.Error(), "policy.maxPayload") {
+			t.Fatalf("got %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+		if got.Load() != 0 {
+			t.Fatal("oversized frame was sent")
+		}
+	})
+	t.Run("inbound over the read limit fails the call at once", func(t *testing.T) {
+		url := newScripted(t, readyScript(func(p map[string]any) {
+			p["policy"].(map[string]any)["maxPayload"] = 1024 // read limit floor is 1 MiB
+		}, func(ctx context.Context, s *scriptConn) {
+			req, ok := s.recv(ctx)
+			if !ok {
+				return
+			}
+			s.send(map[string]any{"type": "res", "id": req["id"], "ok": true, "payload": strings.Repeat("y", 2<<20)})
+			s.drain(ctx)
+		}))
+		c := newClient(t, gateway.Options{URL: url})
+		err := c.Call(testCtx(t), "status", nil, nil)
+		var lost *gateway.ConnLostError
+		if !errors.As(err, &lost) || !strings.Contains(err.Error(), "larger than the read limit") {
+			t.Fatalf("got %v", err)
+		}
+	})
+}
+
+func TestTransportSecurity(t *testing.T) {
+	for _, tc := range []struct {
+		url      string
+		token    string
+		insecure bool
+		wantErr  string
+	}{
+		{"ws://192.0.2.7:18789", "t", false, "refusing to send the gateway token over unencrypted ws"},
+		{"ws://gateway.example:18789", "t", false, "not a loopback address"},
+		{"ws://192.0.2.7:18789", "t", true, ""},
+		{"ws://192.0.2.7:18789", "", false, ""},
+		{"ws://127.0.0.1:18789", "t", false, ""},
+		{"ws://localhost:18789", "t", false, ""},
+		{"ws://[::1]:18789", "t", false, ""},
+		{"wss://gateway.example", "t", false, ""},
+		{"ftp://x", "", false, "must be ws:// or wss://"},
+		{"ws://user:pw@127.0.0.1", "", false, "not in the URL"},
+	} {
+		_, err := gateway.New(gateway.Options{URL: tc.url, Token: tc.token, AllowInsecureTransport: tc.insecure})
+		if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+			t.Errorf("%s token=%q insecure=%v: got %v, want %q", tc.url, tc.token, tc.insecure, err, tc.wantErr)
+		}
+		if err != nil && strings.Contains(err.Error(), "pw") {
+			t.Errorf("URL password in error: %v", err)
+		}
+	}
+}
+
+func TestTLSFingerprintPinning(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.CloseNow()
+		s := &scriptConn{t: t, ws: ws, r: r}
+		s.challenge()
+		s.hello(r.Context(), "openclaw", nil)
+		s.drain(r.Context())
+	}))
+	defer srv.Close()
+	url := "wss" + strings.TrimPrefix(srv.URL, "https")
+	pin := gateway.CertFingerprint(srv.Certificate())
+	colons := strings.ToUpper(pin[:2] + ":" + pin[2:4] + ":" + pin[4:])
+
+	for _, fp := range []string{pin, "sha256:" + colons} {
+		c := newClient(t, gateway.Options{URL: url, TLSFingerprint: fp})
+		if _, err := c.Info(testCtx(t)); err != nil {
+			t.Fatalf("pinned %s: %v", fp, err)
+		}
+	}
+	wrong := strings.Repeat("ab", 32)
+	c := newClient(t, gateway.Options{URL: url, TLSFingerprint: wrong})
+	if _, err := c.Info(testCtx(t)); err == nil || !strings.Contains(err.Error(), "does not match the pinned") {
+		t.Fatalf("wrong pin: %v", err)
+	}
+	// Without a pin, the self-signed certificate is not trusted.
+	c = newClient(t, gateway.Options{URL: url})
+	if _, err := c.Info(testCtx(t)); err == nil {
+		t.Fatal("self-signed certificate accepted without a pin")
+	}
+	if _, err := gateway.New(gateway.Options{URL: url, TLSFingerprint: "xyz"}); err == nil {
+		t.Fatal("bad fingerprint accepted")
+	}
+}
+
+func TestOptionsNeverPrintSecrets(t *testing.T) {
+	o := gateway.Options{URL: "ws://127.0.0.1:1", Token: testToken, Password: "pw-SECRET-99"}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("opts", "o", o)
+	out := fmt.Sprintf("%v %+v %#v %s", o, o, o, o) + buf.String() +
+		fmt.Sprintf("%v %+v %#v", schema.ConnectAuth{Token: testToken}, schema.ConnectAuth{Password: "pw-SECRET-99"}, &schema.ConnectAuth{Token: testToken})
+	for _, secret := range []string{testToken, "pw-SECRET-99"} {
+		if strings.Contains(out, secret) {
+			t.Fatalf("secret printed: %s", out)
+		}
+	}
+}

@@ -1,0 +1,77 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/clawgate/clawgate/schema"
+)
+
+// Status calls status. Raw holds the whole, version-specific result.
+func (c *Client) Status(ctx context.Context) (*schema.Status, json.RawMessage, error) {
+	var raw json.RawMessage
+	if err := c.Call(ctx, "status", nil, &raw); err != nil {
+		return nil, nil, err
+	}
+	var st schema.Status
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return nil, raw, fmt.Errorf("decode status result: %w", err)
+	}
+	return &st, raw, nil
+}
+
+// Health calls health and returns its raw, version-specific result.
+func (c *Client) Health(ctx context.Context) (json.RawMessage, error) {
+	var raw json.RawMessage
+	err := c.Call(ctx, "health", struct{}{}, &raw)
+	return raw, err
+}
+
+// SessionsList calls sessions.list with the params both generations accept.
+func (c *Client) SessionsList(ctx context.Context, p schema.SessionsListParams) (*schema.SessionsList, error) {
+	var out schema.SessionsList
+	if err := c.Call(ctx, "sessions.list", p, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// SessionsPatch sets (model != nil) or clears (model == nil) a session's
+// model override.
+func (c *Client) SessionsPatch(ctx context.Context, key string, model *string) (*schema.SessionsPatchResult, error) {
+	var out schema.SessionsPatchResult
+	if err := c.Call(ctx, "sessions.patch", schema.SessionsPatchParams{Key: key, Model: model}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ModelsList calls models.list with empty params (protocol 3 accepts nothing
+// else; protocol 4 then returns the allowlisted catalog).
+func (c *Client) ModelsList(ctx context.Context) (*schema.ModelsList, error) {
+	var out schema.ModelsList
+	if err := c.Call(ctx, "models.list", struct{}{}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// AbortRun aborts the agent run runID (in session sessionKey, if known).
+// Protocol-3 gateways cannot abort agent runs: it returns ErrAbortUnsupported.
+func (c *Client) AbortRun(ctx context.Context, sessionKey, runID string) (*schema.AbortResult, error) {
+	ctx, cancel := withTimeout(ctx, c.opts.CallTimeout)
+	defer cancel()
+	cn, err := c.connection(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if cn.protocol < 4 {
+		return nil, ErrAbortUnsupported
+	}
+	var out schema.AbortResult
+	if err := c.Call(ctx, "chat.abort", schema.AbortParams{SessionKey: sessionKey, RunID: runID}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

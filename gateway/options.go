@@ -1,0 +1,221 @@
+package gateway
+
+import (
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultURL          = "ws://127.0.0.1:18789"
+	DefaultDialTimeout  = 10 * time.Second
+	DefaultCallTimeout  = 30 * time.Second
+	DefaultAgentGrace   = 30 * time.Second
+	DefaultMinBackoff   = 200 * time.Millisecond
+	DefaultMaxBackoff   = 3 * time.Second
+	defaultTickInterval = 30 * time.Second
+	minReadLimit        = 1 << 20 // floor for the read limit, whatever maxPayload says
+	preauthReadLimit    = 4 << 20 // read limit until hello-ok announces maxPayload
+)
+
+// Scopes clawgate requests.
+const (
+	ScopeAdmin = "operator.admin"
+	ScopeRead  = "operator.read"
+)
+
+// Options configure a Client. Token and Password are secrets: Options never
+// prints them (see String).
+type Options struct {
+	URL      string // ws:// or wss://; default DefaultURL
+	Token    string
+	Password string
+	// ReadOnly requests only operator.read.
+	ReadOnly bool
+	// AllowInsecureTransport permits sending a token or password over plain
+	// ws:// to a host that is not loopback.
+	AllowInsecureTransport bool
+	// TLSFingerprint pins the gateway's certificate: the SHA-256 of its DER
+	// encoding, hex, with or without colons and a "sha256:" prefix.
+	TLSFingerprint string
+
+	DialTimeout time.Duration // dial + handshake; default DefaultDialTimeout
+	CallTimeout time.Duration // ordinary calls and agent acceptance; default DefaultCallTimeout
+	AgentGrace  time.Duration // added to an agent run's own timeout; default DefaultAgentGrace
+	MinBackoff  time.Duration // first reconnect delay after a failed connect
+	MaxBackoff  time.Duration // cap of the reconnect delay
+
+	ClientVersion string // sent as client.version; default "dev"
+	InstanceID    string // sent as client.instanceId; default a fresh UUID
+	Logger        *slog.Logger
+}
+
+// String describes the options without revealing secrets.
+func (o Options) String() string {
+	return fmt.Sprintf("gateway.Options{URL:%s Token:%s Password:%s ReadOnly:%t}", redactURL(o.URL), setOrNot(o.Token), setOrNot(o.Password), o.ReadOnly)
+}
+
+// GoString hides the secrets from %#v.
+func (o Options) GoString() string { return o.String() }
+
+// LogValue hides the secrets from slog.
+func (o Options) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("url", redactURL(o.URL)), slog.String("token", setOrNot(o.Token)),
+		slog.String("password", setOrNot(o.Password)), slog.Bool("read_only", o.ReadOnly))
+}
+
+func setOrNot(s string) string {
+	if s == "" {
+		return "unset"
+	}
+	return "set"
+}
+
+// withDefaults fills zero fields and validates the URL and transport policy.
+func (o Options) withDefaults() (Options, error) {
+	if o.URL == "" {
+		o.URL = DefaultURL
+	}
+	u, err := url.Parse(o.URL)
+	if err != nil {
+		return o, fmt.Errorf("invalid gateway URL %q: %w", redactURL(o.URL), err)
+	}
+	switch u.Scheme {
+	case "ws", "wss":
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	default:
+		return o, fmt.Errorf("invalid gateway URL %q: the scheme must be ws:// or wss://", redactURL(o.URL))
+	}
+	if u.Host == "" {
+		return o, fmt.Errorf("invalid gateway URL %q: no host", redactURL(o.URL))
+	}
+	if u.User != nil {
+		return o, fmt.Errorf("invalid gateway URL %q: put credentials in --token/--password, not in the URL", redactURL(o.URL))
+	}
+	o.URL = u.String()
+	secret := o.Token != "" || o.Password != ""
+	if secret && u.Scheme == "ws" && !isLoopback(u.Hostname()) && !o.AllowInsecureTransport {
+		return o, fmt.Errorf("refusing to send the gateway token over unencrypted %s to %s, which is not a loopback address: "+
+			"use wss:// (gateway.tls.enabled), or an SSH tunnel to 127.0.0.1, or allow it explicitly with --allow-insecure-transport", u.Scheme, u.Hostname())
+	}
+	if o.TLSFingerprint != "" {
+		if _, err := parseFingerprint(o.TLSFingerprint); err != nil {
+			return o, err
+		}
+	}
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = DefaultDialTimeout
+	}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = DefaultCallTimeout
+	}
+	if o.AgentGrace <= 0 {
+		o.AgentGrace = DefaultAgentGrace
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = DefaultMinBackoff
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = DefaultMaxBackoff
+	}
+	if o.MaxBackoff < o.MinBackoff {
+		o.MaxBackoff = o.MinBackoff
+	}
+	if o.ClientVersion == "" {
+		o.ClientVersion = "dev"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o, nil
+}
+
+func (o Options) scopes() []string {
+	if o.ReadOnly {
+		return []string{ScopeRead}
+	}
+	return []string{ScopeAdmin}
+}
+
+// isLoopback reports whether host is localhost or a loopback IP.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// redactURL drops user info and query from a URL for messages and logs.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<unparseable URL>"
+	}
+	u.User = nil
+	u.RawQuery = ""
+	u.Fragment = ""
+	return u.String()
+}
+
+func parseFingerprint(s string) ([]byte, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	t = strings.TrimPrefix(t, "sha256:")
+	t = strings.TrimPrefix(t, "sha-256:")
+	t = strings.ReplaceAll(t, ":", "")
+	b, err := hex.DecodeString(t)
+	if err != nil || len(b) != sha256.Size {
+		return nil, fmt.Errorf("invalid TLS fingerprint %q: want the SHA-256 of the certificate as 64 hex digits (colons allowed)", s)
+	}
+	return b, nil
+}
+
+// httpClient returns the HTTP client for the WebSocket dial: default for
+// ws://, and for wss:// either normal verification or fingerprint pinning.
+func (o Options) httpClient() *http.Client {
+	if !strings.HasPrefix(o.URL, "wss:") {
+		return nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if o.TLSFingerprint != "" {
+		want, _ := parseFingerprint(o.TLSFingerprint) // validated in withDefaults
+		cfg.InsecureSkipVerify = true                 // replaced by the pin check below
+		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 {
+				return errors.New("gateway presented no TLS certificate")
+			}
+			got := sha256.Sum256(cs.PeerCertificates[0].Raw)
+			if !equalBytes(got[:], want) {
+				return fmt.Errorf("gateway TLS certificate fingerprint %s does not match the pinned %s (gateway.remote.tlsFingerprint)",
+					hex.EncodeToString(got[:]), hex.EncodeToString(want))
+			}
+			return nil
+		}
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = cfg
+	return &http.Client{Transport: tr}
+}
+
+func equalBytes(a, b []byte) bool {
+	return len(a) == len(b) && string(a) == string(b)
+}
+
+// CertFingerprint is the pin format TLSFingerprint accepts for cert.
+func CertFingerprint(cert *x509.Certificate) string {
+	sum := sha256.Sum256(cert.Raw)
+	return hex.EncodeToString(sum[:])
+}

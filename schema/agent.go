@@ -1,0 +1,148 @@
+package schema
+
+import (
+	"encoding/json"
+	"strings"
+)
+
+// AgentParams are agent request params. Only keys both generations accept are
+// here (PROTOCOL.md §3.7); Timeout is omitted when zero because protocol 3
+// fails a run with timeout 0.
+type AgentParams struct {
+	Message           string `json:"message"`
+	IdempotencyKey    string `json:"idempotencyKey"`
+	SessionKey        string `json:"sessionKey,omitempty"`
+	AgentID           string `json:"agentId,omitempty"`
+	Thinking          string `json:"thinking,omitempty"`
+	Timeout           int    `json:"timeout,omitempty"`
+	ExtraSystemPrompt string `json:"extraSystemPrompt,omitempty"`
+	Label             string `json:"label,omitempty"`
+}
+
+// Agent run statuses seen in agent responses.
+const (
+	RunAccepted = "accepted"
+	RunOK       = "ok"
+	RunError    = "error"
+	RunTimeout  = "timeout"
+	RunInFlight = "in_flight"
+)
+
+// AgentReply is the payload of either agent response: the accepted
+// acknowledgement or the final result.
+type AgentReply struct {
+	RunID      string       `json:"runId"`
+	Status     string       `json:"status"`
+	Summary    string       `json:"summary,omitempty"`
+	SessionKey string       `json:"sessionKey,omitempty"`
+	AgentID    string       `json:"agentId,omitempty"`
+	AcceptedAt int64        `json:"acceptedAt,omitempty"`
+	StopReason string       `json:"stopReason,omitempty"`
+	Result     *AgentResult `json:"result,omitempty"`
+}
+
+// AgentResult is the result of a finished run.
+type AgentResult struct {
+	Payloads []AgentPayload `json:"payloads"`
+	Meta     AgentMeta      `json:"meta"`
+}
+
+// AgentPayload is one reply payload; Text may be empty.
+type AgentPayload struct {
+	Text      string   `json:"text"`
+	MediaURL  *string  `json:"mediaUrl,omitempty"`
+	MediaURLs []string `json:"mediaUrls,omitempty"`
+}
+
+// AgentMeta describes how a run went.
+type AgentMeta struct {
+	DurationMs int64 `json:"durationMs"`
+	AgentMeta  *struct {
+		SessionID string `json:"sessionId,omitempty"`
+		Provider  string `json:"provider,omitempty"`
+		Model     string `json:"model,omitempty"`
+		Usage     *Usage `json:"usage,omitempty"`
+	} `json:"agentMeta,omitempty"`
+	Aborted    bool   `json:"aborted,omitempty"`
+	StopReason string `json:"stopReason,omitempty"`
+	Error      *struct {
+		Kind    string `json:"kind"`
+		Message string `json:"message"`
+	} `json:"error,omitempty"`
+}
+
+// Usage counts the tokens of a run.
+type Usage struct {
+	Input      int64 `json:"input"`
+	Output     int64 `json:"output"`
+	CacheRead  int64 `json:"cacheRead,omitempty"`
+	CacheWrite int64 `json:"cacheWrite,omitempty"`
+	Total      int64 `json:"total"`
+}
+
+// Text joins the texts of all payloads with blank lines, skipping empty ones.
+func (r *AgentReply) Text() string {
+	if r.Result == nil {
+		return ""
+	}
+	var parts []string
+	for _, p := range r.Result.Payloads {
+		if t := strings.TrimSpace(p.Text); t != "" {
+			parts = append(parts, p.Text)
+		}
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+// Aborted reports whether the run ended because it was aborted.
+func (r *AgentReply) Aborted() bool {
+	return r.Summary == "aborted" || (r.Result != nil && r.Result.Meta.Aborted)
+}
+
+// AgentEvent is an agent event payload: one step of one run's stream.
+type AgentEvent struct {
+	RunID      string          `json:"runId"`
+	Seq        int64           `json:"seq"`
+	Stream     string          `json:"stream"`
+	TS         int64           `json:"ts,omitempty"`
+	SessionKey string          `json:"sessionKey,omitempty"`
+	Data       json.RawMessage `json:"data,omitempty"`
+}
+
+// AgentEventData is the union of the data fields of the lifecycle, assistant,
+// tool and item streams that progress reporting reads.
+type AgentEventData struct {
+	Phase      string `json:"phase,omitempty"`
+	Text       string `json:"text,omitempty"`
+	Delta      string `json:"delta,omitempty"`
+	Name       string `json:"name,omitempty"`
+	Title      string `json:"title,omitempty"`
+	Status     string `json:"status,omitempty"`
+	ToolCallID string `json:"toolCallId,omitempty"`
+	IsError    bool   `json:"isError,omitempty"`
+	Error      string `json:"error,omitempty"`
+	Aborted    bool   `json:"aborted,omitempty"`
+}
+
+// DecodeData decodes the event's data; a malformed data object yields zero
+// values rather than an error, since events are advisory.
+func (e *AgentEvent) DecodeData() AgentEventData {
+	var d AgentEventData
+	if len(e.Data) > 0 {
+		_ = json.Unmarshal(e.Data, &d)
+	}
+	return d
+}
+
+// AbortParams are chat.abort params on protocol 4.
+type AbortParams struct {
+	SessionKey string `json:"sessionKey,omitempty"`
+	RunID      string `json:"runId"`
+}
+
+// AbortResult is the result of chat.abort / sessions.abort.
+type AbortResult struct {
+	OK      bool     `json:"ok"`
+	Aborted bool     `json:"aborted"`
+	RunIDs  []string `json:"runIds"`
+}

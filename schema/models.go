@@ -1,0 +1,21 @@
+package schema
+
+// ModelsList is the models.list result of either generation.
+type ModelsList struct {
+	Models []ModelInfo `json:"models"`
+}
+
+// ModelInfo is one catalog entry. Ref gives the "provider/model" key that
+// sessions.patch accepts.
+type ModelInfo struct {
+	ID            string `json:"id"`
+	Name          string `json:"name,omitempty"`
+	Provider      string `json:"provider,omitempty"`
+	Alias         string `json:"alias,omitempty"`
+	ContextWindow int64  `json:"contextWindow,omitempty"`
+	Reasoning     bool   `json:"reasoning,omitempty"`
+	Available     *bool  `json:"available,omitempty"`
+}
+
+// Ref is the model's "provider/model" key.
+func (m ModelInfo) Ref() string { return ModelRef(m.Provider, m.ID) }
