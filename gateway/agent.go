@@ -171,7 +171,7 @@ func (c *Client) interrupted(cn *conn, run *AgentRun, start time.Time, cause err
 		switch {
 		case err != nil:
 			re.AbortErr = err
-		case res.Aborted:
+		case res.DidAbort():
 			re.Aborted = true
 		default:
 			re.AbortErr = errors.New("the gateway found no such running run (it may have just finished)")

@@ -34,6 +34,7 @@ type conn struct {
 	protocol int
 
 	nextID    atomic.Uint64
+	closing   atomic.Bool  // set by close: the end is deliberate
 	lastFrame atomic.Int64 // unix nanoseconds of the last inbound frame
 
 	mu       sync.Mutex
@@ -109,13 +110,18 @@ func (c *conn) fail(err error) {
 		c.pending = map[string]*pendingCall{}
 		c.mu.Unlock()
 		close(c.dead)
-		c.log.Warn("gateway connection closed", "err", err)
+		if c.closing.Load() {
+			c.log.Debug("gateway connection closed", "err", err)
+		} else {
+			c.log.Warn("gateway connection lost", "err", err)
+		}
 		c.ws.CloseNow()
 	})
 }
 
 // close ends the connection deliberately with a close frame.
 func (c *conn) close(reason string) {
+	c.closing.Store(true)
 	done := make(chan struct{})
 	go func() {
 		_ = c.ws.Close(websocket.StatusNormalClosure, reason)

@@ -57,8 +57,9 @@ func (c *Client) ModelsList(ctx context.Context) (*schema.ModelsList, error) {
 	return &out, nil
 }
 
-// AbortRun aborts the agent run runID (in session sessionKey, if known).
-// Protocol-3 gateways cannot abort agent runs: it returns ErrAbortUnsupported.
+// AbortRun aborts the agent run runID: with chat.abort when the session is
+// known (it requires the key), else with sessions.abort. Protocol-3 gateways
+// cannot abort agent runs: it returns ErrAbortUnsupported.
 func (c *Client) AbortRun(ctx context.Context, sessionKey, runID string) (*schema.AbortResult, error) {
 	ctx, cancel := withTimeout(ctx, c.opts.CallTimeout)
 	defer cancel()
@@ -70,7 +71,12 @@ func (c *Client) AbortRun(ctx context.Context, sessionKey, runID string) (*schem
 		return nil, ErrAbortUnsupported
 	}
 	var out schema.AbortResult
-	if err := c.Call(ctx, "chat.abort", schema.AbortParams{SessionKey: sessionKey, RunID: runID}, &out); err != nil {
+	if sessionKey == "" {
+		err = c.Call(ctx, "sessions.abort", schema.SessionsAbortParams{RunID: runID}, &out)
+	} else {
+		err = c.Call(ctx, "chat.abort", schema.AbortParams{SessionKey: sessionKey, RunID: runID}, &out)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -140,9 +140,20 @@ type AbortParams struct {
 	RunID      string `json:"runId"`
 }
 
-// AbortResult is the result of chat.abort / sessions.abort.
+// AbortResult is the result of chat.abort ({ok, aborted, runIds}) or of
+// sessions.abort ({ok, abortedRunId, status}).
 type AbortResult struct {
-	OK      bool     `json:"ok"`
-	Aborted bool     `json:"aborted"`
-	RunIDs  []string `json:"runIds"`
+	OK           bool     `json:"ok"`
+	Aborted      bool     `json:"aborted"`
+	RunIDs       []string `json:"runIds,omitempty"`
+	AbortedRunID string   `json:"abortedRunId,omitempty"`
+	Status       string   `json:"status,omitempty"`
+}
+
+// DidAbort reports whether the gateway says it aborted a run.
+func (r *AbortResult) DidAbort() bool { return r.Aborted || r.AbortedRunID != "" }
+
+// SessionsAbortParams are sessions.abort params (protocol 4).
+type SessionsAbortParams struct {
+	RunID string `json:"runId"`
 }

@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/clawgate/clawgate/schema"
+)
+
+// doctor reports where each setting came from (never a secret's value),
+// connects, calls status, and says what to fix. Exit code 0 means healthy.
+func doctor(ctx context.Context, opts *Options, env Env, log *slog.Logger) int {
+	w := env.Stdout
+	fmt.Fprintf(w, "clawgate %s doctor\n\n", version())
+	_, gw, settings, cleanup, err := setup(opts, env, slog.New(slog.DiscardHandler))
+	if settings != nil {
+		fmt.Fprintln(w, "Settings:")
+		for _, line := range settings.Report() {
+			fmt.Fprintln(w, "  "+line)
+		}
+		fmt.Fprintln(w)
+	} else if opts.Simulate != "" {
+		fmt.Fprintf(w, "Settings:\n  simulated %s gateway (--simulate)\n\n", opts.Simulate)
+	}
+	problem := func(err error) int {
+		fmt.Fprintf(w, "PROBLEM: %v\n", err)
+		return ExitFailure
+	}
+	if err != nil {
+		return problem(err)
+	}
+	defer cleanup()
+	info, err := gw.Info(ctx)
+	if err != nil {
+		fmt.Fprintf(w, "Connect %s: failed\n", gw.URL())
+		return problem(err)
+	}
+	scopes := strings.Join(info.Scopes, ",")
+	if !info.ScopesReported {
+		scopes += " (requested; this gateway does not report granted scopes)"
+	}
+	fmt.Fprintf(w, "Connect %s: ok, protocol %d, server version %s, scopes %s\n", info.URL, info.Protocol, info.ServerVersion, scopes)
+	st, _, err := gw.Status(ctx)
+	if err != nil {
+		fmt.Fprintln(w, "Status: failed")
+		return problem(err)
+	}
+	fmt.Fprintf(w, "Status: ok, %d sessions, main session %s\n", st.Sessions.Count, info.MainSessionKey)
+	list, err := gw.SessionsList(ctx, schema.SessionsListParams{Limit: 1})
+	if err != nil {
+		fmt.Fprintln(w, "Sessions: failed")
+		return problem(err)
+	}
+	fmt.Fprintf(w, "Sessions: ok, default model %s\n", schema.ModelRef(list.Defaults.ModelProvider, list.Defaults.Model))
+	if opts.ReadOnly {
+		fmt.Fprintln(w, "Mode: read-only (only gateway_status, list_sessions and list_models)")
+	}
+	if len(opts.AllowModels) > 0 {
+		fmt.Fprintf(w, "Allowed models: %s\n", opts.AllowModels)
+	}
+	if settings != nil && len(settings.Warnings) > 0 {
+		fmt.Fprintf(w, "\nHealthy, with %d warning(s) above.\n", len(settings.Warnings))
+		return ExitOK
+	}
+	fmt.Fprintln(w, "\nHealthy.")
+	return ExitOK
+}

@@ -1,0 +1,123 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/clawgate/clawgate/gateway"
+	"github.com/clawgate/clawgate/schema"
+)
+
+// subagentSessionName is the session ask_subagent uses by default, under
+// the agent: agent:<agent>:subagent.
+const subagentSessionName = "subagent"
+
+func (t *tools) askSubagent(ctx context.Context, req mcp.CallToolRequest, in schema.AskSubagentInput) (schema.AskSubagentOutput, string, error) {
+	var out schema.AskSubagentOutput
+	if strings.TrimSpace(in.Message) == "" {
+		return out, "", errors.New("message must not be empty: write the complete task for the subagent")
+	}
+	info, err := t.gw.Info(ctx)
+	if err != nil {
+		return out, "", err
+	}
+	agent := strings.TrimSpace(in.AgentID)
+	if agent == "" {
+		agent = info.DefaultAgentID
+	}
+	if agent == "" {
+		agent = "main"
+	}
+	key := strings.TrimSpace(in.SessionKey)
+	if key == "" {
+		key = "agent:" + agent + ":" + subagentSessionName
+	}
+	if !t.cfg.AllowMainSession && isMainSession(key, info) {
+		return out, "", fmt.Errorf("session %q is the gateway's main session; a run there waits behind the main session's own turn, "+
+			"which deadlocks when that turn is the one calling this tool. Leave session_key empty to use agent:%s:%s "+
+			"(or start clawgate with --allow-main-session)", key, agent, subagentSessionName)
+	}
+
+	model := strings.TrimSpace(in.Model)
+	if model == "" && len(t.cfg.AllowModels) > 0 {
+		def, ok := t.cfg.AllowModels.Default()
+		if !ok {
+			return out, "", fmt.Errorf("this clawgate only allows models matching %s: pass model (see list_models)", t.cfg.AllowModels)
+		}
+		model = def
+	}
+	if model != "" {
+		if _, _, err := t.setModel(ctx, key, &model); err != nil {
+			return out, "", err
+		}
+	}
+
+	timeout := t.cfg.DefaultTimeout
+	if in.TimeoutSeconds > 0 {
+		timeout = time.Duration(in.TimeoutSeconds) * time.Second
+	}
+	prog := newProgress(ctx, req)
+	run, err := t.gw.Agent(ctx, gateway.AgentRequest{
+		Message: in.Message, SessionKey: key, AgentID: in.AgentID, Thinking: in.Thinking,
+		ExtraSystemPrompt: in.ExtraSystemPrompt, Timeout: timeout,
+	}, prog.onEvent)
+	if err != nil {
+		var re *gateway.RunError
+		if errors.As(err, &re) && errors.Is(err, gateway.ErrRunTimeout) {
+			return out, "", fmt.Errorf("ask_subagent timed out after %s (timeout_seconds %d); run %s: %s",
+				re.Elapsed.Round(time.Millisecond), int(timeout/time.Second), re.RunID, abortNote(re))
+		}
+		return out, "", err
+	}
+	r := run.Reply
+	out = schema.AskSubagentOutput{
+		Text: r.Text(), RunID: run.RunID, Status: r.Status, SessionKey: run.SessionKey,
+		DurationMs: run.Elapsed.Milliseconds(),
+	}
+	if r.Result != nil {
+		if am := r.Result.Meta.AgentMeta; am != nil {
+			out.Model, out.Provider = am.Model, am.Provider
+			if am.Usage != nil {
+				out.Usage = schema.UsageOut{Input: am.Usage.Input, Output: am.Usage.Output, Total: am.Usage.Total}
+			}
+		}
+	}
+	switch {
+	case r.Status == schema.RunOK:
+	case r.Aborted():
+		return out, "", fmt.Errorf("run %s was aborted on the gateway after %s", run.RunID, run.Elapsed.Round(time.Millisecond))
+	case r.Status == schema.RunTimeout:
+		return out, "", fmt.Errorf("run %s timed out on the gateway after %s (timeout_seconds %d)", run.RunID, run.Elapsed.Round(time.Millisecond), int(timeout/time.Second))
+	case r.Status == schema.RunInFlight:
+		return out, "", fmt.Errorf("run %s is already in flight on the gateway", run.RunID)
+	default:
+		return out, "", fmt.Errorf("run %s ended with status %q: %s", run.RunID, r.Status, r.Summary)
+	}
+	return out, out.Text, nil
+}
+
+func abortNote(re *gateway.RunError) string {
+	switch {
+	case re.Aborted:
+		return "the run was aborted on the gateway"
+	case re.AbortErr != nil:
+		return "it could not be aborted: " + re.AbortErr.Error()
+	}
+	return "it was not aborted"
+}
+
+// isMainSession reports whether key names the gateway's main session, in
+// its canonical or short form.
+func isMainSession(key string, info *gateway.Info) bool {
+	k := strings.ToLower(key)
+	main := strings.ToLower(info.MainSessionKey)
+	if main == "" {
+		main = "agent:main:main"
+	}
+	return k == main || k == "main" || k == "agent:"+strings.ToLower(info.DefaultAgentID)+":main"
+}

@@ -1,0 +1,23 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/clawgate/clawgate/gateway"
+	"github.com/clawgate/clawgate/schema"
+)
+
+// Gateway is what the tools need from the gateway client; *gateway.Client
+// implements it.
+type Gateway interface {
+	URL() string
+	Info(ctx context.Context) (*gateway.Info, error)
+	Status(ctx context.Context) (*schema.Status, json.RawMessage, error)
+	SessionsList(ctx context.Context, p schema.SessionsListParams) (*schema.SessionsList, error)
+	SessionsPatch(ctx context.Context, key string, model *string) (*schema.SessionsPatchResult, error)
+	ModelsList(ctx context.Context) (*schema.ModelsList, error)
+	Agent(ctx context.Context, req gateway.AgentRequest, onEvent func(schema.AgentEvent)) (*gateway.AgentRun, error)
+}
+
+var _ Gateway = (*gateway.Client)(nil)

@@ -1,0 +1,108 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/clawgate/clawgate/schema"
+)
+
+// assistantEvery is the minimum gap between two progress notifications
+// about streamed assistant text.
+const assistantEvery = 250 * time.Millisecond
+
+// progressTail is how much of the streamed text a progress message shows.
+const progressTail = 80
+
+// progress turns a run's events into notifications/progress for the
+// request's progressToken. Without a token it does nothing. Notifications are
+// best effort: a failed send never fails the tool.
+type progress struct {
+	ctx      context.Context
+	srv      *server.MCPServer
+	token    mcp.ProgressToken
+	n        int
+	lastText time.Time
+}
+
+func newProgress(ctx context.Context, req mcp.CallToolRequest) *progress {
+	p := &progress{ctx: ctx}
+	if m := req.Params.Meta; m != nil && m.ProgressToken != nil {
+		p.token = m.ProgressToken
+		p.srv = server.ServerFromContext(ctx)
+	}
+	return p
+}
+
+// onEvent is called by the gateway client for each event of the run, on one
+// goroutine.
+func (p *progress) onEvent(ev schema.AgentEvent) {
+	if p.srv == nil {
+		return
+	}
+	d := ev.DecodeData()
+	var msg string
+	switch ev.Stream {
+	case "lifecycle":
+		switch d.Phase {
+		case "start":
+			msg = "run started"
+		case "end":
+			msg = "run finished"
+		case "error":
+			msg = "run error: " + d.Error
+		default:
+			return
+		}
+	case "assistant":
+		if time.Since(p.lastText) < assistantEvery || d.Text == "" {
+			return
+		}
+		p.lastText = time.Now()
+		msg = "writing: " + tail(d.Text, progressTail)
+	case "tool", "item":
+		name := d.Name
+		if name == "" {
+			name = d.Title
+		}
+		if name == "" || d.Phase == "update" {
+			return
+		}
+		switch d.Phase {
+		case "start":
+			msg = "tool " + name + " started"
+		case "result", "end":
+			msg = "tool " + name + " finished"
+			if d.IsError || d.Status == "failed" {
+				msg = "tool " + name + " failed"
+			}
+		default:
+			return
+		}
+	case "compaction":
+		msg = "compacting context (" + d.Phase + ")"
+	default:
+		return
+	}
+	p.n++
+	_ = p.srv.SendNotificationToClient(p.ctx, string(mcp.MethodNotificationProgress), map[string]any{
+		"progressToken": p.token,
+		"progress":      p.n,
+		"message":       msg,
+	})
+}
+
+// tail returns the last n runes of s on one line, with an ellipsis when cut.
+func tail(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return fmt.Sprintf("…%s", string(r[len(r)-n:]))
+}

@@ -1,0 +1,152 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/clawgate/clawgate/schema"
+)
+
+// gatewayStatus reports reachability, version and main-session context use.
+// A gateway that cannot be reached is a normal result (connected:false).
+func (t *tools) gatewayStatus(ctx context.Context, _ mcp.CallToolRequest, _ schema.GatewayStatusInput) (schema.GatewayStatusOutput, string, error) {
+	out := schema.GatewayStatusOutput{URL: t.gw.URL(), ReadOnly: t.cfg.ReadOnly}
+	info, err := t.gw.Info(ctx)
+	if err != nil {
+		out.Error = err.Error()
+		return out, "Gateway not usable: " + out.Error, nil
+	}
+	out.Connected, out.Protocol, out.ServerVersion, out.Scopes = true, info.Protocol, info.ServerVersion, info.Scopes
+	st, _, err := t.gw.Status(ctx)
+	if err != nil {
+		out.Error = "connected, but the status call failed: " + err.Error()
+		return out, out.Error, nil
+	}
+	count := st.Sessions.Count
+	out.SessionCount = &count
+	out.Defaults = &schema.StatusDefaultsOut{Model: st.Sessions.Defaults.Model, ContextTokens: st.Sessions.Defaults.ContextTokens}
+	// The list's defaults carry the provider that status leaves out.
+	if list, err := t.gw.SessionsList(ctx, schema.SessionsListParams{Limit: 1}); err == nil {
+		out.Defaults.Model = schema.ModelRef(list.Defaults.ModelProvider, list.Defaults.Model)
+		if list.Defaults.ContextTokens > 0 {
+			out.Defaults.ContextTokens = list.Defaults.ContextTokens
+		}
+	}
+	main := info.MainSessionKey
+	if main == "" {
+		main = "agent:main:main"
+	}
+	out.MainSession = &schema.MainSessionStatus{Key: main, Model: out.Defaults.Model, ContextMax: out.Defaults.ContextTokens}
+	for _, s := range st.Sessions.Recent {
+		if s.Key != main {
+			continue
+		}
+		if s.Model != "" {
+			out.MainSession.Model = s.Model
+			if !strings.Contains(s.Model, "/") && out.Defaults.Model != "" && strings.HasSuffix(out.Defaults.Model, "/"+s.Model) {
+				out.MainSession.Model = out.Defaults.Model
+			}
+		}
+		if s.TotalTokens != nil {
+			out.MainSession.ContextUsed = *s.TotalTokens
+		}
+		if s.ContextTokens != nil && *s.ContextTokens > 0 {
+			out.MainSession.ContextMax = *s.ContextTokens
+		}
+	}
+	out.MainSession.PercentUsed = percent(out.MainSession.ContextUsed, out.MainSession.ContextMax)
+	text := fmt.Sprintf("Connected to %s (protocol %d, version %s). Main session %s: %d of %d tokens used; default model %s; %d sessions.",
+		out.URL, out.Protocol, out.ServerVersion, main, out.MainSession.ContextUsed, out.MainSession.ContextMax, out.Defaults.Model, count)
+	return out, text, nil
+}
+
+// percent is used/max in percent with one decimal, or nil when max is 0.
+func percent(used, max int64) *float64 {
+	if max <= 0 {
+		return nil
+	}
+	p := math.Round(float64(used)*1000/float64(max)) / 10
+	return &p
+}
+
+const defaultSessionLimit = 20
+
+func (t *tools) listSessions(ctx context.Context, _ mcp.CallToolRequest, in schema.ListSessionsInput) (schema.ListSessionsOutput, string, error) {
+	if in.Limit <= 0 {
+		in.Limit = defaultSessionLimit
+	}
+	list, err := t.gw.SessionsList(ctx, schema.SessionsListParams{
+		Limit: in.Limit, ActiveMinutes: in.ActiveMinutes, Search: in.Search, AgentID: in.AgentID,
+	})
+	if err != nil {
+		return schema.ListSessionsOutput{}, "", err
+	}
+	out := schema.ListSessionsOutput{
+		Sessions: make([]schema.SessionInfo, 0, len(list.Sessions)),
+		Defaults: schema.SessionDefaultsOut{
+			Model:         schema.ModelRef(list.Defaults.ModelProvider, list.Defaults.Model),
+			ModelProvider: list.Defaults.ModelProvider,
+			ContextTokens: list.Defaults.ContextTokens,
+		},
+	}
+	var b strings.Builder
+	for _, r := range list.Sessions {
+		if len(out.Sessions) >= in.Limit {
+			break
+		}
+		label := r.Label
+		if label == "" {
+			label = r.DisplayName
+		}
+		s := schema.SessionInfo{
+			Key: r.Key, SessionID: r.SessionID, Kind: r.Kind, Label: label,
+			Model: schema.ModelRef(r.ModelProvider, r.Model), ModelProvider: r.ModelProvider,
+			TotalTokens: r.TotalTokens, ContextTokens: r.ContextTokens,
+			PercentUsed: percent(r.TotalTokens, r.ContextTokens),
+		}
+		if r.UpdatedAt > 0 {
+			s.UpdatedAt = time.UnixMilli(r.UpdatedAt).UTC().Format(time.RFC3339)
+		}
+		out.Sessions = append(out.Sessions, s)
+		fmt.Fprintf(&b, "%s  %s  %d/%d tokens  updated %s\n", s.Key, s.Model, s.TotalTokens, s.ContextTokens, s.UpdatedAt)
+	}
+	out.Count = len(out.Sessions)
+	return out, fmt.Sprintf("%d sessions (default model %s):\n%s", out.Count, out.Defaults.Model, b.String()), nil
+}
+
+func (t *tools) listModels(ctx context.Context, _ mcp.CallToolRequest, in schema.ListModelsInput) (schema.ListModelsOutput, string, error) {
+	models, err := t.allowedModels(ctx, in.Provider)
+	if err != nil {
+		return schema.ListModelsOutput{}, "", err
+	}
+	ids := make([]string, len(models))
+	for i, m := range models {
+		ids[i] = m.ID
+	}
+	return schema.ListModelsOutput{Models: models}, fmt.Sprintf("%d models: %s", len(models), strings.Join(ids, ", ")), nil
+}
+
+// allowedModels lists the gateway's models that the model policy allows,
+// optionally of one provider.
+func (t *tools) allowedModels(ctx context.Context, provider string) ([]schema.ModelOut, error) {
+	list, err := t.gw.ModelsList(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]schema.ModelOut, 0, len(list.Models))
+	for _, m := range list.Models {
+		if provider != "" && !strings.EqualFold(m.Provider, provider) {
+			continue
+		}
+		if !t.cfg.AllowModels.Allows(m.Ref()) {
+			continue
+		}
+		out = append(out, schema.ModelOut{ID: m.Ref(), Name: m.Name, Provider: m.Provider, ContextWindow: m.ContextWindow})
+	}
+	return out, nil
+}
