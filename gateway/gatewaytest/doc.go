@@ -1,0 +1,54 @@
+// Package gatewaytest is an in-process fake of the local OpenClaw / Clawdbot
+// gateway WebSocket server, for tests of gateway clients.
+//
+// New starts a fake on 127.0.0.1 (random port) that speaks either wire
+// protocol 3 (Clawdbot, clawdbot 2026.1.24-3) or wire protocol 4 (OpenClaw,
+// openclaw 2026.9.6):
+//
+//	srv := gatewaytest.New(gatewaytest.Options{Generation: gatewaytest.OpenClaw, Logf: t.Logf})
+//	defer srv.Close()
+//	client := mypkg.Dial(srv.URL(), "test-token")
+//
+// # Built from real frames
+//
+// Every payload the fake sends is built from frames recorded from the real
+// gateways (module testdata/frames/*.jsonl; a trimmed extract is embedded from
+// this package's testdata directory). Ids, run ids, session keys, reply text,
+// token counts and timestamps are substituted; the rest is what the real
+// gateway sent, so shapes, field names and error messages match the real
+// servers. TestFakeMatchesRecordings replays the recorded requests against
+// the fake and checks that.
+//
+// # What is imitated
+//
+//   - the handshake: connect.challenge, closed connect-param schemas per
+//     generation (with the real ajv-style messages), client id/mode enums,
+//     protocol range check (close 1002), shared-token / password auth (close
+//     1008), device-less scope rules (v3: empty = admin; v4: empty = none,
+//     Origin header or non-backend client = scopes silently cleared),
+//     hello-ok with the negotiated protocol and policy, handshake timeout,
+//     pre-auth and post-auth read limits (close 1009);
+//   - methods status, health, models.list, sessions.list, sessions.patch,
+//     agent (accepted + streamed agent/chat events + final), agent.wait,
+//     chat.abort, (v4) sessions.abort and chat.history (the runs made on the
+//     fake), with per-generation scope checks;
+//     other methods of the real method list answer UNAVAILABLE "not
+//     implemented by gatewaytest", unknown methods "unknown method: X";
+//   - an in-memory session store seeded from the recordings;
+//   - tick events, event seq numbering (global on v3, per connection on v4),
+//     shutdown events, abrupt stops and restarts.
+//
+// Not imitated: the OpenClaw task, chat.metadata.changed, sessions.changed
+// and update.available events and the Clawdbot presence events (clients
+// must ignore events they do not know anyway), tool events (the fake model
+// never calls tools; Server.EmitAgentEvent can inject them), device pairing.
+//
+// The fake model replies "FAKE-REPLY: you said <<message>>" like the lab's
+// fake OpenAI server; "[[delay=N]]" in a message makes that run take N
+// seconds. Signed device identities are accepted by the schema but not
+// verified, and no pairing happens.
+//
+// Scripted faults are added with Server.Handle (override a method),
+// Server.Stall, Server.SilentHandshake, Server.NoHelloReply,
+// Options.StartupUnavailable, Options.ClearScopes, Conn.WriteRaw and friends.
+package gatewaytest

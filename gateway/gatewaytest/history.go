@@ -1,0 +1,130 @@
+package gatewaytest
+
+import (
+	"encoding/base64"
+	"encoding/json"
+
+	"github.com/google/uuid"
+)
+
+// chatHistory answers chat.history from the session's transcript (the runs
+// made on the fake), newest messages last, like the real gateways.
+// OpenClaw pages from the newest end: offset skips the newest messages.
+func (s *Server) chatHistory(req Request) (any, *ErrorShape) {
+	v4 := s.opts.Generation == OpenClaw
+	var p struct {
+		SessionKey string `json:"sessionKey"`
+		Limit      int    `json:"limit"`
+		Offset     int    `json:"offset"`
+	}
+	_ = json.Unmarshal(req.Params, &p)
+	if p.SessionKey == "" {
+		return nil, invalid("invalid chat.history params: must have required property 'sessionKey'")
+	}
+	key := canonicalKey(p.SessionKey)
+	st := s.store
+	st.mu.Lock()
+	sess := st.sessions[key]
+	var msgs []any
+	var sessionID string
+	var row obj
+	if sess != nil {
+		sessionID = sess.sessionID
+		for i, t := range sess.turns {
+			msgs = append(msgs, s.historyMessages(t, i)...)
+		}
+	}
+	st.mu.Unlock()
+	if sess != nil && v4 {
+		st.mu.Lock()
+		row = st.row(sess, nowMs())
+		st.mu.Unlock()
+	}
+	total := len(msgs)
+	limit := p.Limit
+	if limit <= 0 {
+		limit = 200
+	}
+	end := max(total-p.Offset, 0)
+	start := max(end-limit, 0)
+	page := append([]any{}, msgs[start:end]...)
+
+	res := newRewriter(nowMs()-s.tpl.t0, s.tpl.sessionKey, key).applyObj(s.tpl.history)
+	res["sessionKey"] = key
+	res["messages"] = page
+	if sessionID != "" {
+		res["sessionId"] = sessionID
+	} else {
+		delete(res, "sessionId")
+	}
+	if v4 {
+		res["totalMessages"] = total
+		res["hasMore"] = start > 0
+		if start > 0 {
+			res["nextOffset"] = p.Offset + len(page)
+		} else {
+			res["nextOffset"] = nil
+		}
+		res["deltaCursor"] = base64.RawURLEncoding.EncodeToString(mustJSON(obj{"agentId": "main",
+			"lastSeq": total, "sessionId": sessionID, "version": 1}))
+		if row != nil {
+			// sessionInfo is the list row without the thinking options, plus
+			// the transcript fields (recorded).
+			for _, k := range []string{"thinkingDefault", "thinkingLevels", "thinkingOptions"} {
+				delete(row, k)
+			}
+			tplInfo := sub(s.tpl.history, "sessionInfo")
+			row["activitySummary"] = clone(tplInfo["activitySummary"])
+			row["activeLeafEntryId"] = uuid.NewString()
+			res["sessionInfo"] = row
+		} else {
+			delete(res, "sessionInfo")
+		}
+	}
+	return res, nil
+}
+
+// historyMessages renders one transcript turn as recorded user and
+// assistant messages (an aborted turn has no assistant message).
+func (s *Server) historyMessages(t turn, i int) []any {
+	rw := newRewriter(0)
+	user := rw.applyObj(s.tpl.historyUser)
+	if _, isString := user["content"].(string); isString {
+		user["content"] = t.message // OpenClaw stores the user text as a string
+	} else {
+		user["content"] = []any{obj{"type": "text", "text": t.message}}
+	}
+	user["timestamp"] = t.started
+	if _, ok := user["idempotencyKey"]; ok {
+		user["idempotencyKey"] = t.runID + ":user"
+	}
+	if meta := sub(user, "__openclaw"); meta != nil {
+		meta["id"], meta["idempotencyKey"], meta["recordTimestampMs"] = uuid.NewString(), t.runID+":user", t.started
+		meta["seq"] = 2*i + 1
+		if pos := sub(meta, "transcriptPosition"); pos != nil {
+			pos["rawSeq"] = 2*i + 1
+		}
+	}
+	if t.aborted {
+		return []any{user}
+	}
+	asst := rw.applyObj(s.tpl.historyAssistant)
+	asst["content"] = []any{obj{"type": "text", "text": t.reply}}
+	asst["timestamp"] = t.ended
+	prov, model := splitModel(t.model)
+	asst["provider"], asst["model"] = prov, model
+	if u := sub(asst, "usage"); u != nil {
+		u["input"], u["output"], u["totalTokens"] = 10, t.output, 10+t.output
+	}
+	if _, ok := asst["responseId"]; ok {
+		asst["responseId"] = "chatcmpl-" + uuid.NewString()[:12]
+	}
+	if meta := sub(asst, "__openclaw"); meta != nil {
+		meta["runId"], meta["id"], meta["recordTimestampMs"] = t.runID, uuid.NewString(), t.ended
+		meta["seq"] = 2*i + 2
+		if pos := sub(meta, "transcriptPosition"); pos != nil {
+			pos["rawSeq"] = 2*i + 2
+		}
+	}
+	return []any{user, asst}
+}

@@ -1,0 +1,211 @@
+package gatewaytest
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Generation selects which real gateway the fake imitates.
+type Generation int
+
+const (
+	// Clawdbot imitates clawdbot 2026.1.24-3 (wire protocol 3).
+	Clawdbot Generation = 3
+	// OpenClaw imitates openclaw 2026.9.6 (wire protocol 4).
+	OpenClaw Generation = 4
+)
+
+// String returns "clawdbot-2026.1.24-3" or "openclaw-2026.9.6".
+func (g Generation) String() string {
+	switch g {
+	case Clawdbot:
+		return "clawdbot-2026.1.24-3"
+	case OpenClaw:
+		return "openclaw-2026.9.6"
+	}
+	return fmt.Sprintf("Generation(%d)", int(g))
+}
+
+// DefaultModel is the model every session uses unless sessions.patch selects
+// another one; it is always allowed, like agents.defaults.model.primary.
+const DefaultModel = "fake/fake-echo"
+
+// Options configures a fake gateway. The zero value is a usable OpenClaw
+// fake with token "test-token". New panics on an unknown Generation.
+type Options struct {
+	// Generation is the gateway to imitate (default OpenClaw).
+	Generation Generation
+	// Token is the shared gateway token the fake requires (default "test-token").
+	Token string
+	// Password, if set, is also accepted: on OpenClaw in auth.token or
+	// auth.password, on Clawdbot in auth.password, and only together with a
+	// non-empty auth.token (device-less password auth fails on 1.24 with
+	// "device identity required").
+	Password string
+	// TickInterval is reported as policy.tickIntervalMs and is the period of
+	// tick events (default 30s, like both real gateways). A negative value
+	// disables tick events; policy.tickIntervalMs then reports 30000.
+	TickInterval time.Duration
+	// MaxPayload overrides policy.maxPayload and the read limit for frames
+	// after the handshake (default: 512 KiB on Clawdbot, 25 MiB on OpenClaw).
+	// Larger frames close the connection with 1009.
+	MaxPayload int
+	// HandshakeTimeout is how long the fake waits for the connect request
+	// before closing with 1000 (default 10s on Clawdbot, 15s on OpenClaw).
+	HandshakeTimeout time.Duration
+	// ClearScopes simulates the OpenClaw silent downgrade: hello-ok succeeds
+	// but auth.scopes is [] and every call then fails with FORBIDDEN
+	// "missing scope: ...". Ignored on Clawdbot.
+	ClearScopes bool
+	// StartupUnavailable makes the first N connect requests get the OpenClaw
+	// startup reply (UNAVAILABLE "gateway starting; retry shortly", retryable,
+	// retryAfterMs 50, details.reason "startup-sidecars") followed by close
+	// 1013 "gateway starting". The real gateway says retryAfterMs 500; 50
+	// keeps tests fast. Applies to both generations, though a real Clawdbot
+	// never sends it.
+	StartupUnavailable int
+	// AllowedModels is the model allowlist (agents.defaults.models), as
+	// "provider/model" (default ["fake/fake-echo"]). sessions.patch and the
+	// OpenClaw agent model param reject others with "model not allowed:
+	// <provider/model>". Bare names resolve under the default provider
+	// "fake"; the alias "Fake" means fake/fake-echo.
+	AllowedModels []string
+	// AgentDelay is how long an agent run takes when its message has no
+	// [[delay=N]] marker (default 20ms). Events are streamed meanwhile.
+	AgentDelay time.Duration
+	// Logf, if set, receives a line per connection event, e.g. t.Logf.
+	Logf func(format string, args ...any)
+}
+
+// withDefaults fills in the zero fields.
+func (o Options) withDefaults() Options {
+	if o.Generation == 0 {
+		o.Generation = OpenClaw
+	}
+	if o.Generation != Clawdbot && o.Generation != OpenClaw {
+		panic(fmt.Sprintf("gatewaytest: unknown generation %d", int(o.Generation)))
+	}
+	if o.Token == "" {
+		o.Token = "test-token"
+	}
+	if o.TickInterval == 0 {
+		o.TickInterval = 30 * time.Second
+	}
+	if len(o.AllowedModels) == 0 {
+		o.AllowedModels = []string{DefaultModel}
+	}
+	if o.AgentDelay == 0 {
+		o.AgentDelay = 20 * time.Millisecond
+	}
+	return o
+}
+
+// tickIntervalMs is the value reported in hello-ok policy.
+func (o Options) tickIntervalMs() int64 {
+	if o.TickInterval < 0 {
+		return 30000
+	}
+	return o.TickInterval.Milliseconds()
+}
+
+// ErrorShape is the error object of a res frame.
+type ErrorShape struct {
+	// Code is INVALID_REQUEST, NOT_PAIRED, UNAVAILABLE, FORBIDDEN, ...
+	Code string `json:"code"`
+	// Message is the human-readable error.
+	Message string `json:"message"`
+	// Details is the optional details object (omitted when nil).
+	Details any `json:"details,omitempty"`
+	// Retryable marks errors worth retrying (omitted when false).
+	Retryable bool `json:"retryable,omitempty"`
+	// RetryAfterMs is the suggested retry delay (omitted when 0).
+	RetryAfterMs int `json:"retryAfterMs,omitempty"`
+}
+
+// Error implements error.
+func (e *ErrorShape) Error() string { return e.Code + ": " + e.Message }
+
+// Request is one request frame received by the fake.
+type Request struct {
+	// ID is the request id.
+	ID string
+	// Method is the method name.
+	Method string
+	// Params is the raw params value (nil if absent).
+	Params json.RawMessage
+	// Conn is the number of the connection it arrived on (see Conn.ID).
+	Conn int
+}
+
+// HandlerFunc answers a request on behalf of the fake; see Server.Handle.
+type HandlerFunc func(c *Conn, req Request)
+
+// ConnectInfo describes one connect request the fake received.
+type ConnectInfo struct {
+	// Conn is the connection number.
+	Conn int
+	// Params is the raw connect params.
+	Params json.RawMessage
+	// Origin reports whether the WebSocket upgrade carried an Origin header.
+	Origin bool
+	// OK reports whether hello-ok was sent.
+	OK bool
+	// Error is the connect error that was sent, if any.
+	Error *ErrorShape
+	// Protocol is the negotiated protocol (when OK).
+	Protocol int
+	// Scopes are the effective scopes granted (when OK).
+	Scopes []string
+}
+
+// RunInfo describes an agent run started by the fake.
+type RunInfo struct {
+	// RunID is the run id (= the idempotencyKey).
+	RunID string
+	// SessionKey is the session the run belongs to.
+	SessionKey string
+	// Message is the user message.
+	Message string
+	// Model is the "provider/model" that served the run.
+	Model string
+	// Conn is the connection that started the run.
+	Conn int
+	// Aborted reports whether the run was aborted.
+	Aborted bool
+	// Done reports whether the run has finished.
+	Done bool
+}
+
+// Scopes used by the gateways.
+const (
+	scopeRead  = "operator.read"
+	scopeWrite = "operator.write"
+	scopeAdmin = "operator.admin"
+	scopeTalk  = "operator.talk"
+)
+
+// resolveModelRef resolves a model reference the way sessions.patch does:
+// trimmed, the alias "Fake" (any case) is fake/fake-echo, a bare name is
+// taken under the default provider "fake".
+func resolveModelRef(ref string) (string, bool) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return "", false
+	}
+	if strings.EqualFold(ref, "fake") {
+		return DefaultModel, true
+	}
+	if !strings.Contains(ref, "/") {
+		return "fake/" + ref, true
+	}
+	prov, model, _ := strings.Cut(ref, "/")
+	return strings.ToLower(strings.TrimSpace(prov)) + "/" + model, true
+}
+
+// splitModel splits "provider/model".
+func splitModel(ref string) (string, string) {
+	prov, model, _ := strings.Cut(ref, "/")
+	return prov, model
+}

@@ -1,0 +1,455 @@
+#!/usr/bin/env node
+// Records the extra real-gateway frames the fake gateway (gateway/gatewaytest)
+// imitates but the lab's probe.mjs transcripts do not cover: models.list,
+// chat.abort / sessions.abort of a running run, tool-events caps, status by
+// scope, agent timeout:0, idempotency replays, closed-schema errors, ticks,
+// oversized frames, handshake timeout, password auth, request-frame extras.
+//
+// Needs Node >= 22 (built-in WebSocket), no npm deps. Same line format as
+// frames-*.jsonl: {t, scenario, conn, dir: in|out|meta, frame}.
+//
+//   node record-extra.mjs --url ws://127.0.0.1:18789 --token lab-token-123 \
+//     --product openclaw --protocol 4 --out extra-openclaw-2026.9.6.jsonl \
+//     [--run-dir DIR] [--cache DIR] [--prefix NAME] [--scenario a,b|all]
+//
+// Machine-specific paths are replaced like the lab transcripts do:
+// --run-dir -> <RUN_DIR>, --cache/--prefix -> <CACHE>/<PREFIX>, --cache -> <CACHE>.
+// Session keys are agent:main:fake-rec-* so runs never touch other sessions.
+//
+// extra-openclaw-2026.9.6.jsonl / extra-clawdbot-2026.1.24-3.jsonl were made
+// with --scenario all against the lab gateways (start-gateway.sh; clawdbot on
+// port 18790), with abort-idle and no-scopes recorded in a second pass. After
+// re-recording, refresh the fake's embedded extract:
+//   go test ./gateway/gatewaytest -run TestEmbeddedExtractUpToDate -update
+import { randomUUID } from "node:crypto";
+import { appendFileSync } from "node:fs";
+
+const argv = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : def;
+};
+const URL_ = opt("url", "ws://127.0.0.1:18789");
+const TOKEN = opt("token", "lab-token-123");
+const PRODUCT = opt("product", "openclaw");
+const PROTOCOL = Number(opt("protocol", PRODUCT === "openclaw" ? "4" : "3"));
+const OUT = opt("out", `extra-${PRODUCT}.jsonl`);
+const RUN_DIR = opt("run-dir", "");
+const CACHE = opt("cache", "");
+const PREFIX = opt("prefix", "");
+const SCEN = opt("scenario", "all");
+const V4 = PROTOCOL >= 4;
+const TAG = randomUUID().slice(0, 8);
+
+const replaceAll = (s, a, b) => (a ? s.split(a).join(b) : s);
+function normalise(text) {
+  let s = text;
+  s = replaceAll(s, RUN_DIR, "<RUN_DIR>");
+  if (CACHE && PREFIX) s = replaceAll(s, `${CACHE}/${PREFIX}`, "<CACHE>/<PREFIX>");
+  s = replaceAll(s, CACHE, "<CACHE>");
+  return s;
+}
+
+let connSeq = 0;
+let scenario = "init";
+const log = (conn, dir, frame) => {
+  const line = JSON.stringify({ t: Date.now(), scenario, conn, dir, frame });
+  appendFileSync(OUT, normalise(line) + "\n");
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+class Conn {
+  constructor() {
+    this.id = ++connSeq;
+    this.frames = [];
+    this.waiters = [];
+    this.closed = null;
+  }
+  open(headers) {
+    return new Promise((resolve, reject) => {
+      const ws = headers ? new WebSocket(URL_, { headers }) : new WebSocket(URL_);
+      this.ws = ws;
+      ws.addEventListener("open", () => {
+        log(this.id, "meta", { event: "open", url: URL_ });
+        resolve();
+      });
+      ws.addEventListener("error", (e) => {
+        log(this.id, "meta", { event: "error", message: String(e.message || e.type) });
+        reject(new Error("ws error"));
+      });
+      ws.addEventListener("close", (e) => {
+        this.closed = { code: e.code, reason: e.reason, wasClean: e.wasClean };
+        log(this.id, "meta", { event: "close", code: e.code, reason: e.reason, wasClean: e.wasClean });
+        this.poke();
+      });
+      ws.addEventListener("message", (ev) => {
+        const text = typeof ev.data === "string" ? ev.data : Buffer.from(ev.data).toString();
+        let f;
+        try {
+          f = JSON.parse(text);
+        } catch {
+          f = { _raw: text };
+        }
+        log(this.id, "in", f);
+        this.frames.push(f);
+        this.poke();
+      });
+    });
+  }
+  poke() {
+    for (const w of [...this.waiters]) w();
+  }
+  // wait until pred(frame) matches a frame received after index `from`, or close/timeout.
+  waitFor(pred, timeoutMs = 60000, from = 0) {
+    return new Promise((resolve) => {
+      const check = () => {
+        for (let i = from; i < this.frames.length; i++) if (pred(this.frames[i])) return done(this.frames[i]);
+        if (this.closed) return done(null);
+      };
+      const timer = setTimeout(() => done(null), timeoutMs);
+      const done = (v) => {
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((w) => w !== check);
+        resolve(v);
+      };
+      this.waiters.push(check);
+      check();
+    });
+  }
+  sendRaw(text, logged) {
+    log(this.id, "out", logged ?? JSON.parse(text));
+    this.ws.send(text);
+  }
+  send(frame) {
+    this.sendRaw(JSON.stringify(frame), frame);
+  }
+  // request: resolves with the first res for the id (or the final one with expectFinal).
+  async request(method, params, { expectFinal = false, timeoutMs = 60000, extra = {} } = {}) {
+    const id = randomUUID();
+    const from = this.frames.length;
+    this.send({ type: "req", id, method, ...(params === undefined ? {} : { params }), ...extra });
+    const isRes = (f) => f.type === "res" && f.id === id;
+    let r = await this.waitFor(isRes, timeoutMs, from);
+    if (expectFinal && r && r.ok && r.payload?.status === "accepted") {
+      r = await this.waitFor((f) => isRes(f) && f !== r, timeoutMs, from);
+    }
+    return r;
+  }
+  challenge() {
+    return this.waitFor((f) => f.type === "event" && f.event === "connect.challenge", 20000);
+  }
+  async connect(over = {}) {
+    await this.challenge();
+    const params = {
+      minProtocol: PROTOCOL,
+      maxProtocol: PROTOCOL,
+      client: { id: "gateway-client", displayName: "fake-rec", version: "0.0.1", platform: "linux", mode: "backend", instanceId: randomUUID() },
+      caps: [],
+      auth: { token: TOKEN },
+      role: "operator",
+      scopes: ["operator.admin"],
+      ...over,
+    };
+    for (const k of Object.keys(params)) if (params[k] === undefined) delete params[k];
+    return this.request("connect", params, { timeoutMs: 20000 });
+  }
+  close() {
+    try {
+      this.ws.close(1000, "rec done");
+    } catch {}
+  }
+  async done() {
+    this.close();
+    await this.waitFor(() => false, 2000);
+  }
+}
+
+async function connected(over, headers) {
+  const c = new Conn();
+  await c.open(headers);
+  const r = await c.connect(over);
+  return { c, r };
+}
+// one connect attempt that is expected to fail: wait for the close.
+async function connectFails(over, headers) {
+  const { c } = await connected(over, headers);
+  await c.waitFor(() => false, 3000);
+  c.close();
+}
+const key = (name) => `agent:main:fake-rec-${name}-${TAG}`;
+const isAgentEv = (runId, pred) => (f) => f.type === "event" && f.event === "agent" && f.payload?.runId === runId && pred(f.payload);
+
+const scenarios = {
+  async "models-list"() {
+    const { c } = await connected();
+    await c.request("models.list", {});
+    await c.request("models.list", { bogus: 1 });
+    if (V4) await c.request("models.list", { view: "all" });
+    await c.done();
+  },
+  async "status-scopes"() {
+    for (const scopes of [["operator.admin"], ["operator.read"], ["operator.write"]]) {
+      const { c } = await connected({ scopes });
+      await c.request("status", {});
+      await c.request("health", {});
+      await c.request("sessions.list", { limit: 1 });
+      await c.request("no.such.method", {});
+      await c.done();
+    }
+  },
+  async "no-scopes"() {
+    const { c } = await connected({ scopes: [] });
+    await c.request("sessions.list", { limit: 1 });
+    await c.request("sessions.patch", { key: key("noscope"), label: `fake-rec-noscope ${TAG}` });
+    await c.request("agent", { message: "x", sessionKey: key("noscope"), idempotencyKey: randomUUID() });
+    await c.request("no.such.method", {});
+    await c.done();
+  },
+  async "chat-abort"() {
+    const { c } = await connected();
+    const runId = randomUUID();
+    const sk = key("abort");
+    const id = randomUUID();
+    c.send({ type: "req", id, method: "agent", params: { message: "abort me [[delay=5]]", sessionKey: sk, idempotencyKey: runId, timeout: 60 } });
+    await c.waitFor(isAgentEv(runId, (p) => p.stream === "lifecycle" && p.data?.phase === "start"), 30000);
+    await sleep(500);
+    await c.request("chat.abort", { sessionKey: sk, runId });
+    await c.waitFor((f) => f.type === "res" && f.id === id && f.payload?.status !== "accepted", 30000);
+    await sleep(1000);
+    // a second abort of the finished run, and the idempotent replay of the finished run
+    await c.request("chat.abort", { sessionKey: sk, runId });
+    await c.request("agent", { message: "abort me [[delay=5]]", sessionKey: sk, idempotencyKey: runId, timeout: 60 });
+    await c.request("sessions.list", { search: "fake-rec-abort" });
+    await c.done();
+  },
+  async "sessions-abort"() {
+    if (!V4) {
+      const { c } = await connected();
+      await c.request("sessions.abort", { key: key("sabort"), runId: randomUUID() });
+      await c.done();
+      return;
+    }
+    const { c } = await connected();
+    const runId = randomUUID();
+    const sk = key("sabort");
+    const id = randomUUID();
+    c.send({ type: "req", id, method: "agent", params: { message: "abort me too [[delay=5]]", sessionKey: sk, idempotencyKey: runId, timeout: 60 } });
+    await c.waitFor(isAgentEv(runId, (p) => p.stream === "lifecycle" && p.data?.phase === "start"), 30000);
+    await sleep(500);
+    await c.request("sessions.abort", { key: sk, runId });
+    await c.waitFor((f) => f.type === "res" && f.id === id && f.payload?.status !== "accepted", 30000);
+    await sleep(1000);
+    await c.done();
+  },
+  // abort requests when nothing is running (and chat.abort without runId).
+  async "abort-idle"() {
+    const { c } = await connected();
+    const sk = key("idle");
+    await c.request("chat.abort", { sessionKey: sk });
+    if (V4) {
+      await c.request("sessions.abort", { key: sk, runId: randomUUID() });
+      await c.request("sessions.abort", { key: sk });
+      await c.request("sessions.abort", {});
+    }
+    await c.done();
+  },
+  async "tool-events"() {
+    const { c } = await connected({ caps: ["tool-events"] });
+    await c.request("agent", { message: "hello with tool-events caps", sessionKey: key("tools"), idempotencyKey: randomUUID(), timeout: 60 }, { expectFinal: true });
+    await sleep(500);
+    await c.done();
+  },
+  async "agent-replay"() {
+    const { c } = await connected();
+    const runId = randomUUID();
+    const sk = key("replay");
+    const id = randomUUID();
+    c.send({ type: "req", id, method: "agent", params: { message: "replay [[delay=2]]", sessionKey: sk, idempotencyKey: runId, timeout: 60 } });
+    await c.waitFor((f) => f.type === "res" && f.id === id, 30000);
+    await sleep(300);
+    await c.request("agent", { message: "replay [[delay=2]]", sessionKey: sk, idempotencyKey: runId, timeout: 60 });
+    await c.waitFor((f) => f.type === "res" && f.id === id && f.payload?.status !== "accepted", 30000);
+    await sleep(300);
+    await c.request("agent", { message: "replay [[delay=2]]", sessionKey: sk, idempotencyKey: runId, timeout: 60 });
+    await c.request("agent.wait", { runId, timeoutMs: 1000 });
+    await c.request("agent.wait", { runId: randomUUID(), timeoutMs: 0 });
+    await c.done();
+  },
+  async "agent-variants"() {
+    const { c } = await connected();
+    await c.request("agent", { message: "zero timeout", sessionKey: key("t0"), idempotencyKey: randomUUID(), timeout: 0 }, { expectFinal: true });
+    await c.request("agent", { message: "spawned", sessionKey: key("spawn"), idempotencyKey: randomUUID(), spawnedBy: "agent:main:main" }, { expectFinal: true });
+    await c.request("agent", { message: "with provider", sessionKey: key("prov"), idempotencyKey: randomUUID(), provider: "fake" }, { expectFinal: true });
+    await c.request("agent", { message: "allowed model", sessionKey: key("model"), idempotencyKey: randomUUID(), model: "fake/fake-echo" }, { expectFinal: true });
+    await c.request("agent", { message: 5, sessionKey: key("num"), idempotencyKey: randomUUID() });
+    await c.request("agent", { message: "x", sessionKey: key("x"), idempotencyKey: "" });
+    await c.request("agent", undefined);
+    await c.done();
+  },
+  async "patch-variants"() {
+    const { c } = await connected();
+    const sk = key("patch");
+    await c.request("sessions.patch", { key: sk, label: `fake-rec label ${TAG}` });
+    await c.request("sessions.patch", { key: sk, model: "Fake" });
+    await c.request("sessions.list", { search: sk });
+    await c.request("sessions.patch", { key: sk, model: null });
+    await c.request("sessions.patch", { key: sk, model: "" });
+    await c.request("sessions.patch", { key: sk, spawnedBy: "agent:main:main" });
+    await c.request("sessions.patch", { key: sk, bogus: 1 });
+    await c.request("sessions.patch", { model: "fake/fake-echo" });
+    await c.request("sessions.list", { search: sk });
+    await c.done();
+  },
+  async "list-variants"() {
+    const { c } = await connected();
+    await c.request("sessions.list", {});
+    await c.request("sessions.list", { limit: 2, agentId: "main", search: "fake-rec" });
+    await c.request("sessions.list", { limit: 0 });
+    await c.request("sessions.list", { bogus: 1 });
+    await c.request("sessions.list", { offset: 1, limit: 1 });
+    await c.request("sessions.list", { includeGlobal: true, includeUnknown: true, activeMinutes: 60 });
+    await c.request("sessions.list", undefined);
+    await c.done();
+  },
+  async "connect-variants"() {
+    const base = { id: "gateway-client", displayName: "fake-rec", version: "0.0.1", platform: "linux", mode: "backend" };
+    await connectFails({ bogusTop: 1 });
+    await connectFails({ client: { ...base, bogus: 1 } });
+    await connectFails({ client: { ...base, mode: "bogus" } });
+    await connectFails({ client: { ...base, version: "" } });
+    await connectFails({ client: { ...base, buildId: "x", timeZone: "UTC" } });
+    await connectFails({ scopes: null });
+    await connectFails({ caps: null });
+    await connectFails({ caps: [""] });
+    await connectFails({ auth: { token: TOKEN, deviceToken: "x" } });
+    await connectFails({ auth: { bogus: "x" } });
+    await connectFails({ auth: { token: "" } });
+    await connectFails({ auth: { password: TOKEN } });
+    await connectFails({ auth: { password: "wrong" } });
+    await connectFails({ auth: {} });
+    await connectFails({ minProtocol: 3, maxProtocol: 4 });
+    await connectFails({ minProtocol: 5, maxProtocol: 6 });
+    await connectFails({ role: "bogus" });
+    await connectFails({ client: undefined });
+    await connectFails({ minProtocol: undefined });
+  },
+  async "frame-variants"() {
+    // first frame is not connect
+    {
+      const c = new Conn();
+      await c.open();
+      await c.challenge();
+      c.send({ type: "req", id: randomUUID(), method: "health", params: {} });
+      await c.waitFor(() => false, 3000);
+      c.close();
+    }
+    // first frame garbage
+    {
+      const c = new Conn();
+      await c.open();
+      await c.challenge();
+      c.sendRaw("not json", { _raw: "not json" });
+      await c.waitFor(() => false, 3000);
+      c.close();
+    }
+    // numeric id in connect
+    {
+      const c = new Conn();
+      await c.open();
+      await c.challenge();
+      c.send({ type: "req", id: 1, method: "connect", params: {} });
+      await c.waitFor(() => false, 3000);
+      c.close();
+    }
+    // after the handshake: traceparent, numeric id, event frame, garbage, unknown type
+    const { c } = await connected();
+    await c.request("health", {}, { extra: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" } });
+    c.send({ type: "req", id: 7, method: "health", params: {} });
+    await sleep(300);
+    c.send({ type: "req", id: randomUUID(), method: "health", params: {}, bogus: 1 });
+    await sleep(300);
+    c.send({ type: "event", event: "x", payload: {} });
+    await sleep(300);
+    c.sendRaw("garbage", { _raw: "garbage" });
+    await sleep(500);
+    if (!c.closed) await c.request("health", {});
+    await c.done();
+  },
+  async "oversize"() {
+    // pre-auth: a connect frame bigger than 64 KiB; post-auth: a frame bigger than maxPayload.
+    {
+      const c = new Conn();
+      await c.open();
+      await c.challenge();
+      const pad = "x".repeat(70 * 1024);
+      const f = { type: "req", id: randomUUID(), method: "connect", params: { pad } };
+      c.sendRaw(JSON.stringify(f), { type: "req", id: f.id, method: "connect", params: { pad: `<${pad.length} x>` } });
+      await c.waitFor(() => false, 3000);
+      c.close();
+    }
+    if (!V4) {
+      const { c } = await connected();
+      const pad = "x".repeat(600 * 1024);
+      const f = { type: "req", id: randomUUID(), method: "health", params: { pad } };
+      c.sendRaw(JSON.stringify(f), { type: "req", id: f.id, method: "health", params: { pad: `<${pad.length} x>` } });
+      await c.waitFor(() => false, 3000);
+      c.close();
+    }
+  },
+  // write-only scope: admin-only agent/patch features, plus list edge cases.
+  async "write-scope"() {
+    const { c } = await connected({ scopes: ["operator.write"] });
+    const sk = key("write");
+    await c.request("sessions.patch", { key: sk, model: "fake/fake-echo" });
+    await c.request("sessions.patch", { key: sk, verboseLevel: "on" });
+    if (V4) await c.request("agent", { message: "x", sessionKey: sk, idempotencyKey: randomUUID(), model: "fake/fake-echo" }, { expectFinal: true });
+    await c.request("agent", { message: "/new", sessionKey: sk, idempotencyKey: randomUUID() }, { expectFinal: true });
+    await c.request("chat.abort", { sessionKey: sk, runId: randomUUID() });
+    await c.request("sessions.list", { agentId: "nope", limit: 1 });
+    await c.done();
+  },
+  // status once sessions exist: what a read-only caller sees compared with an admin.
+  async "status-after"() {
+    for (const scopes of [["operator.admin"], ["operator.read"]]) {
+      const { c } = await connected({ scopes });
+      await c.request("status", {});
+      await c.done();
+    }
+  },
+  async "origin-password"() {
+    const port = new URL(URL_).port;
+    const { c } = await connected({ auth: { password: TOKEN } }, { Origin: `http://127.0.0.1:${port}` });
+    await c.waitFor(() => false, 1000);
+    c.close();
+  },
+  async "handshake-timeout"() {
+    const c = new Conn();
+    await c.open();
+    await c.waitFor(() => false, V4 ? 20000 : 15000);
+    c.close();
+  },
+  async tick() {
+    const { c } = await connected();
+    await c.waitFor((f) => f.type === "event" && f.event === "tick", 40000);
+    await c.done();
+  },
+};
+
+const order = Object.keys(scenarios);
+const list = SCEN === "all" ? order : SCEN.split(",");
+for (const s of list) {
+  if (!scenarios[s]) {
+    console.error("unknown scenario", s);
+    process.exit(2);
+  }
+  scenario = s;
+  console.log(`=== ${s}`);
+  try {
+    await scenarios[s]();
+  } catch (e) {
+    console.log(`scenario ${s} threw: ${e.message}`);
+    log(0, "meta", { scenario: s, threw: e.message });
+  }
+  await sleep(200);
+}
+process.exit(0);
