@@ -103,6 +103,7 @@ func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schem
 	stopPump := pumpEvents(sub, onEvent)
 	defer stopPump()
 
+	defer c.trackRun(runID, req.SessionKey)() // before sending: Close may come at once
 	reqID, pc, err := cn.send("agent", params, true)
 	if err != nil {
 		return nil, err
@@ -182,21 +183,33 @@ func (c *Client) interrupted(cn *conn, run *AgentRun, start time.Time, cause err
 }
 
 // pumpEvents delivers sub's events to onEvent on one goroutine. The returned
-// stop function ends delivery and waits for the goroutine; it may be called
-// more than once.
+// stop function delivers what is already queued, ends delivery and waits for
+// the goroutine; it may be called more than once.
 func pumpEvents(sub *runSub, onEvent func(schema.AgentEvent)) func() {
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		deliver := func(ev schema.AgentEvent) {
+			if onEvent != nil {
+				onEvent(ev)
+			}
+		}
 		for {
 			select {
 			case <-stop:
-				return
-			case ev := <-sub.events:
-				if onEvent != nil {
-					onEvent(ev)
+				// Events queued before the final reply belong before the
+				// result: deliver them, then stop.
+				for {
+					select {
+					case ev := <-sub.events:
+						deliver(ev)
+					default:
+						return
+					}
 				}
+			case ev := <-sub.events:
+				deliver(ev)
 			}
 		}
 	}()

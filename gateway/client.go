@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
@@ -37,6 +38,7 @@ type Client struct {
 	nextAttempt time.Time     // no new connect before this after a failure
 	backoff     time.Duration
 	closed      bool
+	runs        map[string]string // agent runs in progress: runId → session key
 }
 
 // New returns a Client for opts. It validates the options but does not
@@ -53,24 +55,56 @@ func New(opts Options) (*Client, error) {
 		}
 		o.InstanceID = id.String()
 	}
-	return &Client{opts: o, log: o.Logger}, nil
+	return &Client{opts: o, log: o.Logger, runs: map[string]string{}}, nil
 }
 
 // URL is the gateway URL the client connects to (never with credentials).
 func (c *Client) URL() string { return redactURL(c.opts.URL) }
 
-// Close closes the connection, if any, and makes further calls fail with
-// ErrClosed. Pending calls fail at once.
+// Close aborts the agent runs still in progress (best effort, on protocol
+// 4, within abortTimeout), closes the connection, and makes further calls
+// fail with ErrClosed. Pending calls fail at once.
 func (c *Client) Close() error {
 	c.mu.Lock()
-	c.closed = true
 	cur := c.cur
+	runs := maps.Clone(c.runs)
+	c.mu.Unlock()
+	if cur != nil && !cur.isDead() && cur.protocol >= 4 && len(runs) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), abortTimeout)
+		var wg sync.WaitGroup
+		for runID, key := range runs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := c.AbortRun(ctx, key, runID)
+				c.log.Info("aborted agent run on close", "run_id", runID, "err", err)
+			}()
+		}
+		wg.Wait()
+		cancel()
+	}
+	c.mu.Lock()
+	c.closed = true
+	cur = c.cur
 	c.cur = nil
 	c.mu.Unlock()
 	if cur != nil {
 		cur.close("clawgate closing")
 	}
 	return nil
+}
+
+// trackRun records an agent run in progress until the returned func is
+// called.
+func (c *Client) trackRun(runID, sessionKey string) func() {
+	c.mu.Lock()
+	c.runs[runID] = sessionKey
+	c.mu.Unlock()
+	return func() {
+		c.mu.Lock()
+		delete(c.runs, runID)
+		c.mu.Unlock()
+	}
 }
 
 // connection returns a live connection, connecting if needed. Concurrent

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -346,7 +348,7 @@ func TestTransportSecurity(t *testing.T) {
 }
 
 func TestTLSFingerprintPinning(t *testing.T) {
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ws, err := websocket.Accept(w, r, nil)
 		if err != nil {
 			return
@@ -357,6 +359,8 @@ func TestTLSFingerprintPinning(t *testing.T) {
 		s.hello(r.Context(), "openclaw", nil)
 		s.drain(r.Context())
 	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // rejected handshakes are the point
+	srv.StartTLS()
 	defer srv.Close()
 	url := "wss" + strings.TrimPrefix(srv.URL, "https")
 	pin := gateway.CertFingerprint(srv.Certificate())

@@ -1,0 +1,364 @@
+package cli_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/clawgate/clawgate/cli"
+	"github.com/clawgate/clawgate/config"
+	"github.com/clawgate/clawgate/gateway/gatewaytest"
+)
+
+const secret = "cli-SECRET-token-42"
+
+// run runs cli.Run in-process with a hermetic environment.
+func run(t *testing.T, args []string, vars map[string]string, stdin string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code := cli.Run(ctx, args, cli.Env{
+		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb,
+		Getenv:    func(k string) string { return vars[k] },
+		ConfigEnv: config.MapEnv(vars),
+		Home:      t.TempDir(),
+	})
+	return code, out.String(), errb.String()
+}
+
+func fake(t *testing.T, gen gatewaytest.Generation) *gatewaytest.Server {
+	s := gatewaytest.New(gatewaytest.Options{Generation: gen, Token: secret})
+	t.Cleanup(s.Close)
+	return s
+}
+
+func TestCallCommand(t *testing.T) {
+	s := fake(t, gatewaytest.OpenClaw)
+	vars := map[string]string{"OPENCLAW_GATEWAY_URL": s.URL(), "OPENCLAW_GATEWAY_TOKEN": secret}
+	code, out, errs := run(t, []string{"call", "list_sessions", `{"limit": 1}`}, vars, "")
+	var res struct {
+		Count    int
+		Sessions []map[string]any
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || res.Count != 1 {
+		t.Fatalf("code %d out %q err %q", code, out, errs)
+	}
+	code, out, errs = run(t, []string{"call", "patch_session_model", `{"session_key":"agent:main:x","model":"fake/nope"}`}, vars, "")
+	if code != 1 || out != "" || !strings.Contains(errs, "model not allowed") {
+		t.Fatalf("refused patch: %d %q %q", code, out, errs)
+	}
+	if code, _, errs = run(t, []string{"call", "no_such_tool"}, vars, ""); code != 1 || !strings.Contains(errs, "not found") {
+		t.Fatalf("unknown tool: %d %q", code, errs)
+	}
+	if code, _, errs = run(t, []string{"call", "list_sessions", "{not json"}, vars, ""); code != 2 || !strings.Contains(errs, "JSON object") {
+		t.Fatalf("bad JSON: %d %q", code, errs)
+	}
+	if strings.Contains(out+errs, secret) {
+		t.Fatal("secret printed")
+	}
+}
+
+func TestDoctor(t *testing.T) {
+	s := fake(t, gatewaytest.Clawdbot)
+	code, out, errs := run(t, []string{"doctor"}, map[string]string{"OPENCLAW_GATEWAY_URL": s.URL(), "CLAWDBOT_GATEWAY_TOKEN": secret}, "")
+	if code != 0 || !strings.Contains(out, "Healthy") || !strings.Contains(out, "token: set (from env CLAWDBOT_GATEWAY_TOKEN)") ||
+		!strings.Contains(out, "protocol 3") || strings.Contains(out+errs, secret) {
+		t.Fatalf("code %d\n%s\n%s", code, out, errs)
+	}
+	code, out, _ = run(t, []string{"doctor"}, map[string]string{"OPENCLAW_GATEWAY_URL": s.URL(), "OPENCLAW_GATEWAY_TOKEN": "wrong"}, "")
+	if code != 1 || !strings.Contains(out, "PROBLEM: gateway refused connect: unauthorized") {
+		t.Fatalf("wrong token: %d\n%s", code, out)
+	}
+	code, out, _ = run(t, []string{"doctor"}, map[string]string{"OPENCLAW_GATEWAY_URL": "ws://127.0.0.1:1"}, "")
+	if code != 1 || !strings.Contains(out, "Is the gateway running?") {
+		t.Fatalf("down: %d\n%s", code, out)
+	}
+}
+
+func TestFlagAndEnvErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		vars map[string]string
+		want string
+	}{
+		{[]string{"--simulate=nope"}, nil, "want openclaw or clawdbot"},
+		{nil, map[string]string{"CLAWGATE_TIMEOUT": "soon"}, "CLAWGATE_TIMEOUT"},
+		{nil, map[string]string{"CLAWGATE_READ_ONLY": "maybe"}, "not a boolean"},
+		{[]string{"--allow-model", "[bad"}, nil, "--allow-model"},
+		{[]string{"--log-level", "loud"}, nil, "--log-level"},
+		{[]string{"frobnicate"}, nil, "unknown command"},
+		{[]string{"--timeout", "0"}, nil, "must be positive"},
+	} {
+		code, out, errs := run(t, tc.args, tc.vars, "")
+		if code != cli.ExitUsage || out != "" || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v %v: code %d out %q err %q", tc.args, tc.vars, code, out, errs)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := run(t, []string{"version"}, nil, "")
+	if code != 0 || !strings.HasPrefix(out, "clawgate ") {
+		t.Fatalf("%d %q", code, out)
+	}
+}
+
+func TestSimulateCall(t *testing.T) {
+	code, out, errs := run(t, []string{"--simulate", "clawdbot", "call", "ask_subagent", `{"message":"hello sim"}`}, nil, "")
+	if code != 0 || !strings.Contains(out, "FAKE-REPLY: you said <<hello sim>>") {
+		t.Fatalf("%d %q %q", code, out, errs)
+	}
+}
+
+// --- the built binary over real stdio pipes ---
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "clawgate-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "clawgate")
+		out, err := exec.Command("go", "build", "-o", binPath, "..").CombinedOutput()
+		if err != nil {
+			buildErr = err
+			t.Logf("%s", out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// session is the binary running as an MCP server on pipes.
+type session struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	lines  chan string
+	stderr *bytes.Buffer
+}
+
+func start(t *testing.T, env []string, args ...string) *session {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, env...)
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	s := &session{t: t, cmd: cmd, stdin: stdin, lines: make(chan string, 100), stderr: &bytes.Buffer{}}
+	cmd.Stderr = s.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+		for sc.Scan() {
+			s.lines <- sc.Text()
+		}
+		close(s.lines)
+	}()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return s
+}
+
+func (s *session) send(line string) {
+	s.t.Helper()
+	if _, err := io.WriteString(s.stdin, line+"\n"); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// next returns the next stdout line as JSON; every line must be JSON-RPC 2.0.
+func (s *session) next() map[string]any {
+	s.t.Helper()
+	select {
+	case line, ok := <-s.lines:
+		if !ok {
+			s.t.Fatalf("stdout closed; stderr:\n%s", s.stderr)
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil || m["jsonrpc"] != "2.0" {
+			s.t.Fatalf("non-JSON-RPC line on stdout: %q", line)
+		}
+		return m
+	case <-time.After(15 * time.Second):
+		s.t.Fatalf("no output; stderr:\n%s", s.stderr)
+	}
+	return nil
+}
+
+// response returns the next response (skipping notifications).
+func (s *session) response() map[string]any {
+	for {
+		m := s.next()
+		if _, ok := m["id"]; ok {
+			return m
+		}
+	}
+}
+
+func (s *session) initialize() {
+	s.send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}`)
+	r := s.response()
+	if r["result"].(map[string]any)["serverInfo"].(map[string]any)["name"] != "clawgate" {
+		s.t.Fatalf("initialize: %v", r)
+	}
+	s.send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+}
+
+func TestStdioTranscript(t *testing.T) {
+	g := fake(t, gatewaytest.OpenClaw)
+	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
+	s.initialize()
+	if n := len(g.Connects()); n != 0 {
+		t.Fatalf("initialize touched the gateway (%d connects)", n)
+	}
+	s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`)
+	if tl := s.response()["result"].(map[string]any)["tools"].([]any); len(tl) != 5 {
+		t.Fatalf("%d tools", len(tl))
+	}
+	s.send(`this is not json`)
+	if r := s.response(); r["error"].(map[string]any)["code"] != -32700.0 {
+		t.Fatalf("malformed line: %v", r)
+	}
+	s.send(`{"jsonrpc":"2.0","id":3,"method":"no/such/method"}`)
+	if r := s.response(); r["error"] == nil {
+		t.Fatalf("unknown method: %v", r)
+	}
+	s.send(`{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"list_sessions","arguments":{"limit":1}}}`)
+	r := s.response()
+	res := r["result"].(map[string]any)
+	if res["isError"] == true || res["structuredContent"].(map[string]any)["count"] != 1.0 {
+		t.Fatalf("tools/call: %v", r)
+	}
+	s.send(`{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"over stdio"},"_meta":{"progressToken":"p1"}}}`)
+	var progress int
+	for {
+		m := s.next()
+		if m["method"] == "notifications/progress" {
+			progress++
+			continue
+		}
+		if m["id"] == 5.0 {
+			if m["result"].(map[string]any)["structuredContent"].(map[string]any)["text"] != "FAKE-REPLY: you said <<over stdio>>" {
+				t.Fatalf("ask_subagent: %v", m)
+			}
+			break
+		}
+	}
+	if progress == 0 {
+		// Progress may trail the response over stdio; give it a moment.
+		select {
+		case line := <-s.lines:
+			if !strings.Contains(line, "notifications/progress") {
+				t.Fatalf("unexpected line %q", line)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatal("no progress notification")
+		}
+	}
+	s.stdin.Close() // EOF: clean exit
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after EOF: %v\n%s", err, s.stderr)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no exit after EOF")
+	}
+	if strings.Contains(s.stderr.String(), secret) {
+		t.Fatal("token in stderr")
+	}
+}
+
+func TestSIGTERMMidCallExitsCleanly(t *testing.T) {
+	g := fake(t, gatewaytest.OpenClaw)
+	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
+	s.initialize()
+	s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"[[delay=30]] slow"}}}`)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(g.Runs()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	start := time.Now()
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case <-done:
+		if el := time.Since(start); el > 5*time.Second {
+			t.Fatalf("exit took %s", el)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no exit after SIGTERM")
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if runs := g.Runs(); len(runs) == 1 && runs[0].Aborted {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the run in progress was not aborted on exit: %+v", g.Runs())
+		}
+	}
+	for line := range s.lines {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) != nil {
+			t.Fatalf("non-JSON on stdout: %q", line)
+		}
+	}
+}
+
+func TestCancelledNotificationAbortsRun(t *testing.T) {
+	g := fake(t, gatewaytest.OpenClaw)
+	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
+	s.initialize()
+	s.send(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"[[delay=30]] cancel me"}}}`)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(g.Runs()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // let the run be accepted
+	s.send(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7,"reason":"user gave up"}}`)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if runs := g.Runs(); len(runs) == 1 && runs[0].Aborted {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the run was not aborted after notifications/cancelled: %+v\n%s", g.Runs(), s.stderr)
+		}
+	}
+	// The server stays healthy: the next request is answered.
+	s.send(`{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"list_models","arguments":{}}}`)
+	for {
+		m := s.response()
+		if m["id"] == 8.0 {
+			if m["result"].(map[string]any)["isError"] == true {
+				t.Fatalf("list_models after cancel: %v", m)
+			}
+			break
+		}
+	}
+}

@@ -1,0 +1,356 @@
+package tools_test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/clawgate/clawgate/gateway"
+	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/schema"
+	"github.com/clawgate/clawgate/tools"
+)
+
+const token = "tools-SECRET-token"
+
+type env struct {
+	fake *gatewaytest.Server
+	gw   *gateway.Client
+	c    *client.Client
+}
+
+func setup(t *testing.T, gen gatewaytest.Generation, cfg tools.Config, mod ...func(*gateway.Options)) *env {
+	t.Helper()
+	fake := gatewaytest.New(gatewaytest.Options{Generation: gen, Token: token})
+	t.Cleanup(fake.Close)
+	o := gateway.Options{URL: fake.URL(), Token: token, ReadOnly: cfg.ReadOnly, AgentGrace: 200 * time.Millisecond}
+	for _, m := range mod {
+		m(&o)
+	}
+	gw, err := gateway.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { gw.Close() })
+	return &env{fake: fake, gw: gw, c: newInProcess(t, gw, cfg)}
+}
+
+// call runs a tool and decodes its structured result into out (if not nil).
+func (e *env) call(t *testing.T, ctx context.Context, name string, args map[string]any, out any) *mcp.CallToolResult {
+	t.Helper()
+	req := mcp.CallToolRequest{}
+	req.Params.Name = name
+	req.Params.Arguments = args
+	res, err := e.c.CallTool(ctx, req)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if out != nil && !res.IsError {
+		b, _ := json.Marshal(res.StructuredContent)
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return res
+}
+
+func text(res *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+var gens = []gatewaytest.Generation{gatewaytest.OpenClaw, gatewaytest.Clawdbot}
+
+func TestEveryToolHappyPath(t *testing.T) {
+	for _, gen := range gens {
+		t.Run(gen.String(), func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, gen, tools.Config{})
+			ctx := ctxT(t)
+
+			var st schema.GatewayStatusOutput
+			res := e.call(t, ctx, "gateway_status", nil, &st)
+			if res.IsError || !st.Connected || st.Protocol != int(gen) || st.MainSession == nil || st.MainSession.Key != "agent:main:main" ||
+				st.Defaults == nil || st.Defaults.Model != "fake/fake-echo" || st.SessionCount == nil || st.MainSession.ContextMax != 128000 {
+				t.Fatalf("gateway_status: %s %+v", text(res), st)
+			}
+
+			var ls schema.ListSessionsOutput
+			res = e.call(t, ctx, "list_sessions", map[string]any{"limit": 2}, &ls)
+			if res.IsError || ls.Count != len(ls.Sessions) || ls.Count == 0 || ls.Count > 2 || ls.Defaults.Model != "fake/fake-echo" {
+				t.Fatalf("list_sessions: %s %+v", text(res), ls)
+			}
+			for _, s := range ls.Sessions {
+				if s.Key == "" {
+					t.Fatalf("row without key: %+v", s)
+				}
+				if s.UpdatedAt != "" {
+					if _, err := time.Parse(time.RFC3339, s.UpdatedAt); err != nil {
+						t.Fatalf("updated_at %q: %v", s.UpdatedAt, err)
+					}
+				}
+			}
+
+			var lm schema.ListModelsOutput
+			res = e.call(t, ctx, "list_models", map[string]any{"provider": "fake"}, &lm)
+			if res.IsError || len(lm.Models) != 1 || lm.Models[0].ID != "fake/fake-echo" || lm.Models[0].ContextWindow != 128000 {
+				t.Fatalf("list_models: %s %+v", text(res), lm)
+			}
+
+			var pm schema.PatchSessionModelOutput
+			res = e.call(t, ctx, "patch_session_model", map[string]any{"session_key": "agent:main:tools", "model": "fake/fake-echo"}, &pm)
+			if res.IsError || pm.SessionKey != "agent:main:tools" || pm.Model == nil || *pm.Model != "fake/fake-echo" {
+				t.Fatalf("patch: %s %+v", text(res), pm)
+			}
+			res = e.call(t, ctx, "patch_session_model", map[string]any{"session_key": "agent:main:tools", "model": nil}, &pm)
+			if res.IsError || pm.Model != nil {
+				t.Fatalf("clear: %s %+v", text(res), pm)
+			}
+
+			var as schema.AskSubagentOutput
+			res = e.call(t, ctx, "ask_subagent", map[string]any{"message": "summarise this", "model": "fake/fake-echo"}, &as)
+			if res.IsError || as.Text != "FAKE-REPLY: you said <<summarise this>>" || as.Status != "ok" || as.SessionKey != "agent:main:subagent" ||
+				as.RunID == "" || as.Provider != "fake" || as.Model != "fake-echo" || as.Usage.Total == 0 {
+				t.Fatalf("ask_subagent: %s %+v", text(res), as)
+			}
+			if text(res) != as.Text {
+				t.Fatalf("text content %q", text(res))
+			}
+			// The model was patched onto the subagent session before the run.
+			runs := e.fake.Runs()
+			if len(runs) != 1 || runs[0].SessionKey != "agent:main:subagent" || len(e.fake.RequestsFor("sessions.patch")) != 3 {
+				t.Fatalf("runs %+v", runs)
+			}
+		})
+	}
+}
+
+func TestGatewayStatusWhenDown(t *testing.T) {
+	c := newInProcess(t, unreachableGateway(t), tools.Config{})
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "gateway_status"
+	res, err := c.CallTool(ctxT(t), req)
+	if err != nil || res.IsError {
+		t.Fatalf("%v %v", res, err)
+	}
+	b, _ := json.Marshal(res.StructuredContent)
+	var st schema.GatewayStatusOutput
+	_ = json.Unmarshal(b, &st)
+	if st.Connected || !strings.Contains(st.Error, "Is the gateway running?") || st.URL != "ws://127.0.0.1:1" {
+		t.Fatalf("%+v", st)
+	}
+}
+
+func TestRefusedModelListsAllowedOnes(t *testing.T) {
+	for _, tc := range []struct {
+		gen  gatewaytest.Generation
+		want string
+	}{
+		{gatewaytest.OpenClaw, "Allowed models: fake/fake-echo"},
+		{gatewaytest.Clawdbot, "default model fake/fake-echo is always allowed"},
+	} {
+		e := setup(t, tc.gen, tools.Config{})
+		res := e.call(t, ctxT(t), "patch_session_model", map[string]any{"session_key": "agent:main:x", "model": "fake/nope"}, nil)
+		if !res.IsError || !strings.Contains(text(res), "model not allowed: fake/nope") || !strings.Contains(text(res), tc.want) {
+			t.Fatalf("%s: %s", tc.gen, text(res))
+		}
+	}
+}
+
+func TestAllowModelPolicy(t *testing.T) {
+	e := setup(t, gatewaytest.OpenClaw, tools.Config{AllowModels: tools.ModelPolicy{"anthropic/claude-sonnet-*"}})
+	ctx := ctxT(t)
+	res := e.call(t, ctx, "patch_session_model", map[string]any{"session_key": "agent:main:x", "model": "fake/fake-echo"}, nil)
+	if !res.IsError || !strings.Contains(text(res), "not allowed by this clawgate") {
+		t.Fatalf("patch: %s", text(res))
+	}
+	res = e.call(t, ctx, "ask_subagent", map[string]any{"message": "hi", "model": "fake/fake-echo"}, nil)
+	if !res.IsError || !strings.Contains(text(res), "not allowed by this clawgate") {
+		t.Fatalf("ask with model: %s", text(res))
+	}
+	res = e.call(t, ctx, "ask_subagent", map[string]any{"message": "hi"}, nil)
+	if !res.IsError || !strings.Contains(text(res), "pass model") {
+		t.Fatalf("ask without model: %s", text(res))
+	}
+	var lm schema.ListModelsOutput
+	if res = e.call(t, ctx, "list_models", nil, &lm); res.IsError || len(lm.Models) != 0 {
+		t.Fatalf("list_models: %s %+v", text(res), lm)
+	}
+	if n := len(e.fake.RequestsFor("sessions.patch")) + len(e.fake.RequestsFor("agent")); n != 0 {
+		t.Fatalf("%d refused calls reached the gateway", n)
+	}
+}
+
+func TestReadOnlyMode(t *testing.T) {
+	e := setup(t, gatewaytest.OpenClaw, tools.Config{ReadOnly: true})
+	ctx := ctxT(t)
+	list, err := e.c.ListTools(ctx, mcp.ListToolsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tl := range list.Tools {
+		names = append(names, tl.Name)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"gateway_status", "list_models", "list_sessions"}) {
+		t.Fatalf("tools %v", names)
+	}
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "patch_session_model"
+	req.Params.Arguments = map[string]any{"session_key": "agent:main:x", "model": "fake/fake-echo"}
+	if _, err := e.c.CallTool(ctx, req); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("write tool in read-only mode: %v", err)
+	}
+	var st schema.GatewayStatusOutput
+	if res := e.call(t, ctx, "gateway_status", nil, &st); res.IsError || !st.ReadOnly || !slices.Equal(st.Scopes, []string{"operator.read"}) {
+		t.Fatalf("%s %+v", text(res), st)
+	}
+}
+
+func TestAskSubagentRefusesMainSession(t *testing.T) {
+	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
+	for _, key := range []string{"agent:main:main", "main", "AGENT:MAIN:MAIN"} {
+		res := e.call(t, ctxT(t), "ask_subagent", map[string]any{"message": "hi", "session_key": key}, nil)
+		if !res.IsError || !strings.Contains(text(res), "main session") {
+			t.Fatalf("%s: %s", key, text(res))
+		}
+	}
+	if len(e.fake.Runs()) != 0 {
+		t.Fatal("a run started in the main session")
+	}
+	e2 := setup(t, gatewaytest.OpenClaw, tools.Config{AllowMainSession: true})
+	if res := e2.call(t, ctxT(t), "ask_subagent", map[string]any{"message": "hi", "session_key": "agent:main:main"}, nil); res.IsError {
+		t.Fatalf("allowed main session: %s", text(res))
+	}
+}
+
+func TestAskSubagentProgress(t *testing.T) {
+	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
+	var mu sync.Mutex
+	var msgs []string
+	e.c.OnNotification(func(n mcp.JSONRPCNotification) {
+		if n.Method != "notifications/progress" {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if n.Params.AdditionalFields["progressToken"] != "tok-1" {
+			t.Errorf("progress token %v", n.Params.AdditionalFields["progressToken"])
+		}
+		msgs = append(msgs, n.Params.AdditionalFields["message"].(string))
+	})
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "ask_subagent"
+	req.Params.Arguments = map[string]any{"message": "[[delay=0.6]] stream please"}
+	req.Params.Meta = &mcp.Meta{ProgressToken: "tok-1"}
+	res, err := e.c.CallTool(ctxT(t), req)
+	if err != nil || res.IsError {
+		t.Fatalf("%v %s", err, text(res))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		got := slices.Clone(msgs)
+		mu.Unlock()
+		if slices.Contains(got, "run started") && slices.ContainsFunc(got, func(m string) bool { return strings.HasPrefix(m, "writing: ") }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("progress messages %q", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestAskSubagentCancelAbortsTheRun(t *testing.T) {
+	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
+	ctx, cancel := context.WithCancel(ctxT(t))
+	time.AfterFunc(300*time.Millisecond, cancel)
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "ask_subagent"
+	req.Params.Arguments = map[string]any{"message": "[[delay=20]] never finishes"}
+	start := time.Now()
+	_, _ = e.c.CallTool(ctx, req)
+	if time.Since(start) > 5*time.Second {
+		t.Fatalf("cancel took %s", time.Since(start))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		runs := e.fake.Runs()
+		if len(runs) == 1 && runs[0].Aborted {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run not aborted on the gateway: %+v", runs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestAskSubagentTimeout(t *testing.T) {
+	for _, gen := range gens {
+		e := setup(t, gen, tools.Config{})
+		start := time.Now()
+		res := e.call(t, ctxT(t), "ask_subagent", map[string]any{"message": "[[delay=20]] slow", "timeout_seconds": 1}, nil)
+		el := time.Since(start)
+		runs := e.fake.Runs()
+		if !res.IsError || !strings.Contains(text(res), "timed out") || len(runs) != 1 || !strings.Contains(text(res), runs[0].RunID) || el > 10*time.Second {
+			t.Fatalf("%s: %s after %s", gen, text(res), el)
+		}
+	}
+}
+
+func TestInvalidArguments(t *testing.T) {
+	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
+	for name, args := range map[string]map[string]any{
+		"ask_subagent":        {"message": ""},
+		"list_sessions":       {"limit": "ten"},
+		"patch_session_model": {"model": "fake/fake-echo"},
+	} {
+		res := e.call(t, ctxT(t), name, args, nil)
+		if !res.IsError {
+			t.Fatalf("%s %v accepted", name, args)
+		}
+	}
+	res := e.call(t, ctxT(t), "list_sessions", map[string]any{"bogus": 1}, nil)
+	if !res.IsError {
+		t.Fatal("unknown argument accepted")
+	}
+	if len(e.fake.Requests()) != 0 {
+		t.Fatalf("invalid calls reached the gateway: %+v", e.fake.Requests())
+	}
+}
+
+func TestTokenNeverInResults(t *testing.T) {
+	e := setup(t, gatewaytest.OpenClaw, tools.Config{}, func(o *gateway.Options) { o.Token = "wrong-" + token })
+	ctx := ctxT(t)
+	for _, name := range []string{"gateway_status", "list_sessions", "list_models"} {
+		res := e.call(t, ctx, name, nil, nil)
+		b, _ := json.Marshal(res)
+		if strings.Contains(string(b), token) {
+			t.Fatalf("%s leaked the token: %s", name, b)
+		}
+		if name != "gateway_status" && !res.IsError {
+			t.Fatalf("%s succeeded with a wrong token", name)
+		}
+	}
+}
