@@ -5,6 +5,7 @@ package gateway_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -76,7 +77,7 @@ func TestLive(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("models: %d, first %+v", len(models.Models), models.Models[0])
-			key := "agent:main:clawgate-live-" + name
+			key := fmt.Sprintf("agent:main:clawgate-live-%s-%d", name, time.Now().UnixNano()) // fresh: an aborted run leaves queued context behind
 			m := "fake/fake-echo"
 			pr, err := c.SessionsPatch(ctx, key, &m)
 			if err != nil {
