@@ -12,7 +12,7 @@ import (
 
 // unreachableGateway is a client for a URL nobody listens on; building the
 // server never connects, so definitions can be listed without a gateway.
-func unreachableGateway(t *testing.T) *gateway.Client {
+func unreachableGateway(t testing.TB) *gateway.Client {
 	t.Helper()
 	gw, err := gateway.New(gateway.Options{URL: "ws://127.0.0.1:1", Token: "x"})
 	if err != nil {
@@ -24,7 +24,7 @@ func unreachableGateway(t *testing.T) *gateway.Client {
 
 // newInProcess starts an initialized in-process MCP client on a server
 // built from cfg with gw as its gateway.
-func newInProcess(t *testing.T, gw tools.Gateway, cfg tools.Config) *client.Client {
+func newInProcess(t testing.TB, gw tools.Gateway, cfg tools.Config) *client.Client {
 	t.Helper()
 	cfg.Gateway = gw
 	srv, err := tools.NewServer(cfg)

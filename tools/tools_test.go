@@ -26,7 +26,7 @@ type env struct {
 	c    *client.Client
 }
 
-func setup(t *testing.T, gen gatewaytest.Generation, cfg tools.Config, mod ...func(*gateway.Options)) *env {
+func setup(t testing.TB, gen gatewaytest.Generation, cfg tools.Config, mod ...func(*gateway.Options)) *env {
 	t.Helper()
 	fake := gatewaytest.New(gatewaytest.Options{Generation: gen, Token: token})
 	t.Cleanup(fake.Close)
