@@ -64,4 +64,3 @@ func BenchmarkProgressLatency(b *testing.B) {
 		}
 	}
 }
-
