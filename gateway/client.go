@@ -194,6 +194,7 @@ func (c *Client) dialOnce(done chan struct{}) {
 		default:
 			c.backoff = min(2*c.backoff, c.opts.MaxBackoff)
 		}
+		c.cur = nil // a dead connection must not hide why reconnecting fails
 		c.lastErr = err
 		c.nextAttempt = time.Now().Add(c.backoff)
 		c.log.Warn("gateway connect failed", "url", c.URL(), "err", err, "retry_in", c.backoff)

@@ -449,3 +449,24 @@ func waitAborted(t *testing.T, s *gatewaytest.Server, message string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestDownGatewayReportsWhyNotTheOldLoss(t *testing.T) {
+	s := newFake(t, gatewaytest.Options{})
+	c := newClient(t, gateway.Options{URL: s.URL(), MinBackoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	ctx := testCtx(t)
+	if _, err := c.Info(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.Stop()
+	time.Sleep(100 * time.Millisecond) // the loss is noticed
+	for range 3 {
+		_, err := c.Info(ctx)
+		var ce *gateway.ConnectError
+		if errors.As(err, &ce) && strings.Contains(err.Error(), "Is the gateway running?") {
+			return
+		}
+		time.Sleep(60 * time.Millisecond) // past the backoff
+	}
+	_, err := c.Info(ctx)
+	t.Fatalf("a stopped gateway is reported as %v", err)
+}

@@ -3,6 +3,7 @@ package schema
 import (
 	"encoding/json"
 	"strings"
+	"time"
 )
 
 // AgentParams are agent request params. Only keys both generations accept are
@@ -31,14 +32,16 @@ const (
 // AgentReply is the payload of either agent response: the accepted
 // acknowledgement or the final result.
 type AgentReply struct {
-	RunID      string       `json:"runId"`
-	Status     string       `json:"status"`
-	Summary    string       `json:"summary,omitempty"`
-	SessionKey string       `json:"sessionKey,omitempty"`
-	AgentID    string       `json:"agentId,omitempty"`
-	AcceptedAt int64        `json:"acceptedAt,omitempty"`
-	StopReason string       `json:"stopReason,omitempty"`
-	Result     *AgentResult `json:"result,omitempty"`
+	RunID      string `json:"runId"`
+	Status     string `json:"status"`
+	Summary    string `json:"summary,omitempty"`
+	SessionKey string `json:"sessionKey,omitempty"`
+	AgentID    string `json:"agentId,omitempty"`
+	AcceptedAt int64  `json:"acceptedAt,omitempty"`
+	StopReason string `json:"stopReason,omitempty"`
+	// TimeoutPhase is set by protocol 4 when the run hit its own timeout.
+	TimeoutPhase string       `json:"timeoutPhase,omitempty"`
+	Result       *AgentResult `json:"result,omitempty"`
 }
 
 // AgentResult is the result of a finished run.
@@ -94,9 +97,24 @@ func (r *AgentReply) Text() string {
 	return strings.Join(parts, "\n\n")
 }
 
-// Aborted reports whether the run ended because it was aborted.
+// Aborted reports whether the run ended early: aborted by a client or
+// stopped by its timeout (see TimedOut).
 func (r *AgentReply) Aborted() bool {
 	return r.Summary == "aborted" || (r.Result != nil && r.Result.Meta.Aborted)
+}
+
+// TimedOut reports whether the run was stopped by its own timeout. Protocol
+// 4 says so with timeoutPhase (a client abort has stopReason "rpc");
+// protocol 3 reports a timed-out run as status ok with meta.aborted, which is
+// told apart from a completed run only by ranFor reaching the timeout.
+func (r *AgentReply) TimedOut(timeout, ranFor time.Duration) bool {
+	switch {
+	case r.TimeoutPhase != "":
+		return true
+	case r.Status == RunTimeout && r.StopReason != "rpc" && r.Summary != "aborted":
+		return true
+	}
+	return r.Aborted() && r.StopReason != "rpc" && timeout > 0 && ranFor >= timeout
 }
 
 // AgentEvent is an agent event payload: one step of one run's stream.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/clawgate/clawgate/schema"
 )
@@ -109,6 +110,30 @@ func TestAbortResultShapes(t *testing.T) {
 		var r schema.AbortResult
 		if err := json.Unmarshal([]byte(raw), &r); err != nil || r.DidAbort() != want {
 			t.Errorf("%s: %v %v", raw, r.DidAbort(), err)
+		}
+	}
+}
+
+// The final replies real gateways sent for a run that hit its timeout and
+// for a run aborted with chat.abort (e2e/testdata/frames-*.jsonl).
+func TestTimedOutVersusAborted(t *testing.T) {
+	const timeout = 2 * time.Second
+	for _, tc := range []struct {
+		name, raw         string
+		ranFor            time.Duration
+		timedOut, aborted bool
+	}{
+		{"openclaw timeout", `{"runId":"r","status":"timeout","summary":"aborted","timeoutPhase":"provider","providerStarted":true,"result":{"payloads":[{"text":"Request timed out","isError":true}],"meta":{}}}`, 2100 * time.Millisecond, true, true},
+		{"openclaw chat.abort", `{"runId":"r","status":"timeout","summary":"aborted","stopReason":"rpc"}`, 500 * time.Millisecond, false, true},
+		{"clawdbot timeout", `{"runId":"r","status":"ok","summary":"completed","result":{"payloads":[],"meta":{"durationMs":2000,"aborted":true}}}`, 2300 * time.Millisecond, true, true},
+		{"completed", `{"runId":"r","status":"ok","summary":"completed","result":{"payloads":[{"text":"hi"}],"meta":{"durationMs":20}}}`, 100 * time.Millisecond, false, false},
+	} {
+		var r schema.AgentReply
+		if err := json.Unmarshal([]byte(tc.raw), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.TimedOut(timeout, tc.ranFor) != tc.timedOut || r.Aborted() != tc.aborted {
+			t.Errorf("%s: timedOut %v aborted %v", tc.name, r.TimedOut(timeout, tc.ranFor), r.Aborted())
 		}
 	}
 }

@@ -88,11 +88,12 @@ func (t *tools) askSubagent(ctx context.Context, req mcp.CallToolRequest, in sch
 		}
 	}
 	switch {
-	case r.Status == schema.RunOK:
+	case r.TimedOut(timeout, run.Elapsed):
+		return out, "", fmt.Errorf("ask_subagent timed out after %s (timeout_seconds %d); run %s was stopped on the gateway",
+			run.Elapsed.Round(time.Millisecond), int(timeout/time.Second), run.RunID)
 	case r.Aborted():
 		return out, "", fmt.Errorf("run %s was aborted on the gateway after %s", run.RunID, run.Elapsed.Round(time.Millisecond))
-	case r.Status == schema.RunTimeout:
-		return out, "", fmt.Errorf("run %s timed out on the gateway after %s (timeout_seconds %d)", run.RunID, run.Elapsed.Round(time.Millisecond), int(timeout/time.Second))
+	case r.Status == schema.RunOK:
 	case r.Status == schema.RunInFlight:
 		return out, "", fmt.Errorf("run %s is already in flight on the gateway", run.RunID)
 	default:

@@ -354,3 +354,36 @@ func TestTokenNeverInResults(t *testing.T) {
 		}
 	}
 }
+
+// A run stopped by its own timeout is reported as a timeout on both
+// generations (shapes recorded from the real gateways), a run aborted by a
+// client as an abort.
+func TestAskSubagentGatewayTimeoutShapes(t *testing.T) {
+	for _, tc := range []struct {
+		gen   gatewaytest.Generation
+		final map[string]any
+		want  string
+	}{
+		{gatewaytest.OpenClaw, map[string]any{"status": "timeout", "summary": "aborted", "timeoutPhase": "provider",
+			"result": map[string]any{"payloads": []any{map[string]any{"text": "Request timed out", "isError": true}}, "meta": map[string]any{}}}, "timed out"},
+		{gatewaytest.Clawdbot, map[string]any{"status": "ok", "summary": "completed",
+			"result": map[string]any{"payloads": []any{}, "meta": map[string]any{"durationMs": 1000, "aborted": true}}}, "timed out"},
+		{gatewaytest.OpenClaw, map[string]any{"status": "timeout", "summary": "aborted", "stopReason": "rpc"}, "was aborted on the gateway"},
+	} {
+		e := setup(t, tc.gen, tools.Config{})
+		e.fake.Handle("agent", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+			var p struct{ IdempotencyKey string }
+			_ = json.Unmarshal(req.Params, &p)
+			go func() {
+				_ = c.Reply(req.ID, map[string]any{"runId": p.IdempotencyKey, "status": "accepted", "acceptedAt": 1})
+				time.Sleep(1100 * time.Millisecond) // the gateway's own 1 s timeout
+				tc.final["runId"] = p.IdempotencyKey
+				_ = c.Reply(req.ID, tc.final)
+			}()
+		})
+		res := e.call(t, ctxT(t), "ask_subagent", map[string]any{"message": "slow", "timeout_seconds": 1}, nil)
+		if !res.IsError || !strings.Contains(text(res), tc.want) {
+			t.Errorf("%s %v: %s", tc.gen, tc.final["stopReason"], text(res))
+		}
+	}
+}
