@@ -1,0 +1,215 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clawgate/clawgate/e2e/internal/harness"
+	"github.com/clawgate/clawgate/e2e/internal/mcptest"
+)
+
+// serverOpts say how to start a clawgate MCP server.
+type serverOpts struct {
+	name string   // log name; default "clawgate"
+	args []string // flags (and command)
+	env  []string // extra KEY=VALUE entries
+	home string   // HOME; "" gives a fresh empty directory, so no real config is found
+}
+
+// connect returns the flags and environment that point clawgate at r's
+// gateway explicitly: --url, and the token in the product's own variable
+// (OPENCLAW_GATEWAY_TOKEN or CLAWDBOT_GATEWAY_TOKEN).
+func (r *running) connect() ([]string, []string) {
+	return []string{"--url", r.gw.URL}, []string{r.gw.Product.EnvPrefix + "_GATEWAY_TOKEN=" + r.gw.Token}
+}
+
+// startClawgate spawns the clawgate binary as an MCP server and performs the
+// MCP handshake. At cleanup it closes stdin and checks that clawgate exits
+// with 0 and wrote nothing but JSON-RPC to stdout; on failure it logs
+// clawgate's stderr and the transcript.
+func startClawgate(t *testing.T, o serverOpts) (*mcptest.Client, *mcptest.InitializeResult) {
+	t.Helper()
+	dir := s.testDir(t)
+	if o.name == "" {
+		o.name = "clawgate"
+	}
+	if o.home == "" {
+		o.home = filepath.Join(dir, o.name+"-home")
+		if err := os.MkdirAll(o.home, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := harness.CleanEnv(append([]string{"HOME=" + o.home, "CLAWGATE_LOG_LEVEL=debug"}, o.env...)...)
+	c, err := mcptest.Start(mcptest.Options{Name: o.name, Bin: s.binary(t), Args: o.args, Env: env, Dir: o.home, LogDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		code, err := c.Close(15 * time.Second)
+		switch {
+		case err != nil:
+			t.Error(err)
+		case code != 0:
+			t.Errorf("%s exited with code %d after its stdin was closed, want 0", o.name, code)
+		}
+		if g := c.Garbage(); len(g) > 0 {
+			t.Errorf("%s: unexpected output on stdout: %q", o.name, g)
+		}
+		if t.Failed() {
+			t.Logf("%s stderr:\n%s", o.name, harness.Tail(c.Stderr(), 40))
+			t.Logf("%s MCP transcript (tail):\n%s", o.name, c.TranscriptTail(20))
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := c.Initialize(ctx)
+	if err != nil {
+		t.Fatalf("initialize: %v", err)
+	}
+	return c, res
+}
+
+// startFor starts clawgate pointed at r's gateway with --url and the token
+// env var, plus extra flags.
+func startFor(t *testing.T, r *running, extra ...string) *mcptest.Client {
+	t.Helper()
+	args, env := r.connect()
+	c, _ := startClawgate(t, serverOpts{args: append(args, extra...), env: env})
+	return c
+}
+
+// callTool calls a tool and fails the test on a JSON-RPC error or when no
+// result arrives within d.
+func callTool(t *testing.T, c *mcptest.Client, d time.Duration, name string, args any) *mcptest.ToolResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	res, err := c.CallTool(ctx, name, args)
+	if err != nil {
+		t.Fatalf("tools/call %s: %v", name, err)
+	}
+	return res
+}
+
+// wantOK asserts a successful tool result and decodes its structured content.
+func wantOK[T any](t *testing.T, res *mcptest.ToolResult) T {
+	t.Helper()
+	var out T
+	if res.IsError {
+		t.Fatalf("tool error: %s", res.Text())
+	}
+	if err := res.Decode(&out); err != nil {
+		t.Fatalf("structuredContent: %v", err)
+	}
+	if res.Text() == "" {
+		t.Errorf("result has no text content next to structuredContent")
+	}
+	return out
+}
+
+// wantToolError asserts an isError result whose text contains every
+// substring (case-insensitive) and returns the text.
+func wantToolError(t *testing.T, res *mcptest.ToolResult, substrings ...string) string {
+	t.Helper()
+	text := res.Text()
+	if !res.IsError {
+		t.Fatalf("want isError, got success: %s", text)
+	}
+	for _, sub := range substrings {
+		if !strings.Contains(strings.ToLower(text), strings.ToLower(sub)) {
+			t.Errorf("error text %q does not mention %q", text, sub)
+		}
+	}
+	return text
+}
+
+// uniqueKey returns a session key no other test uses.
+func uniqueKey(tag string) string {
+	return "agent:main:e2e-" + tag + "-" + randomHex(8)
+}
+
+// ctxFor returns a context that ends after d or with the test.
+func ctxFor(t *testing.T, d time.Duration) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// runClawgate runs the clawgate binary to completion (a command such as
+// doctor or call) with env added to a clean environment, and returns its
+// stdout, stderr and exit code.
+func runClawgate(t *testing.T, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	dir := s.testDir(t)
+	name := "clawgate-" + args[len(args)-1]
+	stdout, err := os.Create(filepath.Join(dir, name+".stdout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdout.Close()
+	stderr, err := os.Create(filepath.Join(dir, name+".stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stderr.Close()
+	cmd := exec.Command(s.binary(t), args...)
+	cmd.Env, cmd.Stdout, cmd.Stderr = harness.CleanEnv(env...), stdout, stderr
+	p, err := harness.Start(name, cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Wait(60 * time.Second); err != nil && !p.Exited() {
+		_ = p.Kill()
+		t.Fatalf("clawgate %s: %v", strings.Join(args, " "), err)
+	}
+	out, _ := os.ReadFile(stdout.Name())
+	errOut, _ := os.ReadFile(stderr.Name())
+	return string(out), string(errOut), p.ExitCode()
+}
+
+// waitResult waits for a tools/call sent with Go and decodes its result.
+func waitResult(t *testing.T, c *mcptest.Client, call *mcptest.Call, d time.Duration) *mcptest.ToolResult {
+	t.Helper()
+	raw, err := c.Wait(ctxFor(t, d), call)
+	if err != nil {
+		t.Fatalf("tools/call: %v", err)
+	}
+	res, err := mcptest.DecodeToolResult(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// rawSessions reads sessions.list straight from the gateway with the
+// project's gateway client (a second, independent connection) and returns
+// the raw rows by key.
+func rawSessions(t *testing.T, r *running) map[string]map[string]any {
+	t.Helper()
+	c, err := r.gw.Client(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var out struct {
+		Sessions []map[string]any `json:"sessions"`
+	}
+	if err := c.Call(ctxFor(t, 15*time.Second), "sessions.list", map[string]any{"limit": 200}, &out); err != nil {
+		t.Fatalf("raw sessions.list: %v", err)
+	}
+	rows := map[string]map[string]any{}
+	for _, row := range out.Sessions {
+		if k, ok := row["key"].(string); ok {
+			rows[k] = row
+		}
+	}
+	return rows
+}
