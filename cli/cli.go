@@ -39,6 +39,9 @@ type Env struct {
 	Home string
 }
 
+// toolWorkers is how many tool calls the stdio server runs at once.
+const toolWorkers = 100
+
 // Exit codes.
 const (
 	ExitOK        = 0
@@ -168,6 +171,9 @@ func serve(ctx context.Context, opts *Options, env Env, log *slog.Logger) error 
 	defer cleanup()
 	stdio := server.NewStdioServer(srv)
 	stdio.SetErrorLogger(slog.NewLogLogger(log.Handler(), slog.LevelError))
+	// mcp-go runs tool calls on 5 workers by default: five long ask_subagent
+	// runs would then hold up every other tool call. Use its maximum.
+	server.WithWorkerPoolSize(toolWorkers)(stdio)
 	log.Info("clawgate serving MCP on stdio", "version", version(), "read_only", opts.ReadOnly)
 	err = stdio.Listen(ctx, env.Stdin, env.Stdout)
 	if errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -360,5 +361,25 @@ func TestCancelledNotificationAbortsRun(t *testing.T) {
 			}
 			break
 		}
+	}
+}
+
+// Long ask_subagent runs must not hold up other tool calls (mcp-go's default
+// worker pool would run only five tool calls at once).
+func TestSlowRunsDoNotBlockOtherTools(t *testing.T) {
+	g := fake(t, gatewaytest.OpenClaw)
+	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
+	s.initialize()
+	for i := range 8 {
+		s.send(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"[[delay=30]] slow %d","session_key":"agent:main:slow-%d"}}}`, 100+i, i, i))
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(g.Runs()) < 8; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 8 runs started", len(g.Runs()))
+		}
+	}
+	s.send(`{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"gateway_status","arguments":{}}}`)
+	if r := s.response(); r["id"] != 9.0 || r["result"].(map[string]any)["structuredContent"].(map[string]any)["connected"] != true {
+		t.Fatalf("gateway_status behind slow runs: %v", r)
 	}
 }
