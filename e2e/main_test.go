@@ -30,8 +30,12 @@ var s *suite
 // Timeouts of the setup steps.
 const (
 	installTimeout = 15 * time.Minute
-	startTimeout   = 3 * time.Minute
-	stopGrace      = 20 * time.Second // SIGTERM → SIGKILL; OpenClaw drains in-flight runs
+	// startTimeout bounds a gateway start up to its first hello-ok. The first
+	// start after a fresh install compiles and caches extensions (Clawdbot:
+	// about 40 s of CPU) and, on a 2-core CI machine, competes with the other
+	// gateway's start: it took over 3 minutes in a cold CI run.
+	startTimeout = 8 * time.Minute
+	stopGrace    = 20 * time.Second // SIGTERM → SIGKILL; OpenClaw drains in-flight runs
 )
 
 type suite struct {
