@@ -469,6 +469,7 @@ func (d *discovery) resolveURL() error {
 	if parsed.Scheme == "ws" && !isLoopback(parsed.Hostname()) {
 		d.s.addWarning("the gateway URL (from %s) uses plain ws:// to a non-loopback host, so credentials would travel unencrypted; use wss:// (the openclaw CLI refuses this)", u.Source)
 	}
+	u.url = true
 	d.s.URL = u
 	return nil
 }

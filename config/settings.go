@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 )
 
 // Generation names: which CLI's rules Discover applied.
@@ -36,6 +37,11 @@ type Setting struct {
 	Source string
 	// Secret marks values that must never be printed or logged.
 	Secret bool
+
+	// url marks the gateway URL, whose user info, query and fragment are
+	// never shown: they may carry a credential (a tokenized dashboard link
+	// pasted as --url).
+	url bool
 }
 
 // IsSet reports whether the setting has a value.
@@ -47,7 +53,7 @@ func (s Setting) String() string {
 	if !s.IsSet() {
 		return "not set"
 	}
-	shown := s.Value
+	shown := s.safeValue()
 	if s.Secret {
 		shown = "set"
 	}
@@ -83,10 +89,26 @@ func (s Setting) MarshalJSON() ([]byte, error) {
 
 // safeValue is the value if it may be shown, else a placeholder.
 func (s Setting) safeValue() string {
-	if s.Secret && s.IsSet() {
+	switch {
+	case s.Secret && s.IsSet():
 		return redacted
+	case s.url:
+		return shownURL(s.Value)
 	}
 	return s.Value
+}
+
+// shownURL drops user info, query and fragment from a URL for display.
+func shownURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return redacted
+	}
+	if u.User == nil && u.RawQuery == "" && u.Fragment == "" && !u.ForceQuery {
+		return raw
+	}
+	u.User, u.RawQuery, u.Fragment, u.RawFragment, u.ForceQuery = nil, "", "", "", false
+	return u.String() + " (query, fragment and user info hidden)"
 }
 
 // Settings is what was discovered; each value comes with where it came from.

@@ -110,8 +110,15 @@ func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schem
 	}
 	defer cn.forget(reqID)
 	run := &AgentRun{RunID: runID, SessionKey: req.SessionKey}
+	var reply schema.AgentReply
 
 	f, err := cn.await(acceptCtx, pc)
+	if err == nil && f.Raw != nil { // a final reply, handed over undecoded
+		f = cn.decodeReply(f, &reply)
+	}
+	if err == nil && isMalformed(f) {
+		err = newError("agent", f.Error, cn.protocol) // the run may be going: abort it
+	}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			err = &TimeoutError{Method: "agent", After: time.Since(start), What: "acceptance"}
@@ -130,6 +137,12 @@ func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schem
 		}
 		f, err = cn.await(finalCtx, pc)
 		cancelFinal()
+		if err == nil && f.Raw != nil {
+			f = cn.decodeReply(f, &reply)
+		}
+		if err == nil && isMalformed(f) {
+			err = newError("agent", f.Error, cn.protocol)
+		}
 		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 				err = ErrRunTimeout
@@ -140,7 +153,6 @@ func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schem
 	run.Elapsed = time.Since(start)
 	stopPump()
 	run.DroppedEvents = sub.dropped.Load()
-	var reply schema.AgentReply
 	if len(f.Payload) > 0 {
 		if err := json.Unmarshal(f.Payload, &reply); err != nil {
 			return nil, fmt.Errorf("decode agent result: %w", err)

@@ -315,6 +315,9 @@ func (c *Client) Call(ctx context.Context, method string, params, out any) error
 			}
 			return err
 		}
+		if f.Raw != nil {
+			f = cn.decodeReply(f, out)
+		}
 		if !f.OK {
 			ge := newError(method, f.Error, cn.protocol)
 			ge.ReadOnly = c.opts.ReadOnly

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -81,11 +82,16 @@ func (c *conn) start() {
 	go c.watchdog(tickInterval(c.hello.Policy))
 }
 
+// maxTickInterval caps the announced tick interval, so that an absurd value
+// cannot overflow the watchdog's arithmetic (a negative limit would kill
+// every connection at once).
+const maxTickInterval = time.Hour
+
 func tickInterval(p schema.Policy) time.Duration {
 	if p.TickIntervalMs <= 0 {
 		return defaultTickInterval
 	}
-	return time.Duration(p.TickIntervalMs) * time.Millisecond
+	return time.Duration(min(p.TickIntervalMs, maxTickInterval.Milliseconds())) * time.Millisecond
 }
 
 // isDead reports whether the connection can no longer be used.
@@ -142,24 +148,129 @@ func (c *conn) readLoop() {
 			return
 		}
 		c.lastFrame.Store(time.Now().UnixNano())
-		if typ != websocket.MessageText {
-			c.log.Warn("ignoring binary frame from gateway", "bytes", len(data))
-			continue
-		}
-		var f schema.InboundFrame
-		if err := json.Unmarshal(data, &f); err != nil {
-			c.log.Warn("ignoring malformed frame from gateway", "err", err, "bytes", len(data))
-			continue
-		}
-		switch f.Type {
-		case schema.FrameResponse:
-			c.dispatchResponse(&f)
-		case schema.FrameEvent:
-			c.dispatchEvent(&f)
-		default:
-			c.log.Warn("ignoring frame of unknown type from gateway", "type", f.Type)
-		}
+		c.handleFrame(typ, data)
 	}
+}
+
+// handleFrame decodes one inbound frame and routes it to the call or run it
+// belongs to. Anything it cannot use is logged and dropped.
+func (c *conn) handleFrame(typ websocket.MessageType, data []byte) {
+	if typ != websocket.MessageText {
+		c.log.Warn("ignoring binary frame from gateway", "bytes", len(data))
+		return
+	}
+	if c.handOver(data) {
+		return
+	}
+	var f schema.InboundFrame
+	if err := json.Unmarshal(data, &f); err != nil {
+		c.log.Warn("ignoring malformed frame from gateway", "err", err, "bytes", len(data))
+		c.failMalformedResponse(data, err)
+		return
+	}
+	switch f.Type {
+	case schema.FrameResponse:
+		c.dispatchResponse(&f)
+	case schema.FrameEvent:
+		c.dispatchEvent(&f)
+	default:
+		c.log.Warn("ignoring frame of unknown type from gateway", "type", f.Type)
+	}
+}
+
+// codeMalformedResponse is the error code of the reply a pending call gets
+// when the gateway answered it with a response frame that does not decode
+// (e.g. a string where the error object belongs): the call fails at once
+// instead of waiting until its deadline for a reply that will never come.
+const codeMalformedResponse = "MALFORMED_RESPONSE"
+
+func isMalformed(f *schema.InboundFrame) bool {
+	return !f.OK && f.Error != nil && f.Error.Code == codeMalformedResponse
+}
+
+// failMalformedResponse fails the pending call that an undecodable frame
+// answers, if the frame is recognisably a response to one.
+func (c *conn) failMalformedResponse(data []byte, decodeErr error) {
+	var head struct {
+		Type string `json:"type"`
+		ID   string `json:"id"`
+	}
+	if json.Unmarshal(data, &head) != nil || head.Type != schema.FrameResponse || head.ID == "" {
+		return
+	}
+	c.dispatchResponse(malformedReply(head.ID, decodeErr))
+}
+
+// malformedReply is the reply a call gets for a response it cannot decode.
+func malformedReply(id string, decodeErr error) *schema.InboundFrame {
+	return &schema.InboundFrame{Type: schema.FrameResponse, ID: id, Error: &schema.ErrorShape{
+		Code:    codeMalformedResponse,
+		Message: fmt.Sprintf("the gateway sent a response clawgate cannot decode (%v); is this gateway version supported?", decodeErr),
+	}}
+}
+
+// responseHead is how both gateway generations begin a response frame.
+const responseHead = `{"type":"res","id":"`
+
+// handOver passes a response to its caller undecoded, in Raw, when the
+// frame begins like responseHead and is the call's last reply: the reply to
+// an ordinary call, or an agent reply that cannot be the "accepted" one
+// because the word does not occur in it (the gateways never escape letters in
+// JSON strings). The caller then decodes it once, payload straight into its
+// result (see decodeReply), instead of this loop decoding the envelope and
+// the caller the payload again: for a 40 KB sessions.list reply that halves
+// clawgate's JSON work, and the decoding runs on the caller's goroutine.
+// Everything else takes the general path.
+func (c *conn) handOver(data []byte) bool {
+	rest, ok := bytes.CutPrefix(data, []byte(responseHead))
+	if !ok {
+		return false
+	}
+	end := bytes.IndexByte(rest, '"')
+	if end < 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
+		return false
+	}
+	id := string(rest[:end])
+	c.mu.Lock()
+	pc := c.pending[id]
+	if pc == nil || (pc.multi && bytes.Contains(data, []byte(schema.RunAccepted))) {
+		c.mu.Unlock()
+		return false
+	}
+	delete(c.pending, id)
+	c.mu.Unlock()
+	select {
+	case pc.replies <- &schema.InboundFrame{Type: schema.FrameResponse, ID: id, Raw: data}:
+	default:
+		c.log.Warn("dropping extra response", "id", id)
+	}
+	return true
+}
+
+// decodeReply decodes a response handed over in f.Raw in one pass, its
+// payload straight into out (which may be nil), and returns the frame
+// without payload. A frame that does not decode that way is decoded as the
+// read loop would have: an undecodable one becomes a malformed reply, one
+// whose payload does not fit out keeps its payload, so that the caller's own
+// decoding reports the error.
+func (c *conn) decodeReply(f *schema.InboundFrame, out any) *schema.InboundFrame {
+	if out == nil {
+		out = new(json.RawMessage)
+	}
+	r := struct {
+		OK      bool               `json:"ok"`
+		Payload any                `json:"payload"`
+		Error   *schema.ErrorShape `json:"error"`
+	}{Payload: out}
+	if err := json.Unmarshal(f.Raw, &r); err == nil {
+		return &schema.InboundFrame{Type: f.Type, ID: f.ID, OK: r.OK, Error: r.Error}
+	}
+	var full schema.InboundFrame
+	if err := json.Unmarshal(f.Raw, &full); err != nil {
+		c.log.Warn("ignoring malformed frame from gateway", "err", err, "bytes", len(f.Raw))
+		return malformedReply(f.ID, err)
+	}
+	return &full
 }
 
 // readError turns a read failure into the error pending calls see.

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	neturl "net/url"
 	"runtime"
+	"strings"
 
 	"github.com/coder/websocket"
 
@@ -44,11 +46,28 @@ func dial(ctx context.Context, o Options) (*conn, error) {
 }
 
 func unwrapDialErr(ctx context.Context, err error) error {
+	// The HTTP client's error quotes the full URL: keep its query (which
+	// may carry a token) out of messages and logs, like everywhere else.
+	var ue *neturl.Error
+	if errors.As(err, &ue) {
+		if safe := redactURL(ue.URL); safe != ue.URL {
+			err = redactedError{msg: strings.ReplaceAll(err.Error(), ue.URL, safe), err: err}
+		}
+	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("no WebSocket upgrade within the connect timeout: %w", err)
 	}
 	return err
 }
+
+// redactedError replaces the message of err, keeping it in the chain.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e redactedError) Error() string { return e.msg }
+func (e redactedError) Unwrap() error { return e.err }
 
 func handshake(ctx context.Context, ws *websocket.Conn, o Options) (*conn, error) {
 	url := redactURL(o.URL)

@@ -1,0 +1,206 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/clawgate/clawgate/schema"
+)
+
+// Fuzz targets for everything clawgate decodes from the gateway. Seed
+// corpora: testdata/fuzz/<target>/ (recorded real frames plus malformed
+// ones). Run one with, e.g.:
+//
+//	go test -run '^$' -fuzz '^FuzzHandleFrame$' -fuzztime 10s ./gateway/
+
+// FuzzHandleFrame feeds arbitrary bytes, split at newlines into frames, to the
+// read loop's dispatch, with one ordinary call, one agent call and one run
+// subscription waiting. Whatever arrives, nothing panics or blocks, the
+// connection stays usable, and frames only ever reach the call or run they
+// name.
+func FuzzHandleFrame(f *testing.F) {
+	f.Add([]byte(`{"type":"res","id":"1","ok":true,"payload":{"sessions":[]}}`))
+	f.Add([]byte(`{"type":"res","id":"2","ok":true,"payload":{"runId":"run-1","status":"accepted"}}` + "\n" +
+		`{"type":"event","event":"agent","payload":{"runId":"run-1","seq":1,"stream":"assistant","data":{"text":"hi"}}}` + "\n" +
+		`{"type":"res","id":"2","ok":true,"payload":{"runId":"run-1","status":"ok"}}`))
+	f.Add([]byte(`{"type":"res","id":"1","ok":false,"error":"boom"}`))
+	f.Add([]byte(`{"type":"event","event":"shutdown","payload":{"reason":"restart"}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c := newConn(nil, schema.HelloOK{Protocol: 4}, []string{ScopeAdmin}, slog.New(slog.DiscardHandler))
+		single := &pendingCall{replies: make(chan *schema.InboundFrame, 2)}
+		multi := &pendingCall{replies: make(chan *schema.InboundFrame, 2), multi: true}
+		c.pending["1"], c.pending["2"] = single, multi
+		sub := c.subscribe("run-1")
+
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for _, frame := range bytes.Split(data, []byte("\n")) {
+				c.handleFrame(websocket.MessageText, frame)
+			}
+			c.handleFrame(websocket.MessageBinary, data)
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("handleFrame blocked")
+		}
+
+		if c.isDead() {
+			t.Fatal("a frame killed the connection")
+		}
+		check := func(name string, pc *pendingCall) []*schema.InboundFrame {
+			var got []*schema.InboundFrame
+			for len(pc.replies) > 0 {
+				r := <-pc.replies
+				if r.ID != name || r.Type != schema.FrameResponse {
+					t.Fatalf("call %s got a frame for %q of type %q", name, r.ID, r.Type)
+				}
+				if r.Raw != nil { // handed over undecoded: decode it as the caller would
+					var out json.RawMessage
+					if r = c.decodeReply(r, &out); r.ID != name {
+						t.Fatalf("call %s: decoded reply for %q", name, r.ID)
+					}
+				}
+				if isMalformed(r) && !strings.Contains(r.Error.Message, "cannot decode") {
+					t.Fatalf("malformed reply without a clear message: %+v", r.Error)
+				}
+				got = append(got, r)
+			}
+			return got
+		}
+		c.mu.Lock()
+		_, singleWaits := c.pending["1"]
+		_, multiWaits := c.pending["2"]
+		c.mu.Unlock()
+		s := check("1", single)
+		if len(s) > 1 || (len(s) == 1) == singleWaits {
+			t.Fatalf("ordinary call: %d replies, still pending %v", len(s), singleWaits)
+		}
+		m := check("2", multi)
+		if len(m) > 2 {
+			t.Fatalf("agent call: %d replies", len(m))
+		}
+		if len(m) > 0 && !(m[len(m)-1].OK && m[len(m)-1].Raw == nil && isAccepted(m[len(m)-1].Payload)) && multiWaits {
+			t.Fatal("agent call still pending after a final reply")
+		}
+		for len(sub.events) > 0 {
+			if ev := <-sub.events; ev.RunID != "run-1" {
+				t.Fatalf("run-1 got an event of %q", ev.RunID)
+			}
+		}
+	})
+}
+
+// FuzzHandshake plays arbitrary frames as the gateway's side of the connect
+// handshake over a real WebSocket: challenge frames (split at newlines), then,
+// after the connect request, reply frames, then a close. dial either returns
+// a usable connection on a supported protocol with scopes, or an error that
+// never contains the token; it never panics and never outlives its timeout.
+func FuzzHandshake(f *testing.F) {
+	const token = "fuzz-SECRET-token"
+	challenge := `{"type":"event","event":"connect.challenge","payload":{"nonce":"n","ts":1}}`
+	f.Add([]byte(challenge), []byte(`{"type":"res","id":"connect","ok":true,"payload":{"type":"hello-ok","protocol":4,"server":{"version":"x"},"auth":{"scopes":["operator.admin"]},"policy":{"maxPayload":1048576,"tickIntervalMs":30000}}}`))
+	f.Add([]byte(challenge), []byte(`{"type":"res","id":"connect","ok":true,"payload":{"protocol":3,"policy":{"tickIntervalMs":-1}}}`))
+	f.Add([]byte(challenge), []byte(`{"type":"res","id":"connect","ok":false,"error":{"code":"INVALID_REQUEST","message":"unauthorized: gateway token mismatch"}}`))
+	f.Add([]byte(`{"type":"event","event":"tick"}`+"\n"+challenge), []byte(`{"type":"event","event":"health"}`+"\n"+`{"type":"res","id":"connect","ok":true,"payload":{"protocol":4,"auth":{"scopes":[]}}}`))
+	f.Add([]byte("not json"), []byte(""))
+
+	var cur atomic.Pointer[[2][]byte]
+	var wg sync.WaitGroup
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wg.Add(1)
+		defer wg.Done()
+		ws, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.CloseNow()
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		in := cur.Load()
+		send := func(frames []byte) bool {
+			for _, fr := range bytes.Split(frames, []byte("\n")) {
+				if ws.Write(ctx, websocket.MessageText, fr) != nil {
+					return false
+				}
+			}
+			return true
+		}
+		if !send(in[0]) || !sendsConnect(in[0]) {
+			// Closing at once instead of waiting for a connect that will not
+			// come keeps every execution fast.
+			_ = ws.Close(websocket.StatusNormalClosure, "")
+			return
+		}
+		if _, _, err := ws.Read(ctx); err != nil {
+			return
+		}
+		if !send(in[1]) {
+			return
+		}
+		_ = ws.Close(websocket.StatusNormalClosure, "")
+	}))
+	f.Cleanup(func() {
+		srv.CloseClientConnections()
+		srv.Close()
+		wg.Wait()
+	})
+	opts, err := Options{URL: "ws" + strings.TrimPrefix(srv.URL, "http"), Token: token, DialTimeout: 2 * time.Second}.withDefaults()
+	if err != nil {
+		f.Fatal(err)
+	}
+
+	f.Fuzz(func(t *testing.T, challenge, hello []byte) {
+		cur.Store(&[2][]byte{challenge, hello})
+		ctx, cancel := context.WithTimeout(context.Background(), opts.DialTimeout)
+		defer cancel()
+		start := time.Now()
+		c, err := dial(ctx, opts)
+		if el := time.Since(start); el > opts.DialTimeout+time.Second {
+			t.Fatalf("dial took %s", el)
+		}
+		if err != nil {
+			if c != nil {
+				t.Fatal("both a connection and an error")
+			}
+			if msg := err.Error(); msg == "" || strings.Contains(msg, token) {
+				t.Fatalf("bad error %q", msg)
+			}
+			return
+		}
+		defer c.close("fuzz")
+		if c.protocol < MinProtocol || c.protocol > MaxProtocol || len(c.scopes) == 0 {
+			t.Fatalf("accepted protocol %d with scopes %v", c.protocol, c.scopes)
+		}
+		if tickInterval(c.hello.Policy) <= 0 {
+			t.Fatalf("tick interval %s", tickInterval(c.hello.Policy))
+		}
+	})
+}
+
+// sendsConnect reports whether a client reading these frames reaches a
+// connect.challenge (and so sends connect) before a frame it cannot decode.
+func sendsConnect(frames []byte) bool {
+	for _, fr := range bytes.Split(frames, []byte("\n")) {
+		var f schema.InboundFrame
+		if json.Unmarshal(fr, &f) != nil {
+			return false
+		}
+		if f.Type == schema.FrameEvent && f.Event == "connect.challenge" {
+			return true
+		}
+	}
+	return false
+}
