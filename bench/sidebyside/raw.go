@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+
+	"github.com/coder/websocket"
+)
+
+// rawClient is the physical floor clawgate is compared with: one WebSocket
+// to the gateway (github.com/coder/websocket, compression off, as clawgate
+// dials it), the connect handshake done here without package gateway, and no
+// background goroutine: a request is written and its reply read on the
+// caller's goroutine, skipping interleaved events. Every frame is decoded
+// once into rawFrame with encoding/json (the payload stays raw), which is
+// the least a client must do to find its reply.
+type rawClient struct {
+	ws       *websocket.Conn
+	nextID   int
+	protocol int
+	version  string // hello-ok server.version
+}
+
+// rawFrame is the envelope of a gateway frame.
+type rawFrame struct {
+	Type    string          `json:"type"`
+	ID      string          `json:"id"`
+	OK      bool            `json:"ok"`
+	Event   string          `json:"event"`
+	Payload json.RawMessage `json:"payload"`
+	Error   *struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// rawRequest is a request frame.
+type rawRequest struct {
+	Type   string `json:"type"`
+	ID     string `json:"id"`
+	Method string `json:"method"`
+	Params any    `json:"params,omitempty"`
+}
+
+// dialRaw connects to url and completes the connect handshake with the same
+// client identity, protocol range, caps and scope clawgate uses
+// (gateway-client/backend, 3..4, tool-events, operator.admin), so that the
+// gateway treats both connections alike.
+func dialRaw(ctx context.Context, url, token string) (*rawClient, error) {
+	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{CompressionMode: websocket.CompressionDisabled})
+	if err != nil {
+		return nil, fmt.Errorf("raw dial %s: %w", url, err)
+	}
+	ws.SetReadLimit(64 << 20)
+	c := &rawClient{ws: ws}
+	for {
+		f, err := c.read(ctx)
+		if err != nil {
+			ws.CloseNow()
+			return nil, fmt.Errorf("raw handshake: waiting for connect.challenge: %w", err)
+		}
+		if f.Type == "event" && f.Event == "connect.challenge" {
+			break
+		}
+	}
+	params := map[string]any{
+		"minProtocol": 3,
+		"maxProtocol": 4,
+		"client": map[string]any{
+			"id": "gateway-client", "displayName": "sidebyside-raw", "version": "dev",
+			"platform": runtime.GOOS, "mode": "backend", "instanceId": "sidebyside-raw",
+		},
+		"caps":   []string{"tool-events"},
+		"role":   "operator",
+		"scopes": []string{"operator.admin"},
+		"auth":   map[string]string{"token": token},
+	}
+	if err := c.write(ctx, rawRequest{Type: "req", ID: "connect", Method: "connect", Params: params}); err != nil {
+		ws.CloseNow()
+		return nil, err
+	}
+	f, err := c.await(ctx, "connect")
+	if err != nil {
+		ws.CloseNow()
+		return nil, fmt.Errorf("raw handshake: %w", err)
+	}
+	var hello struct {
+		Protocol int `json:"protocol"`
+		Server   struct {
+			Version string `json:"version"`
+		} `json:"server"`
+	}
+	if err := json.Unmarshal(f.Payload, &hello); err != nil {
+		ws.CloseNow()
+		return nil, fmt.Errorf("raw handshake: hello-ok: %w", err)
+	}
+	c.protocol, c.version = hello.Protocol, hello.Server.Version
+	return c, nil
+}
+
+// close closes the connection with a normal close frame.
+func (c *rawClient) close() { _ = c.ws.Close(websocket.StatusNormalClosure, "bye") }
+
+func (c *rawClient) read(ctx context.Context) (*rawFrame, error) {
+	_, data, err := c.ws.Read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var f rawFrame
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("malformed frame: %w", err)
+	}
+	return &f, nil
+}
+
+func (c *rawClient) write(ctx context.Context, req rawRequest) error {
+	data, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	return c.ws.Write(ctx, websocket.MessageText, data)
+}
+
+// await reads frames until the response with id and fails on ok:false.
+func (c *rawClient) await(ctx context.Context, id string) (*rawFrame, error) {
+	for {
+		f, err := c.read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if f.Type != "res" || f.ID != id {
+			continue
+		}
+		if !f.OK {
+			return nil, frameError(f)
+		}
+		return f, nil
+	}
+}
+
+func frameError(f *rawFrame) error {
+	if f.Error == nil {
+		return errors.New("ok:false without an error")
+	}
+	return fmt.Errorf("%s: %s", f.Error.Code, f.Error.Message)
+}
+
+func (c *rawClient) newID() string {
+	c.nextID++
+	return strconv.Itoa(c.nextID)
+}
+
+// call sends one request and waits for its reply.
+func (c *rawClient) call(ctx context.Context, method string, params any) (*rawFrame, error) {
+	id := c.newID()
+	if err := c.write(ctx, rawRequest{Type: "req", ID: id, Method: method, Params: params}); err != nil {
+		return nil, err
+	}
+	return c.await(ctx, id)
+}
+
+// pipeline writes k requests back to back, then reads until all k replies
+// have arrived (in whatever order).
+func (c *rawClient) pipeline(ctx context.Context, k int, method string, params any) error {
+	want := make(map[string]bool, k)
+	for range k {
+		id := c.newID()
+		want[id] = true
+		if err := c.write(ctx, rawRequest{Type: "req", ID: id, Method: method, Params: params}); err != nil {
+			return err
+		}
+	}
+	for len(want) > 0 {
+		f, err := c.read(ctx)
+		if err != nil {
+			return err
+		}
+		if f.Type != "res" || !want[f.ID] {
+			continue
+		}
+		if !f.OK {
+			return frameError(f)
+		}
+		delete(want, f.ID)
+	}
+	return nil
+}
+
+// agent starts an agent run and waits for its final reply (the second
+// response to the request; the first says "accepted"). It returns the text
+// of the first payload.
+func (c *rawClient) agent(ctx context.Context, params agentParams) (string, error) {
+	id := c.newID()
+	if err := c.write(ctx, rawRequest{Type: "req", ID: id, Method: "agent", Params: params}); err != nil {
+		return "", err
+	}
+	for {
+		f, err := c.await(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		var p struct {
+			Status string `json:"status"`
+			Result *struct {
+				Payloads []struct {
+					Text string `json:"text"`
+				} `json:"payloads"`
+			} `json:"result"`
+		}
+		if err := json.Unmarshal(f.Payload, &p); err != nil {
+			return "", fmt.Errorf("agent reply: %w", err)
+		}
+		if p.Status == "accepted" {
+			continue
+		}
+		if p.Status != "ok" {
+			return "", fmt.Errorf("agent run ended with status %q", p.Status)
+		}
+		if p.Result == nil || len(p.Result.Payloads) == 0 {
+			return "", nil
+		}
+		return p.Result.Payloads[0].Text, nil
+	}
+}
+
+// agentParams are the agent request params, exactly those clawgate's
+// ask_subagent sends for {"message", "session_key"} (timeout is its default
+// 300 s).
+type agentParams struct {
+	Message        string `json:"message"`
+	IdempotencyKey string `json:"idempotencyKey"`
+	SessionKey     string `json:"sessionKey"`
+	Timeout        int    `json:"timeout"`
+}
