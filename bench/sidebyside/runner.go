@@ -236,7 +236,7 @@ func (r *runner) oneShot(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, err := p.initialize(); err == nil {
+		if _, err = p.initialize(); err == nil {
 			err = p.callTool("list_sessions", map[string]any{"limit": r.cfg.limit})
 		}
 		if err != nil {
