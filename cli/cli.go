@@ -5,17 +5,13 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"runtime/debug"
-	"strings"
 
-	"github.com/mark3labs/mcp-go/client"
-	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/clawgate/clawgate/config"
@@ -160,86 +156,4 @@ func setup(opts *Options, env Env, log *slog.Logger) (*server.MCPServer, *gatewa
 		return nil, nil, settings, nil, err
 	}
 	return srv, gw, settings, func() { gw.Close(); cleanup() }, nil
-}
-
-// serve runs the MCP server on stdin/stdout until EOF or ctx ends.
-func serve(ctx context.Context, opts *Options, env Env, log *slog.Logger) error {
-	srv, _, _, cleanup, err := setup(opts, env, log)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	stdio := server.NewStdioServer(srv)
-	stdio.SetErrorLogger(slog.NewLogLogger(log.Handler(), slog.LevelError))
-	// mcp-go runs tool calls on 5 workers by default: five long ask_subagent
-	// runs would then hold up every other tool call. Use its maximum.
-	server.WithWorkerPoolSize(toolWorkers)(stdio)
-	log.Info("clawgate serving MCP on stdio", "version", version(), "read_only", opts.ReadOnly)
-	err = stdio.Listen(ctx, env.Stdin, env.Stdout)
-	if errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
-		return nil
-	}
-	return err
-}
-
-// call runs one tool in-process and prints its structured result.
-func call(ctx context.Context, opts *Options, env Env, log *slog.Logger, args []string) int {
-	if len(args) < 1 || len(args) > 2 {
-		fmt.Fprintln(env.Stderr, "clawgate: usage: clawgate call TOOL [JSON-ARGUMENTS]")
-		return ExitUsage
-	}
-	var arguments map[string]any
-	if len(args) == 2 && strings.TrimSpace(args[1]) != "" {
-		if err := json.Unmarshal([]byte(args[1]), &arguments); err != nil {
-			fmt.Fprintf(env.Stderr, "clawgate: the arguments must be a JSON object, e.g. '{\"limit\": 5}': %v\n", err)
-			return ExitUsage
-		}
-	}
-	srv, _, _, cleanup, err := setup(opts, env, log)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "clawgate:", err)
-		return ExitFailure
-	}
-	defer cleanup()
-	c, err := client.NewInProcessClient(srv)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "clawgate:", err)
-		return ExitFailure
-	}
-	defer c.Close()
-	if err := c.Start(ctx); err != nil {
-		fmt.Fprintln(env.Stderr, "clawgate:", err)
-		return ExitFailure
-	}
-	init := mcp.InitializeRequest{}
-	init.Params.ProtocolVersion = mcp.LATEST_LEGACY_PROTOCOL_VERSION
-	init.Params.ClientInfo = mcp.Implementation{Name: "clawgate-call", Version: version()}
-	if _, err := c.Initialize(ctx, init); err != nil {
-		fmt.Fprintln(env.Stderr, "clawgate:", err)
-		return ExitFailure
-	}
-	req := mcp.CallToolRequest{}
-	req.Params.Name = args[0]
-	req.Params.Arguments = arguments
-	res, err := c.CallTool(ctx, req)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "clawgate: %s: %v\n", args[0], err)
-		return ExitFailure
-	}
-	if res.IsError {
-		for _, ct := range res.Content {
-			if tc, ok := ct.(mcp.TextContent); ok {
-				fmt.Fprintln(env.Stderr, "clawgate:", args[0]+":", tc.Text)
-			}
-		}
-		return ExitFailure
-	}
-	enc := json.NewEncoder(env.Stdout)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(res.StructuredContent); err != nil {
-		fmt.Fprintln(env.Stderr, "clawgate:", err)
-		return ExitFailure
-	}
-	return ExitOK
 }
