@@ -79,6 +79,7 @@ type discovery struct {
 	dotenv     map[string]string   // <stateDir>/.env
 	cfg        map[string]any      // the resolved config tree (never nil)
 	via        map[string][]string // key path -> origins of its ${VAR}s
+	unresolved map[string]bool     // key paths with an unset ${VAR} left in
 	urlFrom    string              // Source of an explicit URL (flag or env), else ""
 	envPrefix  string              // "OPENCLAW_" or "CLAWDBOT_" for hints
 	stateDirBy string              // the env var that chose the state dir, if any
@@ -97,8 +98,8 @@ func (d *discovery) run() error {
 	if err := d.resolveURL(); err != nil {
 		return err
 	}
-	d.s.Token = d.resolveSecret("token", d.o.Token, "GATEWAY_TOKEN")
-	d.s.Password = d.resolveSecret("password", d.o.Password, "GATEWAY_PASSWORD")
+	d.s.Token, d.s.tokenWhy = d.resolveSecret("token", d.o.Token, "GATEWAY_TOKEN")
+	d.s.Password, d.s.passwordWhy = d.resolveSecret("password", d.o.Password, "GATEWAY_PASSWORD")
 	d.resolveTLSFingerprint()
 	return nil
 }
@@ -140,17 +141,24 @@ type envVar struct {
 // pickEnv returns the first of keys that is set (OPENCLAW_* before the legacy
 // CLAWDBOT_* twin) and warns about shadowed or foreign-prefix variables.
 func (d *discovery) pickEnv(keys ...string) (envVar, bool) {
+	found := d.findEnv(keys...)
+	if len(found) == 0 {
+		return envVar{}, false
+	}
+	d.noteEnvChoice(found[0], found[1:])
+	return found[0], true
+}
+
+// findEnv returns every one of keys that is set, in the order given,
+// without warnings.
+func (d *discovery) findEnv(keys ...string) []envVar {
 	var found []envVar
 	for _, k := range keys {
 		if v, src, ok := d.lookup(k); ok {
 			found = append(found, envVar{k, v, src})
 		}
 	}
-	if len(found) == 0 {
-		return envVar{}, false
-	}
-	d.noteEnvChoice(found[0], found[1:])
-	return found[0], true
+	return found
 }
 
 // noteEnvChoice warns when a legacy twin was ignored or when the variable
@@ -390,7 +398,7 @@ func (d *discovery) loadConfig() error {
 	if err != nil {
 		return err
 	}
-	d.cfg, d.via = cfg, l.via
+	d.cfg, d.via, d.unresolved = cfg, l.via, l.unresolved
 	return nil
 }
 
@@ -531,131 +539,6 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// --- credentials --------------------------------------------------------------
-
-// fromEnv marks the environment's position in a CLI order.
-const fromEnv = "$env"
-
-// cliOrders is the order in which each generation's CLI looks for a
-// credential (after explicit flags), from PROTOCOL.md §4.
-var cliOrders = map[string][]string{
-	"openclaw/local/token":     {"gateway.auth.token", fromEnv, "gateway.remote.token"},
-	"openclaw/local/password":  {"gateway.auth.password", fromEnv, "gateway.remote.password"},
-	"openclaw/remote/token":    {"gateway.remote.token", fromEnv, "gateway.auth.token"},
-	"openclaw/remote/password": {fromEnv, "gateway.remote.password", "gateway.auth.password"},
-	"clawdbot/local/token":     {fromEnv, "gateway.auth.token"},
-	"clawdbot/local/password":  {fromEnv, "gateway.auth.password"},
-	"clawdbot/remote/token":    {"gateway.remote.token"},
-	"clawdbot/remote/password": {fromEnv, "gateway.remote.password"},
-}
-
-// resolveSecret resolves the token or password: flag, then environment, then
-// the config keys in the CLI's own order. name is "token" or "password" and
-// suffix the variable name without prefix (GATEWAY_TOKEN).
-func (d *discovery) resolveSecret(name, override, suffix string) Setting {
-	if override != "" {
-		return Setting{Value: strings.TrimSpace(override), Source: "flag --" + name, Secret: true}
-	}
-	hint := fmt.Sprintf("pass --%s or set %s%s", name, d.envPrefix, suffix)
-	order := cliOrders[d.s.Generation+"/"+d.s.Mode+"/"+name]
-	var cfgKeys []string
-	for _, k := range order {
-		if k != fromEnv {
-			cfgKeys = append(cfgKeys, k)
-		}
-	}
-
-	ev, envOK := d.pickEnv("OPENCLAW_"+suffix, "CLAWDBOT_"+suffix)
-	env := Setting{Value: ev.value, Source: ev.source, Secret: true}
-
-	if d.urlFrom != "" {
-		// An explicit URL never reuses credentials from the config file.
-		if !envOK {
-			for _, k := range cfgKeys {
-				if v, ok := d.get(k); ok && v != "" {
-					d.s.addWarning("%s: not using %s because the gateway URL comes from %s (an explicit URL never reuses config-file credentials); %s",
-						name, d.cfgSource(k), d.urlFrom, hint)
-					break
-				}
-			}
-		}
-		return env
-	}
-
-	if !envOK {
-		for _, k := range cfgKeys {
-			if s, ok := d.cfgSecret(k, name, hint, true); ok {
-				return s
-			}
-		}
-		return Setting{Secret: true}
-	}
-
-	// The environment wins here; say so if the CLI would have used something
-	// else with a different value.
-	var cli Setting
-	for _, k := range order {
-		if k == fromEnv {
-			cli = env
-			break
-		}
-		if s, ok := d.cfgSecret(k, name, hint, false); ok {
-			cli = s
-			break
-		}
-	}
-	switch {
-	case cli.Source == env.Source || cli.Value == env.Value:
-	case cli.IsSet():
-		d.s.addWarning("%s: using %s (clawgate prefers flags, then the environment, then the config file); the %s CLI itself would use %s, which holds a different value",
-			name, env.Source, d.s.Generation, cli.Source)
-	default:
-		d.s.addWarning("%s: using %s; the %s CLI itself ignores the environment for the %s in %s mode",
-			name, env.Source, d.s.Generation, name, d.s.Mode)
-	}
-	return env
-}
-
-// cfgSecret reads a credential from the config: a string, or a SecretRef
-// object {source, provider?, id}. Only source "env" can be resolved here.
-// With warn set, problems become Warnings.
-func (d *discovery) cfgSecret(keyPath, name, hint string, warn bool) (Setting, bool) {
-	warnf := func(format string, args ...any) {
-		if warn {
-			d.s.addWarning(format, args...)
-		}
-	}
-	raw, ok := d.get(keyPath)
-	if !ok {
-		return Setting{}, false
-	}
-	src := d.cfgSource(keyPath)
-	switch v := raw.(type) {
-	case string:
-		v = strings.TrimSpace(v)
-		return Setting{Value: v, Source: src, Secret: true}, v != ""
-	case map[string]any:
-		source, _ := v["source"].(string)
-		id, _ := v["id"].(string)
-		switch {
-		case source == "env" && id != "":
-			if val, from, ok := d.lookup(id); ok {
-				return Setting{Value: val, Source: src + " (SecretRef " + from + ")", Secret: true}, true
-			}
-			warnf("%s is a SecretRef to environment variable %s, which is not set; %s", src, id, hint)
-		case source == "env":
-			warnf("%s is a SecretRef with source \"env\" but no id; %s", src, hint)
-		case source != "":
-			warnf("%s is a SecretRef with source %q, which clawgate cannot resolve; %s", src, source, hint)
-		default:
-			warnf("%s is an object without a SecretRef source; %s", src, hint)
-		}
-	default:
-		warnf("%s must be a string or a SecretRef object; ignored", src)
-	}
-	return Setting{}, false
 }
 
 // resolveTLSFingerprint applies gateway.remote.tlsFingerprint unless the URL

@@ -22,20 +22,61 @@
 //  3. otherwise "openclaw".
 //
 // The generation decides: the state directory, whether a missing ${VAR} in
-// the config is an error (clawdbot) or a warning (openclaw), and which
-// "the CLI itself would do something else" warnings are produced.
+// the config is an error (clawdbot) or a warning (openclaw), and the order
+// in which the token and the password are looked for (see Precedence).
 // Variables from the state directory's .env file do not take part in this
 // decision, because that file's location depends on it.
 //
 // # Precedence
 //
-// For every setting: an explicit Overrides field (a command-line flag) wins,
-// then the environment, then the config file, then the default. This is the
-// product rule for both generations. Where the real CLI orders things
-// differently (openclaw 2026.9.6 reads gateway.auth.token before
-// OPENCLAW_GATEWAY_TOKEN; clawdbot 1.24 ignores the environment for the token
-// in remote mode) and the two candidates hold different values, a Warning
-// says which value was used and which one the CLI would have preferred.
+// The gateway URL, the port, the state directory and the config file: an
+// explicit Overrides field (a command-line flag) wins, then the environment,
+// then the config file, then the default, as in both CLIs (clawdbot has no
+// URL variable; OPENCLAW_GATEWAY_URL is honoured under both generations).
+//
+// The token and the password follow the user's own CLI exactly, so that
+// clawgate authenticates wherever `openclaw gateway call` (or `clawdbot
+// gateway call`) does, and a variable pasted into an MCP client's settings
+// cannot override a config file that already works unless the CLI would let
+// it. Overrides.Token / Overrides.Password always win. After them, "env"
+// below means OPENCLAW_GATEWAY_TOKEN / OPENCLAW_GATEWAY_PASSWORD or their
+// CLAWDBOT_* twins (OPENCLAW_* first), from the environment or the state
+// directory's .env:
+//
+//	generation mode    token                                   password
+//	openclaw   local   auth.token, env, remote.token (1)       auth.password, env, remote.password (1)(2)
+//	openclaw   remote  remote.token, env, auth.token           env, remote.password, auth.password
+//	clawdbot   local   env, auth.token                         env, auth.password
+//	clawdbot   remote  remote.token                            env, remote.password
+//
+// (auth.token is gateway.auth.token, remote.token gateway.remote.token, and
+// so on.) (1) Only when the gateway.auth key holds nothing at all: a SecretRef
+// clawgate cannot resolve, or a value with an unresolved ${VAR}, still blocks
+// the gateway.remote fallback, as in the openclaw CLI. (2) Not with
+// gateway.auth.mode "trusted-proxy".
+//
+// Sources: openclaw 2026.9.6 docs/gateway/remote.md, section "Credential
+// precedence", and its src/gateway/credentials.ts (bundled in dist/); clawdbot
+// 2026.1.24 dist/gateway/call.js. credOrders in credentials.go cites each
+// line.
+//
+// An explicit URL never reuses config-file credentials: with Overrides.URL
+// (--url) or OPENCLAW_GATEWAY_URL only the flag, then the environment, are
+// used, and gateway.remote.tlsFingerprint is not applied. For
+// OPENCLAW_GATEWAY_URL this is the openclaw CLI's rule. With --url the
+// openclaw CLI accepts only explicit --token/--password; clawgate still reads
+// the environment there so that a secret need not be on a command line
+// (MCP clients pass environment variables more easily than safe arguments).
+// clawdbot 2026.1.24 would reuse config credentials even with --url;
+// clawgate does not send them to a gateway the user named explicitly.
+//
+// A placeholder that could not be resolved is never sent as a credential.
+// Warnings say when a value before the winner could not be used (a SecretRef
+// with source file, exec or store, an env SecretRef to an unset variable, an
+// unresolved ${VAR}), and when the environment and the config file hold
+// different values, which is the usual cause of a "token mismatch". Report
+// says, per credential, where the value came from, the order that made it win
+// and which other sources hold the same or a different value.
 //
 // Environment variables: OPENCLAW_GATEWAY_URL, OPENCLAW_GATEWAY_TOKEN,
 // OPENCLAW_GATEWAY_PASSWORD, OPENCLAW_GATEWAY_PORT (a port, or host:port of
@@ -48,10 +89,8 @@
 // empty value counts as unset.
 //
 // In remote mode (gateway.mode "remote") the URL comes from
-// gateway.remote.url and the credentials from gateway.remote.token /
-// gateway.remote.password. An explicit URL (Overrides.URL or
-// OPENCLAW_GATEWAY_URL) never picks up credentials from the config file;
-// credentials from flags and the environment still apply.
+// gateway.remote.url, and the credentials are looked for in the remote-mode
+// order above.
 //
 // # Files
 //
@@ -74,7 +113,8 @@
 // is looked up in the environment, then in the state directory's .env file.
 // Token and password fields may be SecretRef objects
 // {source:"env", id:"VAR"}; other sources (file, exec, store) cannot be
-// resolved here and produce a Warning asking for an explicit token.
+// resolved here: such a value still takes its place in the order, and a
+// Warning asks for an explicit token when it would have been used.
 //
 // <stateDir>/.env is read (KEY=VALUE, export KEY=VALUE, quotes, comments) and
 // never overrides the real environment. Unlike the CLI, ./.env in the current

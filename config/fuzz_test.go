@@ -44,6 +44,9 @@ func FuzzDiscover(f *testing.F) {
 	f.Add([]byte(`{gateway: {auth: {token: "${FUZZ_SECRET}", password: {source: "env", id: "FUZZ_SECRET"}}}}`), env)
 	f.Add([]byte(`{$include: ["./inc/b.json5", "./inc/arr.json5"], gateway: {port: 1}}`), []byte("OPENCLAW_GATEWAY_TOKEN=${FUZZ_SECRET}\n"))
 	f.Add([]byte(`{$include: "./inc/cycle.json5"}`), []byte(`export X="multi`+"\n"+`line"`))
+	// SecretRef fields that expand to the secret must not be echoed in warnings.
+	f.Add([]byte(`{gateway: {auth: {token: {source: "${FUZZ_SECRET}", id: "x"}, password: {source: "env", id: "${FUZZ_SECRET}"}}}}`), []byte(""))
+	f.Add([]byte(`{gateway: {mode: "remote", remote: {token: {source: "env", id: "${FUZZ_SECRET}"}}, auth: {token: "${FUZZ_MISSING}"}}}`), []byte("OPENCLAW_GATEWAY_TOKEN=other\n"))
 
 	// One home per fuzzing process; each input rewrites the config and .env.
 	home := f.TempDir()

@@ -33,6 +33,9 @@ type loader struct {
 	// via maps a dotted key path to the origins of the ${VAR}s substituted
 	// into it, so that Source can say "via env X".
 	via map[string][]string
+	// unresolved holds the dotted key paths whose value still contains a
+	// ${VAR} reference to an unset variable (openclaw rules only).
+	unresolved map[string]bool
 }
 
 // load returns the fully resolved config tree of path.
@@ -49,7 +52,7 @@ func (l *loader) load(path string) (map[string]any, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: the top level must be an object, not %s", path, kind(v))
 	}
-	l.via = map[string][]string{}
+	l.via, l.unresolved = map[string][]string{}, map[string]bool{}
 	v, err = l.substitute(obj, path, "")
 	if err != nil {
 		return nil, err
@@ -290,6 +293,7 @@ func (l *loader) substituteString(s, file, keyPath string) (string, error) {
 			return "", fmt.Errorf("%s: %s: environment variable %s is not set (referenced as %s; the clawdbot CLI refuses to load this config)", file, keyPath, name, ref)
 		default:
 			l.warn("%s: %s references %s, but %s is not set; the value is left unresolved", file, keyPath, ref, name)
+			l.unresolved[keyPath] = true
 			b.WriteString(ref)
 		}
 	}

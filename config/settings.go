@@ -139,10 +139,15 @@ type Settings struct {
 
 	generationReason string // why Generation was chosen
 	envFile          string // the .env file that was read ("" if none)
+	tokenWhy         string // why Token's source won, for Report
+	passwordWhy      string // why Password's source won, for Report
 }
 
 // Report renders, one line per item, where every setting came from, for a
-// doctor command. Secret values are never shown.
+// doctor command. For the token and the password it also says why that
+// source won (the order the gateway's CLI uses) and which other sources hold
+// a value that was not used, and whether it is the same or a different one.
+// Secret values are never shown.
 func (s *Settings) Report() []string {
 	orNone := func(v, none string) string {
 		if v == "" {
@@ -161,14 +166,22 @@ func (s *Settings) Report() []string {
 		"env file: " + orNone(s.envFile, "none"),
 		"mode: " + s.Mode,
 		"url: " + s.URL.String(),
-		"token: " + s.Token.String(),
-		"password: " + s.Password.String(),
+		"token: " + s.Token.String() + because(s.tokenWhy),
+		"password: " + s.Password.String() + because(s.passwordWhy),
 		"tls fingerprint: " + s.TLSFingerprint.String(),
 	}
 	for _, w := range s.Warnings {
 		lines = append(lines, "warning: "+w)
 	}
 	return lines
+}
+
+// because renders a reason after a setting in Report.
+func because(why string) string {
+	if why == "" {
+		return ""
+	}
+	return "; " + why
 }
 
 // String summarises the settings on one line without secret values.
