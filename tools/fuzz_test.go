@@ -3,6 +3,7 @@ package tools_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -104,9 +105,11 @@ var fuzzTools = []string{"gateway_status", "list_sessions", "list_models", "patc
 // FuzzToolArguments calls the tools with arbitrary JSON arguments through an
 // in-process MCP client, on a server with an --allow-model policy. Whatever
 // the arguments, the call returns a result or a JSON-RPC error (never a
-// panic, never a hang), and the gateway never sees a request the policies
-// forbid: no model outside --allow-model, no agent run in the main session,
-// no empty message, no non-positive limit or timeout.
+// panic, never a hang); every tool error is a sentence (no Go value dumps,
+// "Invalid arguments for <tool>: …." for arguments the schema refuses, and
+// then no gateway request at all); and the gateway never sees a request the
+// policies forbid: no model outside --allow-model, no agent run in the main
+// session, no empty message, no non-positive limit or timeout.
 //
 //	go test -run '^$' -fuzz '^FuzzToolArguments$' -fuzztime 10s ./tools/
 func FuzzToolArguments(f *testing.F) {
@@ -148,6 +151,12 @@ func FuzzToolArguments(f *testing.F) {
 			if strings.Contains(err.Error(), "panic") {
 				t.Fatalf("%s %s: %v", name, args, err)
 			}
+			// Only mcp-go's own refusals are JSON-RPC errors: an unknown
+			// tool (-32602), or params it cannot decode (-32600, e.g. a
+			// number beyond float64 such as 1e999).
+			if !errors.Is(err, mcp.ErrInvalidRequest) && (name != "no_such_tool" || !errors.Is(err, mcp.ErrInvalidParams)) {
+				t.Fatalf("%s %s: JSON-RPC error %v, want a result", name, args, err)
+			}
 			return
 		}
 		out := text(res)
@@ -157,12 +166,18 @@ func FuzzToolArguments(f *testing.F) {
 		if res.IsError && strings.TrimSpace(out) == "" {
 			t.Fatalf("%s %s: error without a message", name, args)
 		}
+		if res.IsError {
+			checkSentence(t, name, string(args), out)
+		}
 		if !res.IsError && name != "no_such_tool" && res.StructuredContent == nil {
 			t.Fatalf("%s %s: success without structuredContent", name, args)
 		}
 
 		stub.mu.Lock()
 		defer stub.mu.Unlock()
+		if res.IsError && strings.HasPrefix(out, "Invalid arguments for ") && len(stub.patches)+len(stub.agents)+len(stub.lists) > 0 {
+			t.Fatalf("%s %s: refused as invalid (%s) after gateway requests", name, args, out)
+		}
 		for _, m := range stub.patches {
 			if m != nil && !policy.Allows(*m) {
 				t.Fatalf("%s %s: patched the forbidden model %q", name, args, *m)

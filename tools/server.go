@@ -25,8 +25,13 @@ import (
 //go:embed instructions.md
 var instructions string
 
-// DefaultTimeout is ask_subagent's default timeout.
-const DefaultTimeout = 300 * time.Second
+// DefaultTimeout is ask_subagent's default timeout: a wall-clock bound on
+// the tool call, below the 60 s after which Claude Desktop and Codex (by
+// default) stop waiting for a tool call.
+const DefaultTimeout = 55 * time.Second
+
+// toolsListTTL is the cache hint on tools/list results.
+const toolsListTTL = time.Hour
 
 // Config configures the MCP server.
 type Config struct {
@@ -90,25 +95,40 @@ func NewServer(cfg Config) (*server.MCPServer, error) {
 		server.WithToolCapabilities(false),
 		server.WithInstructions(instructions),
 		server.WithRecovery(),
-		server.WithInputSchemaValidation(),
+		// No server.WithInputSchemaValidation(): its messages are Go struct
+		// dumps; each tool validates its arguments itself (validate.go).
 		server.WithOutputSchemaValidation(),
 		server.WithToolHandlerMiddleware(t.logCalls),
+		// The tool list is fixed for the life of the process (MCP
+		// 2026-07-28 clients may cache it); private: it depends on this
+		// process's flags.
+		server.WithMethodCacheHints(mcp.MethodToolsList, toolsListTTL.Milliseconds(), mcp.CacheScopePrivate),
 	)
 	defs, err := t.definitions()
 	if err != nil {
 		return nil, err
 	}
 	for _, d := range defs {
+		if cfg.ReadOnly && !d.readOnly {
+			continue
+		}
 		tool, err := d.tool()
 		if err != nil {
 			return nil, err
 		}
-		s.AddTool(tool, d.handler)
+		v, err := newArgValidator(d.name, tool.RawInputSchema)
+		if err != nil {
+			return nil, err
+		}
+		s.AddTool(tool, v.wrap(d.handler))
 	}
 	return s, nil
 }
 
-// definitions lists the tools this configuration offers.
+// definitions lists every tool, read and write; NewServer leaves out the
+// write tools (readOnly false) in read-only mode. It needs no gateway: the
+// handlers only use t when they are called, so Catalog can list the tools
+// from a zero tools.
 func (t *tools) definitions() ([]toolDef, error) {
 	defs := []toolDef{
 		{
@@ -132,9 +152,6 @@ func (t *tools) definitions() ([]toolDef, error) {
 			in: &schema.ListModelsInput{}, out: &schema.ListModelsOutput{},
 			readOnly: true, idempotent: true, handler: handle(t.listModels),
 		},
-	}
-	if t.cfg.ReadOnly {
-		return defs, nil
 	}
 	return append(defs,
 		toolDef{
@@ -181,14 +198,14 @@ func (d toolDef) tool() (mcp.Tool, error) {
 	return tool, nil
 }
 
-// handle adapts a typed handler: it binds the arguments, and turns its
-// result into structuredContent plus text, or its error into an isError
-// result.
+// handle adapts a typed handler: it binds the arguments (already checked
+// against the input schema by argValidator.wrap), and turns its result into
+// structuredContent plus text, or its error into an isError result.
 func handle[In, Out any](fn func(ctx context.Context, req mcp.CallToolRequest, in In) (Out, string, error)) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		var in In
 		if err := req.BindArguments(&in); err != nil {
-			return mcp.NewToolResultError(fmt.Sprintf("invalid arguments: %v", err)), nil
+			return mcp.NewToolResultError(bindError(req.Params.Name, err)), nil
 		}
 		out, text, err := fn(ctx, req, in)
 		if err != nil {

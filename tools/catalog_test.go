@@ -1,0 +1,212 @@
+package tools_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/clawgate/clawgate/tools"
+)
+
+var allTools = []string{"gateway_status", "list_sessions", "list_models", "patch_session_model", "ask_subagent"}
+
+// The catalog lists every tool in the server's order and describes the
+// arguments exactly as the served input schemas declare them.
+func TestCatalogMatchesTheServedTools(t *testing.T) {
+	c := newInProcess(t, &stubGateway{}, tools.Config{})
+	list, err := c.ListTools(t.Context(), mcp.ListToolsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := map[string]mcp.Tool{}
+	for _, tl := range list.Tools {
+		served[tl.Name] = tl
+	}
+	cat := tools.Catalog(false)
+	var names []string
+	for _, ti := range cat {
+		names = append(names, ti.Name)
+		tl, ok := served[ti.Name]
+		if !ok {
+			t.Errorf("%s is in the catalog but not served", ti.Name)
+			continue
+		}
+		if ti.Disabled || ti.Title != tl.Annotations.Title || ti.Write == *tl.Annotations.ReadOnlyHint ||
+			!strings.HasPrefix(tl.Description, ti.Summary) || !strings.HasSuffix(ti.Summary, ".") || strings.Contains(ti.Summary, "\n") {
+			t.Errorf("%s: %+v does not match the served tool %+v", ti.Name, ti, tl)
+		}
+		var in struct {
+			Properties map[string]struct {
+				Type        string
+				OneOf       []struct{ Type string }
+				Description string
+				Default     any
+			}
+			Required []string
+		}
+		raw, _ := json.Marshal(tl.InputSchema)
+		if len(tl.RawInputSchema) > 0 {
+			raw = tl.RawInputSchema
+		}
+		if err := json.Unmarshal(raw, &in); err != nil {
+			t.Fatal(err)
+		}
+		if len(ti.Arguments) != len(in.Properties) {
+			t.Errorf("%s: %d arguments in the catalog, %d in the schema", ti.Name, len(ti.Arguments), len(in.Properties))
+		}
+		for _, a := range ti.Arguments {
+			p, ok := in.Properties[a.Name]
+			if !ok {
+				t.Errorf("%s.%s is not in the schema", ti.Name, a.Name)
+				continue
+			}
+			types := []string{p.Type}
+			if p.Type == "" {
+				types = nil
+				for _, b := range p.OneOf {
+					types = append(types, b.Type)
+				}
+			}
+			if !slices.Equal(a.Types, types) || a.Type != strings.Join(types, " or ") || a.Required != slices.Contains(in.Required, a.Name) ||
+				a.Description != p.Description || a.Expect == "" {
+				t.Errorf("%s.%s: %+v, schema %+v required %v", ti.Name, a.Name, a, p, in.Required)
+			}
+			if (p.Default == nil) != (a.Default == nil) {
+				t.Errorf("%s.%s: default %v, schema %v", ti.Name, a.Name, a.Default, p.Default)
+			}
+		}
+	}
+	if !slices.Equal(names, allTools) {
+		t.Fatalf("catalog %v, want %v", names, allTools)
+	}
+
+	// Spot checks of what `clawgate tools` will show.
+	ls := cat[1]
+	if ls.Write || len(ls.Arguments) < 1 || ls.Arguments[0].Name != "limit" || ls.Arguments[0].Type != "integer" || ls.Arguments[0].Required ||
+		ls.Arguments[0].Expect != "an integer from 1 to 500" || ls.Arguments[0].Default != int64(20) {
+		t.Errorf("list_sessions: %+v", ls)
+	}
+	ask := cat[4]
+	if !ask.Write || ask.Arguments[0].Name != "message" || !ask.Arguments[0].Required || ask.Arguments[0].Expect != "a non-empty string" {
+		t.Errorf("ask_subagent: %+v", ask)
+	}
+	model := cat[3].Arguments[slices.IndexFunc(cat[3].Arguments, func(a tools.ArgInfo) bool { return a.Name == "model" })]
+	if model.Type != "string or null" || !model.Required || model.Expect != "a string or null" {
+		t.Errorf("patch_session_model.model: %+v", model)
+	}
+}
+
+// In read-only mode the write tools stay in the catalog, disabled; the
+// catalog hands out copies.
+func TestCatalogReadOnly(t *testing.T) {
+	cat := tools.Catalog(true)
+	var disabled []string
+	for _, ti := range cat {
+		if ti.Disabled != ti.Write {
+			t.Errorf("%s: write %v, disabled %v", ti.Name, ti.Write, ti.Disabled)
+		}
+		if ti.Disabled {
+			disabled = append(disabled, ti.Name)
+		}
+	}
+	if len(cat) != len(allTools) || !slices.Equal(disabled, []string{"patch_session_model", "ask_subagent"}) {
+		t.Fatalf("read-only catalog: %d tools, disabled %v", len(cat), disabled)
+	}
+	cat[1].Arguments[0].Name = "changed"
+	cat[1].Arguments[0].Types[0] = "changed"
+	if again := tools.Catalog(true); again[1].Arguments[0].Name != "limit" || again[1].Arguments[0].Types[0] != "integer" {
+		t.Fatal("Catalog returned shared slices")
+	}
+}
+
+func TestUnknownToolMessage(t *testing.T) {
+	const tools5 = "the tools are gateway_status, list_sessions, list_models, patch_session_model, ask_subagent"
+	const readTools = "the available tools are gateway_status, list_sessions, list_models (patch_session_model and ask_subagent are disabled by --read-only)"
+	for _, tc := range []struct {
+		name     string
+		readOnly bool
+		want     string
+	}{
+		{"list_sesions", false, `unknown tool "list_sesions" (did you mean "list_sessions"?); ` + tools5},
+		{"List_Sessions", false, `unknown tool "List_Sessions" (did you mean "list_sessions"?); ` + tools5},
+		{"listModels", false, `unknown tool "listModels" (did you mean "list_models"?); ` + tools5},
+		{"gateway-status", false, `unknown tool "gateway-status" (did you mean "gateway_status"?); ` + tools5},
+		{"status", false, `unknown tool "status" (did you mean "gateway_status"?); ` + tools5},
+		{"mcp__clawgate__ask_subagent", false, `unknown tool "mcp__clawgate__ask_subagent" (did you mean "ask_subagent"?); ` + tools5},
+		{"ask_subagnet", false, `unknown tool "ask_subagnet" (did you mean "ask_subagent"?); ` + tools5},
+		{"delete_session", false, `unknown tool "delete_session"; ` + tools5},
+		{"no_such_tool", false, `unknown tool "no_such_tool"; ` + tools5},
+		{"", false, `no tool name was given (params.name); ` + tools5},
+		{" ", false, `no tool name was given (params.name); ` + tools5},
+		{strings.Repeat("z", 100), false, `unknown tool "` + strings.Repeat("z", 40) + `…"; ` + tools5},
+		{"bad\nname\x00", false, `unknown tool "bad\nname\x00"; ` + tools5},
+
+		{"list_sesions", true, `unknown tool "list_sesions" (did you mean "list_sessions"?); ` + readTools},
+		{"no_such_tool", true, `unknown tool "no_such_tool"; ` + readTools},
+		{"patch_session_model", true, `the tool "patch_session_model" is disabled because this clawgate runs with --read-only (or CLAWGATE_READ_ONLY); ` +
+			`the available tools are gateway_status, list_sessions, list_models`},
+		{"ask_subagent", true, `the tool "ask_subagent" is disabled because this clawgate runs with --read-only (or CLAWGATE_READ_ONLY); ` +
+			`the available tools are gateway_status, list_sessions, list_models`},
+		{"ask_subagnet", true, `unknown tool "ask_subagnet" (did you mean "ask_subagent"? it is disabled because this clawgate runs with --read-only); ` + readTools},
+		{"", true, `no tool name was given (params.name); ` + readTools},
+
+		// Available tools are not unknown.
+		{"list_sessions", false, ""},
+		{"ask_subagent", false, ""},
+		{"gateway_status", true, ""},
+	} {
+		if got := tools.UnknownToolMessage(tc.name, tc.readOnly); got != tc.want {
+			t.Errorf("UnknownToolMessage(%q, %v):\n got %q\nwant %q", tc.name, tc.readOnly, got, tc.want)
+		}
+	}
+}
+
+// What mcp-go answers today for a tools/call of an unknown tool, or of a
+// write tool in read-only mode, before any clawgate code runs: JSON-RPC
+// -32602 "tool '<name>' not found: tool not found". This is the message the
+// stdio filter replaces with UnknownToolMessage.
+func TestUnknownToolRawMCPError(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		readOnly bool
+	}{
+		{"list_sesions", false},
+		{"patch_session_model", true},
+		{"", false},
+	} {
+		srv, err := tools.NewServer(tools.Config{Gateway: &stubGateway{}, ReadOnly: tc.readOnly})
+		if err != nil {
+			t.Fatal(err)
+		}
+		line, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": map[string]any{"name": tc.name, "arguments": map[string]any{}}})
+		b, _ := json.Marshal(srv.HandleMessage(context.Background(), line))
+		var r struct {
+			Error *struct {
+				Code    int
+				Message string
+			}
+		}
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatal(err)
+		}
+		raw := "tool '" + tc.name + "' not found: tool not found"
+		if r.Error == nil || r.Error.Code != mcp.INVALID_PARAMS || r.Error.Message != raw {
+			t.Fatalf("%s: %s, want -32602 %q", tc.name, b, raw)
+		}
+
+		// The same through an in-process client.
+		c := newInProcess(t, &stubGateway{}, tools.Config{ReadOnly: tc.readOnly})
+		req := mcp.CallToolRequest{}
+		req.Params.Name = tc.name
+		_, err = c.CallTool(ctxT(t), req)
+		if err == nil || !errors.Is(err, mcp.ErrInvalidParams) || !strings.Contains(err.Error(), raw) {
+			t.Fatalf("%s: client error %v, want invalid params with %q", tc.name, err, raw)
+		}
+		t.Logf("mcp-go: -32602 %q\n  replacement: %q", r.Error.Message, tools.UnknownToolMessage(tc.name, tc.readOnly))
+	}
+}
