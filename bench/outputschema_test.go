@@ -32,7 +32,7 @@ func TestResultsMatchOutputSchemas(t *testing.T) {
 			const model = "fake/fake-echo" // both fakes' default model, always allowed
 			s.check(t, "gateway_status", `{}`, nil)
 			s.check(t, "list_sessions", `{"limit": 5}`, nil)
-			s.check(t, "patch_session_model", fmt.Sprintf(`{"session_key": "agent:main:bench-schema", "model": %q}`, model), nil)
+			s.check(t, "patch_session_model", fmt.Sprintf(`{"session_key": "agent:main:bench-schema", "model": %q, "create": true}`, model), nil)
 			s.check(t, "patch_session_model", `{"session_key": "agent:main:bench-schema", "model": null}`, nil)
 			s.check(t, "ask_subagent", fmt.Sprintf(`{"message": "hello", "session_key": "agent:main:bench-schema", "model": %q}`, model), nil)
 		})

@@ -88,10 +88,10 @@ func TestGatewayStatus(t *testing.T) {
 		if st.SessionCount == nil || *st.SessionCount < 0 {
 			t.Errorf("session_count %v", st.SessionCount)
 		}
-		if st.Defaults == nil || st.Defaults.Model != harness.ModelRef || st.Defaults.ContextTokens != 128000 {
+		if st.Defaults == nil || st.Defaults.Model != harness.ModelRef || st.Defaults.ContextWindow != 128000 {
 			t.Errorf("defaults %+v, want model %s with 128000 tokens", st.Defaults, harness.ModelRef)
 		}
-		if st.MainSession == nil || st.MainSession.Key != "agent:main:main" || st.MainSession.ContextMax != 128000 ||
+		if st.MainSession == nil || st.MainSession.Key != "agent:main:main" || st.MainSession.ContextWindow != 128000 ||
 			st.MainSession.Model != harness.ModelRef {
 			t.Errorf("main_session %+v", st.MainSession)
 		}
@@ -212,8 +212,14 @@ func TestPatchSessionModel(t *testing.T) {
 	eachGateway(t, false, func(t *testing.T, g *target, r *running) {
 		c := startFor(t, r)
 		key := uniqueKey("patch")
+		// A key that does not exist is refused unless create is true.
+		missing := callTool(t, c, 30*time.Second, "patch_session_model", map[string]any{"session_key": key, "model": harness.ModelRef})
+		wantToolError(t, missing, "does not exist", "set create to true")
+		if _, ok := rawSessions(t, r)[key]; ok {
+			t.Errorf("the refused patch created session %s", key)
+		}
 		set := wantOK[schema.PatchSessionModelOutput](t, callTool(t, c, 30*time.Second, "patch_session_model",
-			map[string]any{"session_key": key, "model": harness.ModelRef}))
+			map[string]any{"session_key": key, "model": harness.ModelRef, "create": true}))
 		if set.SessionKey != key || set.Model == nil || *set.Model != harness.ModelRef {
 			t.Errorf("set: %+v", set)
 		}
@@ -270,7 +276,7 @@ func TestAskSubagent(t *testing.T) {
 		if want := "FAKE-REPLY: you said <<" + msg + ">>"; out.Text != want || res.Text() != want {
 			t.Errorf("text %q (content %q), want %q", out.Text, res.Text(), want)
 		}
-		if out.Status != "ok" || out.RunID == "" || out.SessionKey != key || out.Provider != "fake" || out.Model != "fake-echo" || out.DurationMs <= 0 {
+		if out.Status != "ok" || out.RunID == "" || out.SessionKey != key || out.Provider != "fake" || out.Model != harness.ModelRef || out.DurationMs <= 0 {
 			t.Errorf("result %+v", out)
 		}
 		if out.Usage.Total <= 0 || out.Usage.Total != out.Usage.Input+out.Usage.Output {
@@ -322,7 +328,7 @@ func TestListSessions(t *testing.T) {
 		if list.Count != len(list.Sessions) || list.Count == 0 {
 			t.Fatalf("count %d for %d sessions", list.Count, len(list.Sessions))
 		}
-		if list.Defaults.Model != harness.ModelRef || list.Defaults.ModelProvider != "fake" || list.Defaults.ContextTokens != 128000 {
+		if list.Defaults.Model != harness.ModelRef || list.Defaults.ModelProvider != "fake" || list.Defaults.ContextWindow != 128000 {
 			t.Errorf("defaults %+v", list.Defaults)
 		}
 		i := slices.IndexFunc(list.Sessions, func(s schema.SessionInfo) bool { return s.Key == key })
@@ -330,7 +336,11 @@ func TestListSessions(t *testing.T) {
 			t.Fatalf("session %s not listed: %+v", key, list.Sessions)
 		}
 		row := list.Sessions[i]
-		if row.Model != harness.ModelRef || row.ModelProvider != "fake" || row.ContextTokens != 128000 || row.SessionID == "" {
+		wantSource := "default"
+		if r.gw.Product.Protocol < 4 {
+			wantSource = "last_run"
+		}
+		if row.Model != harness.ModelRef || row.ModelProvider != "fake" || row.ModelSource != wantSource || row.ContextWindow != 128000 || row.SessionID == "" {
 			t.Errorf("row %+v", row)
 		}
 		if ts, err := time.Parse(time.RFC3339, row.UpdatedAt); err != nil || time.Since(ts) > 10*time.Minute {

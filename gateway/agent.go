@@ -18,7 +18,7 @@ const abortTimeout = 5 * time.Second
 
 // AgentRequest describes one agent run. Timeout is the run's own timeout on
 // the gateway (0: the gateway's default); clawgate waits for it plus
-// AgentGrace before giving up.
+// AgentGrace before giving up, or until ctx ends, whichever comes first.
 type AgentRequest struct {
 	Message           string
 	SessionKey        string
@@ -27,6 +27,11 @@ type AgentRequest struct {
 	ExtraSystemPrompt string
 	Label             string
 	Timeout           time.Duration
+	// AbortWait bounds how long Agent waits for the gateway to confirm
+	// the abort of a run it stops waiting for (default 5 s). A caller with
+	// a wall-clock promise to keep sets it to the time it has left; the
+	// abort request is sent either way.
+	AbortWait time.Duration
 }
 
 // AgentRun is the outcome of a finished run. Reply.Status is "ok", "error"
@@ -123,7 +128,7 @@ func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schem
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			err = &TimeoutError{Method: "agent", After: time.Since(start), What: "acceptance"}
 		}
-		return nil, c.interrupted(cn, run, start, err)
+		return nil, c.interrupted(cn, run, start, err, req.AbortWait)
 	}
 	if f.OK && isAccepted(f.Payload) {
 		var acc schema.AgentReply
@@ -147,7 +152,7 @@ func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schem
 			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 				err = ErrRunTimeout
 			}
-			return nil, c.interrupted(cn, run, start, err)
+			return nil, c.interrupted(cn, run, start, err, req.AbortWait)
 		}
 	}
 	run.Elapsed = time.Since(start)
@@ -171,14 +176,18 @@ func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schem
 }
 
 // interrupted aborts a run that will not be waited for any longer (unless
-// the connection is gone) and builds the RunError.
-func (c *Client) interrupted(cn *conn, run *AgentRun, start time.Time, cause error) error {
+// the connection is gone), waiting up to wait (0: abortTimeout) for the
+// gateway to confirm, and builds the RunError.
+func (c *Client) interrupted(cn *conn, run *AgentRun, start time.Time, cause error, wait time.Duration) error {
 	re := &RunError{RunID: run.RunID, Cause: cause}
 	var lost *ConnLostError
 	if errors.As(cause, &lost) {
 		re.AbortErr = errors.New("the connection is gone; the run may still be going on the gateway")
 	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), abortTimeout)
+		if wait <= 0 {
+			wait = abortTimeout
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		res, err := c.AbortRun(ctx, run.SessionKey, run.RunID)
 		cancel()
 		switch {

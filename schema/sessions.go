@@ -49,6 +49,10 @@ type SessionRow struct {
 	ContextTokens int64  `json:"contextTokens,omitempty"`
 	ModelProvider string `json:"modelProvider,omitempty"`
 	Model         string `json:"model,omitempty"`
+	// ModelOverrideSource (protocol 4) is "user", "auto" or "inherited"
+	// when the session has a model override, null when it runs on the
+	// default model. Protocol 3 rows have no such field.
+	ModelOverrideSource string `json:"modelOverrideSource,omitempty"`
 }
 
 // ModelRef joins a provider and a model id as "provider/model". A model id

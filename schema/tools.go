@@ -27,15 +27,15 @@ type GatewayStatusOutput struct {
 type MainSessionStatus struct {
 	Key         string   `json:"key" jsonschema:"description=Session key.,example=agent:main:main"`
 	Model       string   `json:"model,omitempty" jsonschema:"description=Model of the session as provider/model when known.,example=anthropic/claude-sonnet-4-5"`
-	ContextUsed int64    `json:"context_used" jsonschema:"description=Tokens in the session's context."`
-	ContextMax  int64    `json:"context_max,omitempty" jsonschema:"description=Context window of the session's model in tokens."`
-	PercentUsed *float64 `json:"percent_used,omitempty" jsonschema:"description=context_used as a percentage of context_max."`
+	ContextUsed   int64    `json:"context_used" jsonschema:"description=Tokens in the session's context (as the gateway counts them)."`
+	ContextWindow int64    `json:"context_window,omitempty" jsonschema:"description=Context window of the session's model in tokens."`
+	PercentUsed   *float64 `json:"percent_used,omitempty" jsonschema:"description=context_used as a percentage of context_window."`
 }
 
 // StatusDefaultsOut are the gateway's defaults as gateway_status reports them.
 type StatusDefaultsOut struct {
-	Model         string `json:"model,omitempty" jsonschema:"description=Default model.,example=anthropic/claude-opus-4-5"`
-	ContextTokens int64  `json:"context_tokens,omitempty" jsonschema:"description=Default context window in tokens."`
+	Model         string `json:"model,omitempty" jsonschema:"description=Default model as provider/model.,example=anthropic/claude-opus-4-5"`
+	ContextWindow int64  `json:"context_window,omitempty" jsonschema:"description=Context window of the default model in tokens."`
 }
 
 // ListSessionsInput filters list_sessions.
@@ -59,11 +59,12 @@ type SessionInfo struct {
 	SessionID     string   `json:"session_id,omitempty" jsonschema:"description=Current transcript id of the session."`
 	Kind          string   `json:"kind,omitempty" jsonschema:"description=direct\\, group\\, global or unknown."`
 	Label         string   `json:"label,omitempty" jsonschema:"description=Human label or display name."`
-	Model         string   `json:"model,omitempty" jsonschema:"description=Model as provider/model. On Clawdbot this is the model of the last run; on OpenClaw the selected model.,example=anthropic/claude-sonnet-4-5"`
+	Model         string   `json:"model,omitempty" jsonschema:"description=Model as provider/model; model_source says where it comes from.,example=anthropic/claude-sonnet-4-5"`
 	ModelProvider string   `json:"model_provider,omitempty" jsonschema:"description=Provider of the model.,example=anthropic"`
-	TotalTokens   int64    `json:"total_tokens" jsonschema:"description=Tokens used by the session (as the gateway counts them)."`
-	ContextTokens int64    `json:"context_tokens,omitempty" jsonschema:"description=Context window of the session's model in tokens."`
-	PercentUsed   *float64 `json:"percent_used,omitempty" jsonschema:"description=total_tokens as a percentage of context_tokens."`
+	ModelSource   string   `json:"model_source,omitempty" jsonschema:"description=override: the session's own model override (set by patch_session_model or the user); default: the gateway's default model; last_run: the model of the session's last run (Clawdbot lists no overrides\\, so an override set since then is not shown).,enum=override,enum=default,enum=last_run"`
+	ContextUsed   int64    `json:"context_used" jsonschema:"description=Tokens in the session's context (as the gateway counts them)."`
+	ContextWindow int64    `json:"context_window,omitempty" jsonschema:"description=Context window of the session's model in tokens."`
+	PercentUsed   *float64 `json:"percent_used,omitempty" jsonschema:"description=context_used as a percentage of context_window."`
 	UpdatedAt     string   `json:"updated_at,omitempty" jsonschema:"description=Last update (RFC 3339).,example=2026-11-25T10:00:00Z"`
 }
 
@@ -71,13 +72,14 @@ type SessionInfo struct {
 type SessionDefaultsOut struct {
 	Model         string `json:"model,omitempty" jsonschema:"description=Default model as provider/model."`
 	ModelProvider string `json:"model_provider,omitempty" jsonschema:"description=Provider of the default model."`
-	ContextTokens int64  `json:"context_tokens,omitempty" jsonschema:"description=Default context window in tokens."`
+	ContextWindow int64  `json:"context_window,omitempty" jsonschema:"description=Context window of the default model in tokens."`
 }
 
 // PatchSessionModelInput sets or clears a session's model override.
 type PatchSessionModelInput struct {
-	SessionKey string  `json:"session_key" jsonschema:"description=Key of the session to change (from list_sessions). An unknown key creates the session.,minLength=1,example=agent:main:subagent"`
+	SessionKey string  `json:"session_key" jsonschema:"description=Key of an existing session (from list_sessions). A key that does not exist is refused with the closest existing keys\\, unless create is true.,minLength=1,example=agent:main:subagent"`
 	Model      *string `json:"model" jsonschema:"description=The model to use: provider/model (see list_models)\\, or an alias the gateway knows. null or empty string clears the override so the session uses the gateway default.,example=anthropic/claude-sonnet-4-5,nullable"`
+	Create     bool    `json:"create,omitempty" jsonschema:"description=Create the session when session_key does not exist yet (default false: an unknown key is an error).,default=false"`
 }
 
 // PatchSessionModelOutput is the session's model after the change.
@@ -91,7 +93,7 @@ type AskSubagentInput struct {
 	Message           string `json:"message" jsonschema:"description=The complete task for the subagent. It sees nothing of your conversation\\, so include every fact it needs.,minLength=1,example=Summarise the three main risks in this design: ..."`
 	SessionKey        string `json:"session_key,omitempty" jsonschema:"description=Session to run in (default: a dedicated agent:<agent>:subagent session). Never the gateway's main session.,example=agent:main:subagent"`
 	Model             string `json:"model,omitempty" jsonschema:"description=Run on this model (provider/model or alias); it is set on the session before the run. Use a cheaper model for simple work.,example=anthropic/claude-sonnet-4-5"`
-	TimeoutSeconds    int    `json:"timeout_seconds,omitempty" jsonschema:"description=Give up and abort the run after this many seconds (default 300).,minimum=1,maximum=86400,default=300"`
+	TimeoutSeconds    int    `json:"timeout_seconds,omitempty" jsonschema:"description=Wall-clock limit of this call in seconds (default: clawgate's --timeout\\, 55 unless set). When it passes the run is aborted and the call returns an error within one more second. Many MCP clients stop waiting for a tool call after 60 s: raise it only if yours waits longer.,minimum=1,maximum=86400,default=55"`
 	Thinking          string `json:"thinking,omitempty" jsonschema:"description=Thinking level for this run\\, if the model supports it.,example=low"`
 	AgentID           string `json:"agent_id,omitempty" jsonschema:"description=Agent to run (default: the gateway's default agent).,example=main"`
 	ExtraSystemPrompt string `json:"extra_system_prompt,omitempty" jsonschema:"description=Extra instructions appended to the agent's system prompt for this run."`
@@ -103,7 +105,7 @@ type AskSubagentOutput struct {
 	RunID      string   `json:"run_id" jsonschema:"description=Gateway run id."`
 	Status     string   `json:"status" jsonschema:"description=Run status reported by the gateway (ok).,example=ok"`
 	SessionKey string   `json:"session_key" jsonschema:"description=Session the run used."`
-	Model      string   `json:"model,omitempty" jsonschema:"description=Model that served the run.,example=claude-sonnet-4-5"`
+	Model      string   `json:"model,omitempty" jsonschema:"description=Model that served the run as provider/model.,example=anthropic/claude-sonnet-4-5"`
 	Provider   string   `json:"provider,omitempty" jsonschema:"description=Provider that served the run.,example=anthropic"`
 	Usage      UsageOut `json:"usage" jsonschema:"description=Tokens the run used."`
 	DurationMs int64    `json:"duration_ms" jsonschema:"description=Wall time of the run in milliseconds."`
@@ -131,5 +133,6 @@ type ModelOut struct {
 	ID            string `json:"id" jsonschema:"description=provider/model key.,example=anthropic/claude-sonnet-4-5"`
 	Name          string `json:"name,omitempty" jsonschema:"description=Display name."`
 	Provider      string `json:"provider,omitempty" jsonschema:"description=Provider id."`
+	Alias         string `json:"alias,omitempty" jsonschema:"description=Short name the gateway also accepts for this model.,example=sonnet"`
 	ContextWindow int64  `json:"context_window,omitempty" jsonschema:"description=Context window in tokens."`
 }

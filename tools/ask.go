@@ -17,13 +17,37 @@ import (
 // the agent: agent:<agent>:subagent.
 const subagentSessionName = "subagent"
 
+// abortBudget is the part of the caller's +1 s allowance that ask_subagent
+// waits for the gateway to confirm an abort after timeout_seconds.
+const abortBudget = 800 * time.Millisecond
+
 func (t *tools) askSubagent(ctx context.Context, req mcp.CallToolRequest, in schema.AskSubagentInput) (schema.AskSubagentOutput, string, error) {
 	var out schema.AskSubagentOutput
+	start := time.Now()
 	if strings.TrimSpace(in.Message) == "" {
 		return out, "", errors.New("message must not be empty: write the complete task for the subagent")
 	}
-	info, err := t.gw.Info(ctx)
+	timeout := t.cfg.DefaultTimeout
+	if in.TimeoutSeconds > 0 {
+		timeout = time.Duration(in.TimeoutSeconds) * time.Second
+	}
+	// timeout_seconds bounds the whole tool call by the wall clock:
+	// connecting, setting the model and the run itself.
+	runCtx, cancel := context.WithDeadline(ctx, start.Add(timeout))
+	defer cancel()
+	timedOut := func(phase string, err error) error {
+		if runCtx.Err() == nil || ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("ask_subagent timed out after %s (timeout_seconds %d) %s; no run was started: %v",
+			time.Since(start).Round(time.Millisecond), int(timeout/time.Second), phase, err)
+	}
+
+	info, err := t.gw.Info(runCtx)
 	if err != nil {
+		if te := timedOut("while connecting to the gateway", err); te != nil {
+			return out, "", te
+		}
 		return out, "", err
 	}
 	agent := strings.TrimSpace(in.AgentID)
@@ -52,25 +76,30 @@ func (t *tools) askSubagent(ctx context.Context, req mcp.CallToolRequest, in sch
 		model = def
 	}
 	if model != "" {
-		if _, _, err := t.setModel(ctx, key, &model); err != nil {
+		if _, _, err := t.setModel(runCtx, key, &model); err != nil {
+			if te := timedOut("while setting the model", err); te != nil {
+				return out, "", te
+			}
 			return out, "", err
 		}
 	}
 
-	timeout := t.cfg.DefaultTimeout
-	if in.TimeoutSeconds > 0 {
-		timeout = time.Duration(in.TimeoutSeconds) * time.Second
-	}
 	prog := newProgress(ctx, req)
-	run, err := t.gw.Agent(ctx, gateway.AgentRequest{
+	run, err := t.gw.Agent(runCtx, gateway.AgentRequest{
 		Message: in.Message, SessionKey: key, AgentID: in.AgentID, Thinking: in.Thinking,
-		ExtraSystemPrompt: in.ExtraSystemPrompt, Timeout: timeout,
+		ExtraSystemPrompt: in.ExtraSystemPrompt, AbortWait: abortBudget,
+		// The gateway's own timeout is a backstop for when clawgate is gone:
+		// a second later than clawgate's, so clawgate's comes first.
+		Timeout: time.Until(start.Add(timeout)) + time.Second,
 	}, prog.onEvent)
 	if err != nil {
 		var re *gateway.RunError
-		if errors.As(err, &re) && errors.Is(err, gateway.ErrRunTimeout) {
+		if errors.As(err, &re) && (errors.Is(err, gateway.ErrRunTimeout) || (runCtx.Err() != nil && ctx.Err() == nil)) {
 			return out, "", fmt.Errorf("ask_subagent timed out after %s (timeout_seconds %d); run %s: %s",
-				re.Elapsed.Round(time.Millisecond), int(timeout/time.Second), re.RunID, abortNote(re))
+				time.Since(start).Round(time.Millisecond), int(timeout/time.Second), re.RunID, abortNote(re))
+		}
+		if te := timedOut("while starting the run", err); te != nil {
+			return out, "", te
 		}
 		return out, "", err
 	}
@@ -81,7 +110,7 @@ func (t *tools) askSubagent(ctx context.Context, req mcp.CallToolRequest, in sch
 	}
 	if r.Result != nil {
 		if am := r.Result.Meta.AgentMeta; am != nil {
-			out.Model, out.Provider = am.Model, am.Provider
+			out.Model, out.Provider = schema.ModelRef(am.Provider, am.Model), am.Provider
 			if am.Usage != nil {
 				out.Usage = schema.UsageOut{Input: am.Usage.Input, Output: am.Usage.Output, Total: am.Usage.Total}
 			}
@@ -90,7 +119,7 @@ func (t *tools) askSubagent(ctx context.Context, req mcp.CallToolRequest, in sch
 	switch {
 	case r.TimedOut(timeout, run.Elapsed):
 		return out, "", fmt.Errorf("ask_subagent timed out after %s (timeout_seconds %d); run %s was stopped on the gateway",
-			run.Elapsed.Round(time.Millisecond), int(timeout/time.Second), run.RunID)
+			time.Since(start).Round(time.Millisecond), int(timeout/time.Second), run.RunID)
 	case r.Aborted():
 		return out, "", fmt.Errorf("run %s was aborted on the gateway after %s", run.RunID, run.Elapsed.Round(time.Millisecond))
 	case r.Status == schema.RunOK:
@@ -103,9 +132,14 @@ func (t *tools) askSubagent(ctx context.Context, req mcp.CallToolRequest, in sch
 }
 
 func abortNote(re *gateway.RunError) string {
+	var te *gateway.TimeoutError
 	switch {
 	case re.Aborted:
 		return "the run was aborted on the gateway"
+	case errors.Is(re.AbortErr, gateway.ErrAbortUnsupported):
+		return "Clawdbot (protocol 3) cannot abort agent runs, so the run may go on on the gateway until it finishes or hits its own timeout"
+	case errors.Is(re.AbortErr, context.DeadlineExceeded) || errors.As(re.AbortErr, &te):
+		return "an abort was sent, but the gateway did not confirm it in time; the run may still be going on there"
 	case re.AbortErr != nil:
 		return "it could not be aborted: " + re.AbortErr.Error()
 	}

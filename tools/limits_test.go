@@ -48,7 +48,7 @@ func TestAllowModelAliasResolvingToForbiddenModel(t *testing.T) {
 			// allows the alias's name only.
 			e := setup(t, gen, tools.Config{AllowModels: tools.ModelPolicy{"Fake"}})
 			ctx := ctxT(t)
-			res := e.call(t, ctx, "patch_session_model", map[string]any{"session_key": "agent:main:alias", "model": "Fake"}, nil)
+			res := e.call(t, ctx, "patch_session_model", map[string]any{"session_key": "agent:main:alias", "model": "Fake", "create": true}, nil)
 			if !res.IsError || !strings.Contains(text(res), `model "Fake" resolves to fake/fake-echo, which this clawgate does not allow`) ||
 				!strings.Contains(text(res), "the override was cleared") {
 				t.Fatalf("patch: %s", text(res))
@@ -77,7 +77,7 @@ func TestAllowModelDefaultForAskSubagent(t *testing.T) {
 	e := setup(t, gatewaytest.OpenClaw, tools.Config{AllowModels: tools.ModelPolicy{"fake/fake-echo", "anthropic/*"}})
 	var out schema.AskSubagentOutput
 	res := e.call(t, ctxT(t), "ask_subagent", map[string]any{"message": "default model please"}, &out)
-	if res.IsError || out.Model != "fake-echo" {
+	if res.IsError || out.Model != "fake/fake-echo" {
 		t.Fatalf("%s %+v", text(res), out)
 	}
 	if got := patchedModels(t, e, "agent:main:subagent"); strings.Join(got, ",") != "fake/fake-echo" {
@@ -137,7 +137,7 @@ func TestAllowModelRefusalHasNoSideEffects(t *testing.T) {
 			t.Fatalf("%s: %d refused requests reached the gateway", gen, n)
 		}
 		// Clearing an override is always allowed: it returns to the default.
-		if res := e.call(t, ctx, "patch_session_model", map[string]any{"session_key": "agent:main:x", "model": nil}, nil); res.IsError {
+		if res := e.call(t, ctx, "patch_session_model", map[string]any{"session_key": "agent:main:x", "model": nil, "create": true}, nil); res.IsError {
 			t.Fatalf("%s clear: %s", gen, text(res))
 		}
 	}

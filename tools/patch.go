@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/clawgate/clawgate/gateway"
+	"github.com/clawgate/clawgate/internal/suggest"
 	"github.com/clawgate/clawgate/schema"
 )
 
@@ -21,6 +24,14 @@ func (t *tools) patchSessionModel(ctx context.Context, _ mcp.CallToolRequest, in
 	if in.Model != nil && strings.TrimSpace(*in.Model) != "" {
 		m := strings.TrimSpace(*in.Model)
 		model = &m
+	}
+	if model != nil && !t.cfg.AllowModels.Allows(*model) {
+		return schema.PatchSessionModelOutput{}, "", t.policyRefusal(ctx, *model)
+	}
+	if !in.Create {
+		if err := t.mustExist(ctx, key); err != nil {
+			return schema.PatchSessionModelOutput{}, "", err
+		}
 	}
 	resolved, canonical, err := t.setModel(ctx, key, model)
 	if err != nil {
@@ -38,7 +49,7 @@ func (t *tools) patchSessionModel(ctx context.Context, _ mcp.CallToolRequest, in
 // canonical key. A refusal names the models that are allowed.
 func (t *tools) setModel(ctx context.Context, key string, model *string) (*string, string, error) {
 	if model != nil && !t.cfg.AllowModels.Allows(*model) {
-		return nil, "", fmt.Errorf("model %q is not allowed by this clawgate (--allow-model %s). %s", *model, t.cfg.AllowModels, t.allowedHint(ctx))
+		return nil, "", t.policyRefusal(ctx, *model)
 	}
 	res, err := t.gw.SessionsPatch(ctx, key, model)
 	if err != nil {
@@ -69,6 +80,106 @@ func (t *tools) setModel(ctx context.Context, key string, model *string) (*strin
 		return nil, "", fmt.Errorf("model %q resolves to %s, which this clawgate does not allow (--allow-model %s); the override was cleared", *model, resolved, t.cfg.AllowModels)
 	}
 	return &resolved, canonical, nil
+}
+
+// policyRefusal is the error for a model --allow-model forbids.
+func (t *tools) policyRefusal(ctx context.Context, model string) error {
+	return fmt.Errorf("model %q is not allowed by this clawgate (--allow-model %s). %s", model, t.cfg.AllowModels, t.allowedHint(ctx))
+}
+
+// sessionScanLimit bounds the sessions read to check that a key exists and
+// to suggest near ones.
+const sessionScanLimit = 1000
+
+// mustExist returns an error naming the closest existing keys when key is
+// not an existing session (in its canonical or short form).
+func (t *tools) mustExist(ctx context.Context, key string) error {
+	info, err := t.gw.Info(ctx)
+	if err != nil {
+		return err
+	}
+	want := canonicalCandidates(key, info)
+	search := key
+	if i := strings.LastIndexByte(key, ':'); i >= 0 && i < len(key)-1 {
+		search = key[i+1:]
+	}
+	list, err := t.gw.SessionsList(ctx, schema.SessionsListParams{Search: search, Limit: sessionScanLimit})
+	if err != nil {
+		return fmt.Errorf("check that session %q exists: %w", key, err)
+	}
+	for _, r := range list.Sessions {
+		if want[strings.ToLower(r.Key)] {
+			return nil
+		}
+	}
+	all, err := t.gw.SessionsList(ctx, schema.SessionsListParams{Limit: sessionScanLimit})
+	if err != nil {
+		return fmt.Errorf("check that session %q exists: %w", key, err)
+	}
+	keys := make([]string, 0, len(all.Sessions))
+	for _, r := range all.Sessions {
+		if want[strings.ToLower(r.Key)] { // search missed it
+			return nil
+		}
+		keys = append(keys, r.Key)
+	}
+	hint := "list_sessions shows the existing keys"
+	if near := nearestKeys(key, keys, 3); len(near) > 0 {
+		hint = "did you mean " + quoteJoin(near, " or ") + "?"
+	} else if len(keys) == 0 {
+		hint = "the gateway has no sessions yet"
+	}
+	return fmt.Errorf("session %q does not exist (%s). Pass an existing key, or set create to true to create the session", key, hint)
+}
+
+// canonicalCandidates are the lowercased keys key may stand for: itself,
+// and for a short form such as "main" or "subagent" the key under the
+// default agent (the gateway canonicalises short keys that way).
+func canonicalCandidates(key string, info *gateway.Info) map[string]bool {
+	k := strings.ToLower(strings.TrimSpace(key))
+	out := map[string]bool{k: true}
+	if !strings.HasPrefix(k, "agent:") && k != "global" && k != "unknown" {
+		agent := strings.ToLower(info.DefaultAgentID)
+		if agent == "" {
+			agent = "main"
+		}
+		out["agent:"+agent+":"+k] = true
+		if k == "main" && info.MainSessionKey != "" {
+			out[strings.ToLower(info.MainSessionKey)] = true
+		}
+	}
+	return out
+}
+
+// nearestKeys returns up to n of keys closest to key by edit distance,
+// closest first, leaving out those too far away to be a likely typo.
+func nearestKeys(key string, keys []string, n int) []string {
+	type cand struct {
+		k string
+		d int
+	}
+	var cs []cand
+	lk := strings.ToLower(key)
+	for _, k := range keys {
+		d := suggest.Distance(lk, strings.ToLower(k))
+		if d <= max(2, len(key)/4) {
+			cs = append(cs, cand{k, d})
+		}
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].d < cs[j].d })
+	var out []string
+	for i := 0; i < len(cs) && i < n; i++ {
+		out = append(out, cs[i].k)
+	}
+	return out
+}
+
+func quoteJoin(ss []string, sep string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = strconv.Quote(s)
+	}
+	return strings.Join(q, sep)
 }
 
 // defaultModel is the gateway's default model as provider/model, or "".

@@ -29,19 +29,19 @@ func (t *tools) gatewayStatus(ctx context.Context, _ mcp.CallToolRequest, _ sche
 	}
 	count := st.Sessions.Count
 	out.SessionCount = &count
-	out.Defaults = &schema.StatusDefaultsOut{Model: st.Sessions.Defaults.Model, ContextTokens: st.Sessions.Defaults.ContextTokens}
+	out.Defaults = &schema.StatusDefaultsOut{Model: st.Sessions.Defaults.Model, ContextWindow: st.Sessions.Defaults.ContextTokens}
 	// The list's defaults carry the provider that status leaves out.
 	if list, err := t.gw.SessionsList(ctx, schema.SessionsListParams{Limit: 1}); err == nil {
 		out.Defaults.Model = schema.ModelRef(list.Defaults.ModelProvider, list.Defaults.Model)
 		if list.Defaults.ContextTokens > 0 {
-			out.Defaults.ContextTokens = list.Defaults.ContextTokens
+			out.Defaults.ContextWindow = list.Defaults.ContextTokens
 		}
 	}
 	main := info.MainSessionKey
 	if main == "" {
 		main = "agent:main:main"
 	}
-	out.MainSession = &schema.MainSessionStatus{Key: main, Model: out.Defaults.Model, ContextMax: out.Defaults.ContextTokens}
+	out.MainSession = &schema.MainSessionStatus{Key: main, Model: out.Defaults.Model, ContextWindow: out.Defaults.ContextWindow}
 	for _, s := range st.Sessions.Recent {
 		if s.Key != main {
 			continue
@@ -56,12 +56,12 @@ func (t *tools) gatewayStatus(ctx context.Context, _ mcp.CallToolRequest, _ sche
 			out.MainSession.ContextUsed = *s.TotalTokens
 		}
 		if s.ContextTokens != nil && *s.ContextTokens > 0 {
-			out.MainSession.ContextMax = *s.ContextTokens
+			out.MainSession.ContextWindow = *s.ContextTokens
 		}
 	}
-	out.MainSession.PercentUsed = percent(out.MainSession.ContextUsed, out.MainSession.ContextMax)
-	text := fmt.Sprintf("Connected to %s (protocol %d, version %s). Main session %s: %d of %d tokens used; default model %s; %d sessions.",
-		out.URL, out.Protocol, out.ServerVersion, main, out.MainSession.ContextUsed, out.MainSession.ContextMax, out.Defaults.Model, count)
+	out.MainSession.PercentUsed = percent(out.MainSession.ContextUsed, out.MainSession.ContextWindow)
+	text := fmt.Sprintf("Connected to %s (protocol %d, version %s). Main session %s: %d of %d tokens used; default model %s; %s.",
+		out.URL, out.Protocol, out.ServerVersion, main, out.MainSession.ContextUsed, out.MainSession.ContextWindow, out.Defaults.Model, countOf(count, "session", "sessions"))
 	return out, text, nil
 }
 
@@ -86,12 +86,16 @@ func (t *tools) listSessions(ctx context.Context, _ mcp.CallToolRequest, in sche
 	if err != nil {
 		return schema.ListSessionsOutput{}, "", err
 	}
+	protocol := 0
+	if info, err := t.gw.Info(ctx); err == nil {
+		protocol = info.Protocol
+	}
 	out := schema.ListSessionsOutput{
 		Sessions: make([]schema.SessionInfo, 0, len(list.Sessions)),
 		Defaults: schema.SessionDefaultsOut{
 			Model:         schema.ModelRef(list.Defaults.ModelProvider, list.Defaults.Model),
 			ModelProvider: list.Defaults.ModelProvider,
-			ContextTokens: list.Defaults.ContextTokens,
+			ContextWindow: list.Defaults.ContextTokens,
 		},
 	}
 	var b strings.Builder
@@ -106,17 +110,41 @@ func (t *tools) listSessions(ctx context.Context, _ mcp.CallToolRequest, in sche
 		s := schema.SessionInfo{
 			Key: r.Key, SessionID: r.SessionID, Kind: r.Kind, Label: label,
 			Model: schema.ModelRef(r.ModelProvider, r.Model), ModelProvider: r.ModelProvider,
-			TotalTokens: r.TotalTokens, ContextTokens: r.ContextTokens,
+			ModelSource: modelSource(protocol, r),
+			ContextUsed: r.TotalTokens, ContextWindow: r.ContextTokens,
 			PercentUsed: percent(r.TotalTokens, r.ContextTokens),
 		}
 		if r.UpdatedAt > 0 {
 			s.UpdatedAt = time.UnixMilli(r.UpdatedAt).UTC().Format(time.RFC3339)
 		}
 		out.Sessions = append(out.Sessions, s)
-		fmt.Fprintf(&b, "%s  %s  %d/%d tokens  updated %s\n", s.Key, s.Model, s.TotalTokens, s.ContextTokens, s.UpdatedAt)
+		fmt.Fprintf(&b, "%s  %s (%s)  %d/%d tokens  updated %s\n", s.Key, s.Model, s.ModelSource, s.ContextUsed, s.ContextWindow, s.UpdatedAt)
 	}
 	out.Count = len(out.Sessions)
-	return out, fmt.Sprintf("%d sessions (default model %s):\n%s", out.Count, out.Defaults.Model, b.String()), nil
+	return out, fmt.Sprintf("%s (default model %s):\n%s", countOf(out.Count, "session", "sessions"), out.Defaults.Model, b.String()), nil
+}
+
+// modelSource says where a session row's model comes from: protocol 4
+// rows carry modelOverrideSource; protocol 3 rows show the model of the
+// last run and no override.
+func modelSource(protocol int, r schema.SessionRow) string {
+	switch {
+	case r.Model == "":
+		return ""
+	case protocol >= 4 && r.ModelOverrideSource != "":
+		return "override"
+	case protocol >= 4:
+		return "default"
+	}
+	return "last_run"
+}
+
+// countOf is "1 session", "2 sessions".
+func countOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func (t *tools) listModels(ctx context.Context, _ mcp.CallToolRequest, in schema.ListModelsInput) (schema.ListModelsOutput, string, error) {
@@ -128,7 +156,7 @@ func (t *tools) listModels(ctx context.Context, _ mcp.CallToolRequest, in schema
 	for i, m := range models {
 		ids[i] = m.ID
 	}
-	return schema.ListModelsOutput{Models: models}, fmt.Sprintf("%d models: %s", len(models), strings.Join(ids, ", ")), nil
+	return schema.ListModelsOutput{Models: models}, fmt.Sprintf("%s: %s", countOf(len(models), "model", "models"), strings.Join(ids, ", ")), nil
 }
 
 // allowedModels lists the gateway's models that the model policy allows,
@@ -146,7 +174,7 @@ func (t *tools) allowedModels(ctx context.Context, provider string) ([]schema.Mo
 		if !t.cfg.AllowModels.Allows(m.Ref()) {
 			continue
 		}
-		out = append(out, schema.ModelOut{ID: m.Ref(), Name: m.Name, Provider: m.Provider, ContextWindow: m.ContextWindow})
+		out = append(out, schema.ModelOut{ID: m.Ref(), Name: m.Name, Provider: m.Provider, Alias: m.Alias, ContextWindow: m.ContextWindow})
 	}
 	return out, nil
 }

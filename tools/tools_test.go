@@ -89,7 +89,7 @@ func TestEveryToolHappyPath(t *testing.T) {
 			var st schema.GatewayStatusOutput
 			res := e.call(t, ctx, "gateway_status", nil, &st)
 			if res.IsError || !st.Connected || st.Protocol != int(gen) || st.MainSession == nil || st.MainSession.Key != "agent:main:main" ||
-				st.Defaults == nil || st.Defaults.Model != "fake/fake-echo" || st.SessionCount == nil || st.MainSession.ContextMax != 128000 {
+				st.Defaults == nil || st.Defaults.Model != "fake/fake-echo" || st.SessionCount == nil || st.MainSession.ContextWindow != 128000 || st.Defaults.ContextWindow != 128000 {
 				t.Fatalf("gateway_status: %s %+v", text(res), st)
 			}
 
@@ -99,8 +99,15 @@ func TestEveryToolHappyPath(t *testing.T) {
 				t.Fatalf("list_sessions: %s %+v", text(res), ls)
 			}
 			for _, s := range ls.Sessions {
-				if s.Key == "" {
-					t.Fatalf("row without key: %+v", s)
+				if s.Key == "" || s.ContextWindow != 128000 || !strings.Contains(s.Model, "/") {
+					t.Fatalf("row without key, context window or provider/model: %+v", s)
+				}
+				wantSource := "default"
+				if gen == gatewaytest.Clawdbot {
+					wantSource = "last_run"
+				}
+				if s.ModelSource != wantSource {
+					t.Fatalf("model_source %q, want %q: %+v", s.ModelSource, wantSource, s)
 				}
 				if s.UpdatedAt != "" {
 					if _, err := time.Parse(time.RFC3339, s.UpdatedAt); err != nil {
@@ -116,7 +123,7 @@ func TestEveryToolHappyPath(t *testing.T) {
 			}
 
 			var pm schema.PatchSessionModelOutput
-			res = e.call(t, ctx, "patch_session_model", map[string]any{"session_key": "agent:main:tools", "model": "fake/fake-echo"}, &pm)
+			res = e.call(t, ctx, "patch_session_model", map[string]any{"session_key": "agent:main:tools", "model": "fake/fake-echo", "create": true}, &pm)
 			if res.IsError || pm.SessionKey != "agent:main:tools" || pm.Model == nil || *pm.Model != "fake/fake-echo" {
 				t.Fatalf("patch: %s %+v", text(res), pm)
 			}
@@ -128,7 +135,7 @@ func TestEveryToolHappyPath(t *testing.T) {
 			var as schema.AskSubagentOutput
 			res = e.call(t, ctx, "ask_subagent", map[string]any{"message": "summarise this", "model": "fake/fake-echo"}, &as)
 			if res.IsError || as.Text != "FAKE-REPLY: you said <<summarise this>>" || as.Status != "ok" || as.SessionKey != "agent:main:subagent" ||
-				as.RunID == "" || as.Provider != "fake" || as.Model != "fake-echo" || as.Usage.Total == 0 {
+				as.RunID == "" || as.Provider != "fake" || as.Model != "fake/fake-echo" || as.Usage.Total == 0 {
 				t.Fatalf("ask_subagent: %s %+v", text(res), as)
 			}
 			if text(res) != as.Text {
@@ -168,7 +175,7 @@ func TestRefusedModelListsAllowedOnes(t *testing.T) {
 		{gatewaytest.Clawdbot, "default model fake/fake-echo is always allowed"},
 	} {
 		e := setup(t, tc.gen, tools.Config{})
-		res := e.call(t, ctxT(t), "patch_session_model", map[string]any{"session_key": "agent:main:x", "model": "fake/nope"}, nil)
+		res := e.call(t, ctxT(t), "patch_session_model", map[string]any{"session_key": "agent:main:x", "model": "fake/nope", "create": true}, nil)
 		if !res.IsError || !strings.Contains(text(res), "model not allowed: fake/nope") || !strings.Contains(text(res), tc.want) {
 			t.Fatalf("%s: %s", tc.gen, text(res))
 		}
@@ -306,34 +313,102 @@ func TestAskSubagentCancelAbortsTheRun(t *testing.T) {
 	}
 }
 
+// waitFor polls cond until it holds; the 30 s limit only matters when
+// something is broken.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// timeout_seconds is a wall-clock bound on the tool call: the answer comes
+// within timeout_seconds + 1 s, the run is aborted on OpenClaw, and on
+// Clawdbot (which cannot abort runs) the error says the run may go on.
 func TestAskSubagentTimeout(t *testing.T) {
-	for _, gen := range gens {
-		e := setup(t, gen, tools.Config{})
+	for _, tc := range []struct {
+		gen  gatewaytest.Generation
+		want string
+	}{
+		{gatewaytest.OpenClaw, "the run was aborted on the gateway"},
+		{gatewaytest.Clawdbot, "so the run may go on on the gateway"},
+	} {
+		e := setup(t, tc.gen, tools.Config{})
 		start := time.Now()
 		res := e.call(t, ctxT(t), "ask_subagent", map[string]any{"message": "[[delay=20]] slow", "timeout_seconds": 1}, nil)
 		el := time.Since(start)
 		runs := e.fake.Runs()
-		if !res.IsError || !strings.Contains(text(res), "timed out") || len(runs) != 1 || !strings.Contains(text(res), runs[0].RunID) || el > 10*time.Second {
-			t.Fatalf("%s: %s after %s", gen, text(res), el)
+		if !res.IsError || !strings.Contains(text(res), "timed out after") || !strings.Contains(text(res), tc.want) ||
+			len(runs) != 1 || !strings.Contains(text(res), runs[0].RunID) {
+			t.Fatalf("%s: %s after %s", tc.gen, text(res), el)
+		}
+		if el > 2*time.Second {
+			t.Errorf("%s: answered after %s, more than timeout_seconds (1) + 1 s", tc.gen, el)
+		}
+		if tc.gen == gatewaytest.OpenClaw {
+			// The fake marks the run aborted when its goroutine sees the abort.
+			waitFor(t, "the run to be aborted on the gateway", func() bool { r := e.fake.Runs(); return len(r) == 1 && r[0].Aborted })
 		}
 	}
 }
 
+// The timeout holds even when the gateway never confirms the abort: the
+// call still answers within timeout_seconds + 1 s and says the abort is
+// unconfirmed.
+func TestAskSubagentTimeoutWithSilentAbort(t *testing.T) {
+	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
+	for _, m := range []string{"chat.abort", "sessions.abort"} {
+		e.fake.Handle(m, func(*gatewaytest.Conn, gatewaytest.Request) {}) // never answers
+	}
+	start := time.Now()
+	res := e.call(t, ctxT(t), "ask_subagent", map[string]any{"message": "[[delay=20]] slow", "timeout_seconds": 1}, nil)
+	el := time.Since(start)
+	if !res.IsError || !strings.Contains(text(res), "did not confirm it in time") {
+		t.Fatalf("%s after %s", text(res), el)
+	}
+	if el > 2*time.Second {
+		t.Errorf("answered after %s, more than timeout_seconds (1) + 1 s", el)
+	}
+}
+
+// A timeout that passes while clawgate is still connecting is reported as
+// such, within the same bound.
+func TestAskSubagentTimeoutWhileConnecting(t *testing.T) {
+	e := setup(t, gatewaytest.OpenClaw, tools.Config{}, func(o *gateway.Options) { o.DialTimeout = time.Minute })
+	e.fake.SilentHandshake()
+	start := time.Now()
+	res := e.call(t, ctxT(t), "ask_subagent", map[string]any{"message": "hi", "timeout_seconds": 1}, nil)
+	el := time.Since(start)
+	if !res.IsError || !strings.Contains(text(res), "timed out after") || !strings.Contains(text(res), "while connecting") {
+		t.Fatalf("%s after %s", text(res), el)
+	}
+	if el > 2*time.Second {
+		t.Errorf("answered after %s, more than timeout_seconds (1) + 1 s", el)
+	}
+}
+
+// Invalid arguments are refused with a sentence naming the tool and the
+// argument, before any gateway request (validate_test.go has every case).
 func TestInvalidArguments(t *testing.T) {
 	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
-	for name, args := range map[string]map[string]any{
-		"ask_subagent":        {"message": ""},
-		"list_sessions":       {"limit": "ten"},
-		"patch_session_model": {"model": "fake/fake-echo"},
+	for _, tc := range []struct {
+		name string
+		args map[string]any
+		want string
+	}{
+		{"ask_subagent", map[string]any{"message": ""}, "message must be a non-empty string (got an empty string)"},
+		{"list_sessions", map[string]any{"limit": "ten"}, `limit must be an integer from 1 to 500 (got the string "ten")`},
+		{"patch_session_model", map[string]any{"model": "fake/fake-echo"}, `missing required argument "session_key"`},
+		{"list_sessions", map[string]any{"bogus": 1}, `unknown argument "bogus" (list_sessions takes limit, active_minutes, search and agent_id)`},
 	} {
-		res := e.call(t, ctxT(t), name, args, nil)
-		if !res.IsError {
-			t.Fatalf("%s %v accepted", name, args)
+		res := e.call(t, ctxT(t), tc.name, tc.args, nil)
+		if want := "Invalid arguments for " + tc.name + ": " + tc.want + "."; !res.IsError || text(res) != want {
+			t.Fatalf("%s %v: %q (isError %v), want %q", tc.name, tc.args, text(res), res.IsError, want)
 		}
-	}
-	res := e.call(t, ctxT(t), "list_sessions", map[string]any{"bogus": 1}, nil)
-	if !res.IsError {
-		t.Fatal("unknown argument accepted")
 	}
 	if len(e.fake.Requests()) != 0 {
 		t.Fatalf("invalid calls reached the gateway: %+v", e.fake.Requests())
@@ -357,26 +432,34 @@ func TestTokenNeverInResults(t *testing.T) {
 
 // A run stopped by its own timeout is reported as a timeout on both
 // generations (shapes recorded from the real gateways), a run aborted by a
-// client as an abort.
+// client as an abort. The gateway's own timeout is set a second after
+// clawgate's, so on Clawdbot, whose timed-out shape is told apart only by
+// its duration, clawgate's own deadline comes first.
 func TestAskSubagentGatewayTimeoutShapes(t *testing.T) {
 	for _, tc := range []struct {
 		gen   gatewaytest.Generation
+		after time.Duration // when the fake sends the final reply
 		final map[string]any
 		want  string
 	}{
-		{gatewaytest.OpenClaw, map[string]any{"status": "timeout", "summary": "aborted", "timeoutPhase": "provider",
-			"result": map[string]any{"payloads": []any{map[string]any{"text": "Request timed out", "isError": true}}, "meta": map[string]any{}}}, "timed out"},
-		{gatewaytest.Clawdbot, map[string]any{"status": "ok", "summary": "completed",
-			"result": map[string]any{"payloads": []any{}, "meta": map[string]any{"durationMs": 1000, "aborted": true}}}, "timed out"},
-		{gatewaytest.OpenClaw, map[string]any{"status": "timeout", "summary": "aborted", "stopReason": "rpc"}, "was aborted on the gateway"},
+		{gatewaytest.OpenClaw, 100 * time.Millisecond, map[string]any{"status": "timeout", "summary": "aborted", "timeoutPhase": "provider",
+			"result": map[string]any{"payloads": []any{map[string]any{"text": "Request timed out", "isError": true}}, "meta": map[string]any{}}}, "was stopped on the gateway"},
+		{gatewaytest.Clawdbot, 3 * time.Second, map[string]any{"status": "ok", "summary": "completed",
+			"result": map[string]any{"payloads": []any{}, "meta": map[string]any{"durationMs": 1000, "aborted": true}}}, "timed out after"},
+		{gatewaytest.OpenClaw, 100 * time.Millisecond, map[string]any{"status": "timeout", "summary": "aborted", "stopReason": "rpc"}, "was aborted on the gateway"},
 	} {
 		e := setup(t, tc.gen, tools.Config{})
+		sentTimeout := make(chan int, 1)
 		e.fake.Handle("agent", func(c *gatewaytest.Conn, req gatewaytest.Request) {
-			var p struct{ IdempotencyKey string }
+			var p struct {
+				IdempotencyKey string
+				Timeout        int
+			}
 			_ = json.Unmarshal(req.Params, &p)
+			sentTimeout <- p.Timeout
 			go func() {
 				_ = c.Reply(req.ID, map[string]any{"runId": p.IdempotencyKey, "status": "accepted", "acceptedAt": 1})
-				time.Sleep(1100 * time.Millisecond) // the gateway's own 1 s timeout
+				time.Sleep(tc.after)
 				tc.final["runId"] = p.IdempotencyKey
 				_ = c.Reply(req.ID, tc.final)
 			}()
@@ -385,5 +468,87 @@ func TestAskSubagentGatewayTimeoutShapes(t *testing.T) {
 		if !res.IsError || !strings.Contains(text(res), tc.want) {
 			t.Errorf("%s %v: %s", tc.gen, tc.final["stopReason"], text(res))
 		}
+		if got := <-sentTimeout; got != 2 {
+			t.Errorf("%s: the gateway's own timeout was %d s, want 2 (timeout_seconds + 1)", tc.gen, got)
+		}
+	}
+}
+
+// patch_session_model refuses a key that does not exist (a typo would
+// silently create a session), naming the closest existing keys, unless
+// create is true; existing keys work in their canonical and short forms.
+func TestPatchSessionModelUnknownKey(t *testing.T) {
+	for _, gen := range gens {
+		t.Run(gen.String(), func(t *testing.T) {
+			e := setup(t, gen, tools.Config{})
+			ctx := ctxT(t)
+			// A run creates agent:main:subagent.
+			if res := e.call(t, ctx, "ask_subagent", map[string]any{"message": "make the session"}, nil); res.IsError {
+				t.Fatal(text(res))
+			}
+			patches := len(e.fake.RequestsFor("sessions.patch"))
+			res := e.call(t, ctx, "patch_session_model", map[string]any{"session_key": "agent:main:subagnet", "model": "fake/fake-echo"}, nil)
+			if !res.IsError || !strings.Contains(text(res), `session "agent:main:subagnet" does not exist (did you mean "agent:main:subagent"?)`) ||
+				!strings.Contains(text(res), "set create to true") {
+				t.Fatalf("typo: %s", text(res))
+			}
+			res = e.call(t, ctx, "patch_session_model", map[string]any{"session_key": "zzzzzzzzzzzzzzzzzz", "model": nil}, nil)
+			if !res.IsError || !strings.Contains(text(res), "does not exist (list_sessions shows the existing keys)") {
+				t.Fatalf("far off: %s", text(res))
+			}
+			if n := len(e.fake.RequestsFor("sessions.patch")); n != patches {
+				t.Fatalf("a refused key reached sessions.patch (%d patches, want %d)", n, patches)
+			}
+			for _, key := range []string{"agent:main:subagent", "AGENT:main:SubAgent", "subagent"} {
+				var pm schema.PatchSessionModelOutput
+				if res := e.call(t, ctx, "patch_session_model", map[string]any{"session_key": key, "model": nil}, &pm); res.IsError {
+					t.Fatalf("existing %q: %s", key, text(res))
+				}
+			}
+			var pm schema.PatchSessionModelOutput
+			res = e.call(t, ctx, "patch_session_model", map[string]any{"session_key": "agent:main:brand-new", "model": "fake/fake-echo", "create": true}, &pm)
+			if res.IsError || pm.SessionKey != "agent:main:brand-new" {
+				t.Fatalf("create: %s %+v", text(res), pm)
+			}
+			// Now it exists.
+			if res := e.call(t, ctx, "patch_session_model", map[string]any{"session_key": "agent:main:brand-new", "model": nil}, nil); res.IsError {
+				t.Fatalf("after create: %s", text(res))
+			}
+		})
+	}
+}
+
+// Text results count right: "1 session", "1 model".
+func TestTextPlurals(t *testing.T) {
+	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
+	ctx := ctxT(t)
+	if res := e.call(t, ctx, "list_sessions", map[string]any{"limit": 1}, nil); !strings.HasPrefix(text(res), "1 session (") {
+		t.Errorf("list_sessions: %q", text(res))
+	}
+	if res := e.call(t, ctx, "list_models", nil, nil); !strings.HasPrefix(text(res), "1 model: ") {
+		t.Errorf("list_models: %q", text(res))
+	}
+}
+
+// list_sessions says whether a session's model is its own override or the
+// gateway default (OpenClaw); Clawdbot rows only show the last run's model.
+func TestListSessionsModelSource(t *testing.T) {
+	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
+	ctx := ctxT(t)
+	if res := e.call(t, ctx, "patch_session_model", map[string]any{"session_key": "agent:main:src", "model": "fake/fake-echo", "create": true}, nil); res.IsError {
+		t.Fatal(text(res))
+	}
+	var ls schema.ListSessionsOutput
+	if res := e.call(t, ctx, "list_sessions", map[string]any{"search": "src"}, &ls); res.IsError || ls.Count != 1 {
+		t.Fatalf("%s %+v", text(res), ls)
+	}
+	if s := ls.Sessions[0]; s.ModelSource != "override" || s.Model != "fake/fake-echo" {
+		t.Fatalf("after a patch: %+v", s)
+	}
+	if res := e.call(t, ctx, "patch_session_model", map[string]any{"session_key": "agent:main:src", "model": nil}, nil); res.IsError {
+		t.Fatal(text(res))
+	}
+	if res := e.call(t, ctx, "list_sessions", map[string]any{"search": "src"}, &ls); res.IsError || ls.Sessions[0].ModelSource != "default" {
+		t.Fatalf("after clearing: %s %+v", text(res), ls)
 	}
 }

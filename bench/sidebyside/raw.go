@@ -229,7 +229,7 @@ func (c *rawClient) agent(ctx context.Context, params agentParams) (string, erro
 
 // agentParams are the agent request params, exactly those clawgate's
 // ask_subagent sends for {"message", "session_key"} (timeout is its default
-// 300 s).
+// 55 s plus the one second it gives the gateway's own timeout).
 type agentParams struct {
 	Message        string `json:"message"`
 	IdempotencyKey string `json:"idempotencyKey"`

@@ -462,7 +462,7 @@ func (r *runner) agents(ctx context.Context) error {
 		defer cancel()
 		start := time.Now()
 		text, err := r.raw.agent(ctx, agentParams{
-			Message: fmt.Sprintf("bench raw %d", i), IdempotencyKey: id.String(), SessionKey: keyRaw, Timeout: 300,
+			Message: fmt.Sprintf("bench raw %d", i), IdempotencyKey: id.String(), SessionKey: keyRaw, Timeout: 56,
 		})
 		if r.res.agentText == "" {
 			r.res.agentText = text
