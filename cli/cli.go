@@ -1,16 +1,18 @@
 // Package cli is clawgate's command line: flags and environment, logging,
-// and the commands serve (the default), doctor, call, simulate and version.
-// main only wires signals and the exit code to Run.
+// and the commands serve (the default), doctor, call, tools, simulate,
+// version and help. main only wires signals and the exit code to Run.
 package cli
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"github.com/mark3labs/mcp-go/server"
 
@@ -33,6 +35,10 @@ type Env struct {
 	ConfigEnv config.Env
 	// Home overrides the home directory for config discovery ("" = real).
 	Home string
+	// StderrTerminal reports that Stderr is a terminal: call then shows the
+	// progress of a run there. Run sets it when Stderr is an *os.File
+	// terminal.
+	StderrTerminal bool
 }
 
 // toolWorkers is how many tool calls the stdio server runs at once.
@@ -52,23 +58,49 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if env.ConfigEnv == nil {
 		env.ConfigEnv = config.OSEnv{}
 	}
-	opts, rest, err := parseFlags("clawgate", args, env.Getenv, env.Stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return ExitOK
+	if f, ok := env.Stderr.(*os.File); ok && IsTerminal(f) {
+		env.StderrTerminal = true
 	}
+	inv, err := parseArgs(args, env.Getenv)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "clawgate:", err)
+		var ue *usageError
+		if errors.As(err, &ue) && ue.cmd != nil {
+			fmt.Fprintf(env.Stderr, "Run 'clawgate %s -h' for its usage.\n", ue.cmd.name)
+		} else {
+			fmt.Fprintln(env.Stderr, "Run 'clawgate -h' for usage.")
+		}
 		return ExitUsage
 	}
-	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: opts.LogLevel}))
-	cmd := "serve"
-	if len(rest) > 0 {
-		cmd, rest = rest[0], rest[1:]
+	switch {
+	case inv.version:
+		fmt.Fprintln(env.Stdout, versionLine())
+		return ExitOK
+	case inv.help && inv.overview:
+		printHelp(env.Stdout, nil)
+		return ExitOK
+	case inv.help:
+		printHelp(env.Stdout, inv.cmd)
+		return ExitOK
 	}
-	switch cmd {
+	opts := inv.opts
+	level := opts.LogLevel
+	if inv.cmd.name == "call" && !opts.LogLevelSet {
+		level = slog.LevelWarn // call prints its own outcome
+	}
+	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+	switch inv.cmd.name {
 	case "serve":
 		return exitCode(ctx, env, serve(ctx, opts, env, log))
 	case "simulate":
+		if len(inv.args) == 1 {
+			g, err := parseSimulate(inv.args[0])
+			if err != nil || g == "" {
+				fmt.Fprintf(env.Stderr, "clawgate: simulate %q: want openclaw or clawdbot\n", inv.args[0])
+				return ExitUsage
+			}
+			opts.Simulate = g
+		}
 		if opts.Simulate == "" {
 			opts.Simulate = "openclaw"
 		}
@@ -76,16 +108,31 @@ func Run(ctx context.Context, args []string, env Env) int {
 	case "doctor":
 		return doctor(ctx, opts, env, log)
 	case "call":
-		return call(ctx, opts, env, log, rest)
+		return call(ctx, opts, env, log, inv.args)
+	case "tools":
+		printTools(env.Stdout, opts.ReadOnly)
+		return ExitOK
 	case "version":
-		fmt.Fprintf(env.Stdout, "clawgate %s\n", version())
+		fmt.Fprintln(env.Stdout, versionLine())
 		return ExitOK
 	case "help":
-		parseFlags("clawgate", []string{"-h"}, env.Getenv, env.Stderr)
+		var cmd *command
+		if len(inv.args) == 1 {
+			if cmd = lookupCommand(inv.args[0]); cmd == nil {
+				fmt.Fprintf(env.Stderr, "clawgate: help %q: no such command; the commands are %s\n", inv.args[0], strings.Join(commandNames(), ", "))
+				return ExitUsage
+			}
+		}
+		printHelp(env.Stdout, cmd)
 		return ExitOK
 	}
-	fmt.Fprintf(env.Stderr, "clawgate: unknown command %q (want serve, doctor, call, simulate or version; -h for help)\n", cmd)
-	return ExitUsage
+	panic("unreachable: command " + inv.cmd.name)
+}
+
+// IsTerminal reports whether f is a terminal (a character device).
+func IsTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 func exitCode(ctx context.Context, env Env, err error) int {
@@ -99,6 +146,8 @@ func exitCode(ctx context.Context, env Env, err error) int {
 	return ExitFailure
 }
 
+// version is clawgate's version: the -ldflags value, else the module
+// version (set by go install module@version), else "dev".
 func version() string {
 	if Version != "" {
 		return Version
@@ -109,9 +158,43 @@ func version() string {
 	return "dev"
 }
 
+// versionLine is what clawgate version prints: the version, the VCS
+// revision and commit date it was built from (when the build recorded
+// them), and the Go version and platform.
+func versionLine() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "clawgate %s", version())
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		vcs := map[string]string{}
+		for _, s := range bi.Settings {
+			vcs[s.Key] = s.Value
+		}
+		if rev := vcs["vcs.revision"]; rev != "" {
+			fmt.Fprintf(&b, ", revision %s", rev)
+			if t := vcs["vcs.time"]; t != "" {
+				fmt.Fprintf(&b, " (%s)", t)
+			}
+			if vcs["vcs.modified"] == "true" {
+				b.WriteString(" with local changes")
+			}
+		} else {
+			b.WriteString(", no VCS revision recorded")
+		}
+	}
+	fmt.Fprintf(&b, ", %s %s/%s", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return b.String()
+}
+
 // setup builds the gateway client (or the simulator) and the MCP server.
 // The returned cleanup closes both.
 func setup(opts *Options, env Env, log *slog.Logger) (*server.MCPServer, *gateway.Client, *config.Settings, func(), error) {
+	return setupWith(opts, env, log, log)
+}
+
+// setupWith is setup with a separate logger for the gateway client and the
+// tools' per-call lines (call, which prints the outcome itself, keeps them
+// quiet unless asked).
+func setupWith(opts *Options, env Env, log, inner *slog.Logger) (*server.MCPServer, *gateway.Client, *config.Settings, func(), error) {
 	var settings *config.Settings
 	gwOpts := gateway.Options{
 		ReadOnly:               opts.ReadOnly,
@@ -119,7 +202,7 @@ func setup(opts *Options, env Env, log *slog.Logger) (*server.MCPServer, *gatewa
 		DialTimeout:            opts.ConnectTimeout,
 		CallTimeout:            opts.CallTimeout,
 		ClientVersion:          version(),
-		Logger:                 log,
+		Logger:                 inner,
 	}
 	cleanup := func() {}
 	if opts.Simulate != "" {
@@ -148,7 +231,7 @@ func setup(opts *Options, env Env, log *slog.Logger) (*server.MCPServer, *gatewa
 	}
 	srv, err := tools.NewServer(tools.Config{
 		Gateway: gw, ReadOnly: opts.ReadOnly, AllowModels: opts.AllowModels, DefaultTimeout: opts.Timeout,
-		AllowMainSession: opts.AllowMainSession, Version: version(), Logger: log,
+		AllowMainSession: opts.AllowMainSession, Version: version(), Logger: inner,
 	})
 	if err != nil {
 		gw.Close()

@@ -1,15 +1,16 @@
 package cli
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/clawgate/clawgate/internal/suggest"
 	"github.com/clawgate/clawgate/tools"
 )
 
@@ -24,10 +25,19 @@ type Options struct {
 	Timeout                          time.Duration
 	ConnectTimeout, CallTimeout      time.Duration
 	LogLevel                         slog.Level
-	AllowInsecureTransport           bool
-	AllowMainSession                 bool
-	Simulate                         string // "", "openclaw" or "clawdbot"
+	// LogLevelSet reports whether --log-level or CLAWGATE_LOG_LEVEL chose
+	// the level (call is quieter by default than serve).
+	LogLevelSet            bool
+	AllowInsecureTransport bool
+	AllowMainSession       bool
+	Simulate               string // "", "openclaw" or "clawdbot"
 }
+
+// Default values of the duration flags.
+const (
+	defaultConnectTimeout = 10 * time.Second
+	defaultCallTimeout    = 30 * time.Second
+)
 
 // flagSpec documents one flag and its environment variable (for -h and the
 // README).
@@ -35,18 +45,144 @@ type flagSpec struct{ name, env, usage string }
 
 var flagSpecs = []flagSpec{
 	{"url", "OPENCLAW_GATEWAY_URL", "gateway WebSocket URL (default: from the gateway config, else ws://127.0.0.1:18789)"},
-	{"token", "OPENCLAW_GATEWAY_TOKEN", "gateway token (prefer the env var: flags are visible to other users in ps)"},
+	{"token", "OPENCLAW_GATEWAY_TOKEN", "gateway token (prefer the config file or the env var: flags are visible to other users in ps)"},
 	{"password", "OPENCLAW_GATEWAY_PASSWORD", "gateway password"},
 	{"config", "OPENCLAW_CONFIG_PATH", "gateway config file (default: ~/.openclaw/openclaw.json or ~/.clawdbot/clawdbot.json)"},
 	{"read-only", "CLAWGATE_READ_ONLY", "offer only the read tools and request only operator.read"},
 	{"allow-model", "CLAWGATE_ALLOW_MODELS", "allow only models matching this glob (repeatable; env: comma-separated), e.g. 'anthropic/claude-sonnet-*'"},
-	{"timeout", "CLAWGATE_TIMEOUT", "default ask_subagent timeout"},
-	{"connect-timeout", "CLAWGATE_CONNECT_TIMEOUT", "gateway dial + handshake timeout"},
-	{"call-timeout", "CLAWGATE_CALL_TIMEOUT", "timeout of ordinary gateway calls"},
-	{"log-level", "CLAWGATE_LOG_LEVEL", "debug, info, warn or error (logs go to stderr)"},
+	{"timeout", "CLAWGATE_TIMEOUT", "default ask_subagent timeout: a wall-clock bound on the whole tool call (default 55s, below the 60 s many MCP clients allow a tool call)"},
+	{"connect-timeout", "CLAWGATE_CONNECT_TIMEOUT", "gateway dial + handshake timeout (default 10s)"},
+	{"call-timeout", "CLAWGATE_CALL_TIMEOUT", "timeout of ordinary gateway calls (default 30s)"},
+	{"log-level", "CLAWGATE_LOG_LEVEL", "debug, info, warn or error; logs go to stderr (default info; warn for call)"},
 	{"allow-insecure-transport", "CLAWGATE_ALLOW_INSECURE_TRANSPORT", "allow sending credentials over plain ws:// to a non-loopback host"},
 	{"allow-main-session", "CLAWGATE_ALLOW_MAIN_SESSION", "let ask_subagent run in the gateway's main session (can deadlock)"},
-	{"simulate", "CLAWGATE_SIMULATE", "use a built-in simulated gateway instead of a real one: openclaw or clawdbot"},
+	{"simulate", "CLAWGATE_SIMULATE", "use a built-in simulated gateway instead of a real one: --simulate (OpenClaw) or --simulate=clawdbot"},
+	{"version", "", "print the version and exit"},
+}
+
+// command describes one subcommand for parsing and help.
+type command struct {
+	name    string
+	usage   string // arguments after the command name
+	summary string // one line for the overview
+	help    string // the paragraph of `clawgate CMD -h`
+	// flags lists the flags that mean something to this command; nil means
+	// every flag. A flag given on the command line that is not listed is an
+	// error, so no option is silently ignored.
+	flags            []string
+	minArgs, maxArgs int
+}
+
+// gatewayFlags are the flags of every command that talks to a gateway.
+var gatewayFlags []string // nil: all
+
+var commands = []*command{
+	{name: "serve", summary: "serve MCP over stdin/stdout (the default command)",
+		help: "Serve MCP (JSON-RPC 2.0, one message per line) on stdin/stdout until stdin closes or a\n" +
+			"signal arrives. This is what MCP clients run. Logs go to stderr.",
+		flags: gatewayFlags},
+	{name: "doctor", summary: "show where each setting came from, connect, report health (exit 0 = healthy)",
+		help: "Show where each setting came from (flag, environment, config file, default) without\n" +
+			"printing secrets, connect to the gateway, call status, and say what to fix.\n" +
+			"Exit code 0 means healthy, 1 a problem.",
+		flags: gatewayFlags},
+	{name: "call", usage: "TOOL [JSON-ARGUMENTS | -]", summary: "run one tool and print its structured result",
+		help: "Run one tool in-process and print its structured result as JSON on stdout. The\n" +
+			"arguments are a JSON object, or - to read it from stdin. Errors go to stderr with\n" +
+			"exit code 1. When stderr is a terminal, the progress of ask_subagent is shown there.\n" +
+			"Ctrl-C aborts the run on the gateway and exits with 130.\n\n" +
+			"Example: clawgate call list_sessions '{\"limit\": 5}'",
+		flags: gatewayFlags, minArgs: 0, maxArgs: 2},
+	{name: "tools", summary: "list the tools and their arguments",
+		help:  "List every tool with its arguments, one tool per line (* marks a required argument).",
+		flags: []string{"read-only"}},
+	{name: "simulate", usage: "[openclaw | clawdbot]", summary: "serve MCP against a built-in simulated gateway (an echo model)",
+		help: "Serve MCP on stdin/stdout like serve, against a built-in simulated gateway with an echo\n" +
+			"model instead of a real one: OpenClaw 2026.9 by default, or Clawdbot 2026.1.\n" +
+			"The same as clawgate --simulate[=clawdbot] serve.",
+		flags: gatewayFlags, maxArgs: 1},
+	{name: "version", summary: "print the version, VCS revision and date, and Go version",
+		help: "Print clawgate's version, the VCS revision and date it was built from, and the Go version.", flags: []string{}},
+	{name: "help", usage: "[COMMAND]", summary: "show help for a command",
+		help: "Show the overview, or the help of one command.", flags: []string{}, maxArgs: 1},
+}
+
+func lookupCommand(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func (c *command) allows(flagName string) bool {
+	if c.flags == nil {
+		return true
+	}
+	for _, f := range c.flags {
+		if f == flagName {
+			return true
+		}
+	}
+	return false
+}
+
+// invocation is a parsed command line.
+type invocation struct {
+	opts *Options
+	cmd  *command
+	args []string // the command's positional arguments
+	help bool     // -h or --help: print cmd's help
+	// overview is set for -h without a command: print the overview.
+	overview bool
+	version  bool // --version
+}
+
+// usageError is a command-line mistake: exit code 2.
+type usageError struct {
+	msg string
+	cmd *command // for the "see -h" hint; nil for the overview
+}
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(cmd *command, format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...), cmd: cmd}
+}
+
+// simulateFlag is --simulate: a boolean flag (--simulate means OpenClaw)
+// that also takes a value (--simulate=clawdbot).
+type simulateFlag struct{ v *string }
+
+func (s simulateFlag) IsBoolFlag() bool { return true }
+func (s simulateFlag) String() string {
+	if s.v == nil {
+		return ""
+	}
+	return *s.v
+}
+func (s simulateFlag) Set(v string) error {
+	g, err := parseSimulate(v)
+	if err != nil {
+		return err
+	}
+	*s.v = g
+	return nil
+}
+
+// parseSimulate maps a --simulate or CLAWGATE_SIMULATE value to a
+// generation ("" = off).
+func parseSimulate(v string) (string, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "false", "0", "off", "no":
+		return "", nil
+	case "true", "1", "on", "yes", "openclaw":
+		return "openclaw", nil
+	case "clawdbot":
+		return "clawdbot", nil
+	}
+	return "", fmt.Errorf("%q is not a simulator: use --simulate (OpenClaw) or --simulate=clawdbot", v)
 }
 
 // multiFlag collects a repeatable string flag.
@@ -64,25 +200,30 @@ func (m multiFlag) Set(v string) error {
 	return nil
 }
 
-// parseFlags parses args into Options, with defaults from getenv.
-func parseFlags(name string, args []string, getenv func(string) string, stderr io.Writer) (*Options, []string, error) {
+// parseArgs parses the command line: flags may come before or after the
+// command and between its arguments; "--" ends the flags. Values default
+// from getenv.
+func parseArgs(args []string, getenv func(string) string) (*invocation, error) {
 	o := &Options{}
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	envErr := []string{}
+	inv := &invocation{opts: o}
+	fs := flag.NewFlagSet("clawgate", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+
+	var envErr []string
 	envBool := func(k string) bool {
-		v := getenv(k)
+		v := strings.TrimSpace(getenv(k))
 		if v == "" {
 			return false
 		}
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			envErr = append(envErr, fmt.Sprintf("%s=%q is not a boolean (use true or false)", k, v))
+			envErr = append(envErr, fmt.Sprintf("%s=%q is not a boolean: use true or false", k, v))
 		}
 		return b
 	}
 	envDur := func(k string, def time.Duration) time.Duration {
-		v := getenv(k)
+		v := strings.TrimSpace(getenv(k))
 		if v == "" {
 			return def
 		}
@@ -93,37 +234,115 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 		}
 		return d
 	}
-	usage := map[string]string{}
-	for _, f := range flagSpecs {
-		usage[f.name] = f.usage + " (env " + f.env + ")"
-	}
 	// URL, token, password and config default to "" here: config.Discover
 	// reads their env vars (and the legacy CLAWDBOT_* twins) itself, so it
 	// can report where each value came from.
-	fs.StringVar(&o.URL, "url", "", usage["url"])
-	fs.StringVar(&o.Token, "token", "", usage["token"])
-	fs.StringVar(&o.Password, "password", "", usage["password"])
-	fs.StringVar(&o.ConfigPath, "config", "", usage["config"])
-	fs.BoolVar(&o.ReadOnly, "read-only", envBool("CLAWGATE_READ_ONLY"), usage["read-only"])
-	fs.Var(multiFlag{&o.AllowModels}, "allow-model", usage["allow-model"])
-	timeout := envDur("CLAWGATE_TIMEOUT", tools.DefaultTimeout)
-	fs.Func("timeout", usage["timeout"]+" (default 300s)", func(v string) (err error) { timeout, err = parseDuration(v); return err })
-	connectTimeout := envDur("CLAWGATE_CONNECT_TIMEOUT", 10*time.Second)
-	fs.Func("connect-timeout", usage["connect-timeout"]+" (default 10s)", func(v string) (err error) { connectTimeout, err = parseDuration(v); return err })
-	callTimeout := envDur("CLAWGATE_CALL_TIMEOUT", 30*time.Second)
-	fs.Func("call-timeout", usage["call-timeout"]+" (default 30s)", func(v string) (err error) { callTimeout, err = parseDuration(v); return err })
-	level := getenv("CLAWGATE_LOG_LEVEL")
-	fs.StringVar(&level, "log-level", orDefault(level, "info"), usage["log-level"])
-	fs.BoolVar(&o.AllowInsecureTransport, "allow-insecure-transport", envBool("CLAWGATE_ALLOW_INSECURE_TRANSPORT"), usage["allow-insecure-transport"])
-	fs.BoolVar(&o.AllowMainSession, "allow-main-session", envBool("CLAWGATE_ALLOW_MAIN_SESSION"), usage["allow-main-session"])
-	fs.StringVar(&o.Simulate, "simulate", getenv("CLAWGATE_SIMULATE"), usage["simulate"])
-	fs.Usage = func() { printUsage(stderr, fs) }
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, err
+	fs.StringVar(&o.URL, "url", "", "")
+	fs.StringVar(&o.Token, "token", "", "")
+	fs.StringVar(&o.Password, "password", "", "")
+	fs.StringVar(&o.ConfigPath, "config", "", "")
+	fs.BoolVar(&o.ReadOnly, "read-only", envBool("CLAWGATE_READ_ONLY"), "")
+	fs.Var(multiFlag{&o.AllowModels}, "allow-model", "")
+	durFlag := func(name string, d *time.Duration) {
+		fs.Func(name, "", func(v string) (err error) { *d, err = parseDuration(v); return err })
+	}
+	o.Timeout = envDur("CLAWGATE_TIMEOUT", tools.DefaultTimeout)
+	durFlag("timeout", &o.Timeout)
+	o.ConnectTimeout = envDur("CLAWGATE_CONNECT_TIMEOUT", defaultConnectTimeout)
+	durFlag("connect-timeout", &o.ConnectTimeout)
+	o.CallTimeout = envDur("CLAWGATE_CALL_TIMEOUT", defaultCallTimeout)
+	durFlag("call-timeout", &o.CallTimeout)
+	level := strings.TrimSpace(getenv("CLAWGATE_LOG_LEVEL"))
+	o.LogLevelSet = level != ""
+	fs.StringVar(&level, "log-level", orDefault(level, "info"), "")
+	fs.BoolVar(&o.AllowInsecureTransport, "allow-insecure-transport", envBool("CLAWGATE_ALLOW_INSECURE_TRANSPORT"), "")
+	fs.BoolVar(&o.AllowMainSession, "allow-main-session", envBool("CLAWGATE_ALLOW_MAIN_SESSION"), "")
+	if sim, err := parseSimulate(getenv("CLAWGATE_SIMULATE")); err != nil {
+		envErr = append(envErr, "CLAWGATE_SIMULATE: "+err.Error())
+	} else {
+		o.Simulate = sim
+	}
+	fs.Var(simulateFlag{&o.Simulate}, "simulate", "")
+	fs.BoolVar(&inv.version, "version", false, "")
+	fs.BoolVar(&inv.help, "h", false, "")
+	fs.BoolVar(&inv.help, "help", false, "")
+
+	// "--simulate clawdbot" means --simulate=clawdbot: neither generation
+	// is a command, so the space form is not ambiguous.
+	var joined []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			joined = append(joined, args[i:]...)
+			break
+		}
+		if (a == "--simulate" || a == "-simulate") && i+1 < len(args) && (args[i+1] == "openclaw" || args[i+1] == "clawdbot") {
+			a, i = a+"="+args[i+1], i+1
+		}
+		joined = append(joined, a)
+	}
+
+	// Parse flags interspersed with positional arguments.
+	var positional []string
+	rest := joined
+	for {
+		if err := fs.Parse(rest); err != nil {
+			var cmd *command
+			if len(positional) > 0 {
+				cmd = lookupCommand(positional[0])
+			}
+			return nil, usagef(cmd, "%s", flagError(err, fs))
+		}
+		remaining := fs.Args()
+		consumed := len(rest) - len(remaining)
+		if consumed > 0 && rest[consumed-1] == "--" {
+			positional = append(positional, remaining...)
+			break
+		}
+		if len(remaining) == 0 {
+			break
+		}
+		positional = append(positional, remaining[0])
+		rest = remaining[1:]
+	}
+
+	name := "serve"
+	if len(positional) > 0 {
+		name, positional = positional[0], positional[1:]
+	} else if inv.help {
+		inv.overview = true // plain "clawgate -h"
+	}
+	inv.cmd = lookupCommand(name)
+	if inv.cmd == nil {
+		hint := ""
+		if s := suggest.Closest(name, commandNames()); s != "" {
+			hint = fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		return nil, usagef(nil, "unknown command %q%s; the commands are %s", name, hint, strings.Join(commandNames(), ", "))
+	}
+	inv.args = positional
+	if inv.help || inv.version {
+		return inv, nil
+	}
+
+	// Every flag given on the command line must mean something here.
+	var unused []string
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name != "h" && f.Name != "help" && f.Name != "version" && !inv.cmd.allows(f.Name) {
+			unused = append(unused, "--"+f.Name)
+		}
+	})
+	if len(unused) > 0 {
+		return nil, usagef(inv.cmd, "%s %s no effect on clawgate %s; remove %s",
+			strings.Join(unused, ", "), plural(len(unused), "has", "have"), inv.cmd.name, plural(len(unused), "it", "them"))
+	}
+	if n := len(inv.args); n < inv.cmd.minArgs || n > inv.cmd.maxArgs {
+		return nil, argCountError(inv.cmd, inv.args)
 	}
 	if len(envErr) > 0 {
-		return nil, nil, errors.New(strings.Join(envErr, "; "))
+		return nil, usagef(nil, "%s", strings.Join(envErr, "; "))
 	}
+
 	if len(o.AllowModels) == 0 {
 		for _, p := range strings.Split(getenv("CLAWGATE_ALLOW_MODELS"), ",") {
 			if p = strings.TrimSpace(p); p != "" {
@@ -132,35 +351,107 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 		}
 	}
 	if err := o.AllowModels.Validate(); err != nil {
-		return nil, nil, err
+		return nil, usagef(inv.cmd, "%v", err)
 	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "log-level" {
+			o.LogLevelSet = true
+		}
+	})
 	if err := o.LogLevel.UnmarshalText([]byte(level)); err != nil {
-		return nil, nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+		return nil, usagef(inv.cmd, "--log-level %q is not a level: use debug, info, warn or error", level)
 	}
-	switch o.Simulate {
-	case "", "openclaw", "clawdbot":
-	case "true", "1":
-		o.Simulate = "openclaw"
-	default:
-		return nil, nil, fmt.Errorf("--simulate %q: want openclaw or clawdbot", o.Simulate)
-	}
-	for name, d := range map[string]time.Duration{"timeout": timeout, "connect-timeout": connectTimeout, "call-timeout": callTimeout} {
-		if d <= 0 {
-			return nil, nil, fmt.Errorf("--%s must be positive", name)
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"timeout", o.Timeout}, {"connect-timeout", o.ConnectTimeout}, {"call-timeout", o.CallTimeout}} {
+		if d.v <= 0 {
+			return nil, usagef(inv.cmd, "--%s must be positive (got %s)", d.name, d.v)
 		}
 	}
-	o.Timeout, o.ConnectTimeout, o.CallTimeout = timeout, connectTimeout, callTimeout
-	return o, fs.Args(), nil
+	return inv, nil
+}
+
+// argCountError explains what a command takes.
+func argCountError(c *command, args []string) error {
+	switch {
+	case c.maxArgs == 0:
+		return usagef(c, "clawgate %s takes no arguments (got %s)", c.name, quoteList(args))
+	case len(args) > c.maxArgs:
+		return usagef(c, "too many arguments for clawgate %s: %s is not understood (usage: clawgate %s %s)",
+			c.name, quoteList(args[c.maxArgs:]), c.name, c.usage)
+	}
+	return usagef(c, "missing arguments (usage: clawgate %s %s)", c.name, c.usage)
+}
+
+var flagErrPatterns = []struct {
+	re     *regexp.Regexp
+	format func(m []string, fs *flag.FlagSet) string
+}{
+	{regexp.MustCompile(`^flag provided but not defined: -+(.*)$`), func(m []string, fs *flag.FlagSet) string {
+		hint := ""
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) {
+			if len(f.Name) > 1 {
+				names = append(names, f.Name)
+			}
+		})
+		if s := suggest.Closest(m[1], names); s != "" {
+			hint = fmt.Sprintf(" (did you mean --%s?)", s)
+		}
+		return fmt.Sprintf("unknown flag --%s%s", m[1], hint)
+	}},
+	{regexp.MustCompile(`^flag needs an argument: -+(.*)$`), func(m []string, _ *flag.FlagSet) string {
+		return fmt.Sprintf("--%s needs a value, e.g. --%s=VALUE", m[1], m[1])
+	}},
+	{regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for (?:flag )?-+([^:]*): (?:parse error: )?(.*)$`), func(m []string, _ *flag.FlagSet) string {
+		return fmt.Sprintf("--%s %q: %s", m[2], m[1], m[3])
+	}},
+}
+
+// flagError rewrites the flag package's errors as sentences about --flags.
+func flagError(err error, fs *flag.FlagSet) string {
+	msg := err.Error()
+	for _, p := range flagErrPatterns {
+		if m := p.re.FindStringSubmatch(msg); m != nil {
+			return p.format(m, fs)
+		}
+	}
+	return msg
+}
+
+func commandNames() []string {
+	var names []string
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	return names
+}
+
+func quoteList(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = strconv.Quote(a)
+	}
+	return strings.Join(q, " ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // parseDuration accepts Go durations ("90s", "5m") and plain seconds ("300").
 func parseDuration(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
 	if n, err := strconv.Atoi(v); err == nil {
 		return time.Duration(n) * time.Second, nil
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a duration (e.g. 300, 90s, 5m)", v)
+		return 0, fmt.Errorf("%q is not a duration: use seconds or a Go duration such as 300, 90s or 5m", v)
 	}
 	return d, nil
 }
@@ -172,17 +463,57 @@ func orDefault(v, def string) string {
 	return v
 }
 
-func printUsage(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprint(w, `clawgate: an MCP server (stdio) for OpenClaw / Clawdbot gateways.
+// printHelp writes the overview (cmd nil) or one command's help.
+func printHelp(w io.Writer, cmd *command) {
+	if cmd == nil {
+		fmt.Fprint(w, "clawgate: an MCP server (stdio) for OpenClaw / Clawdbot gateways.\n\nUsage:\n  clawgate [COMMAND] [ARGUMENTS] [FLAGS]   (flags may come before or after the command)\n\nCommands:\n")
+		for _, c := range commands {
+			fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		}
+		fmt.Fprint(w, "\nRun 'clawgate COMMAND -h' for a command's help and flags.\n\nFlags:\n")
+		printFlags(w, nil)
+		return
+	}
+	usage := "clawgate " + cmd.name
+	if cmd.usage != "" {
+		usage += " " + cmd.usage
+	}
+	if len(cmd.flags) != 0 || cmd.flags == nil {
+		usage += " [FLAGS]"
+	}
+	fmt.Fprintf(w, "Usage: %s\n\n%s\n", usage, cmd.help)
+	if cmd.flags == nil || len(cmd.flags) > 0 {
+		fmt.Fprint(w, "\nFlags:\n")
+		printFlags(w, cmd)
+	}
+}
 
-Usage:
-  clawgate [flags]                  serve MCP over stdin/stdout
-  clawgate [flags] doctor           show where each setting came from, connect, report health
-  clawgate [flags] call TOOL [JSON] run one tool and print its structured result
-  clawgate [flags] simulate         serve MCP against a built-in simulated gateway
-  clawgate version                  print the version
-
-Flags:
-`)
-	fs.PrintDefaults()
+// printFlags lists the flags cmd understands (nil: all), with their
+// environment variables.
+func printFlags(w io.Writer, cmd *command) {
+	for _, f := range flagSpecs {
+		if cmd != nil && (!cmd.allows(f.name) || f.name == "version") {
+			continue
+		}
+		arg := ""
+		switch f.name {
+		case "read-only", "allow-insecure-transport", "allow-main-session", "version":
+		case "simulate":
+			arg = "[=clawdbot]"
+		case "timeout", "connect-timeout", "call-timeout":
+			arg = " DURATION"
+		case "allow-model":
+			arg = " GLOB"
+		case "log-level":
+			arg = " LEVEL"
+		default:
+			arg = " " + strings.ToUpper(f.name)
+		}
+		fmt.Fprintf(w, "  --%s%s\n      %s", f.name, arg, f.usage)
+		if f.env != "" {
+			fmt.Fprintf(w, " (env %s)", f.env)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprint(w, "  -h, --help\n      show this help\n")
 }

@@ -36,7 +36,7 @@ func TestLimitsFromFlagsAndEnv(t *testing.T) {
 		},
 		{
 			name: "CLAWGATE_READ_ONLY hides the write tools", args: []string{"call", "ask_subagent", `{"message":"hi"}`},
-			vars: map[string]string{"CLAWGATE_READ_ONLY": "true"}, wantCode: 1, want: "not found",
+			vars: map[string]string{"CLAWGATE_READ_ONLY": "true"}, wantCode: 2, want: "disabled because this clawgate runs with --read-only",
 		},
 		{
 			name: "--read-only asks only for operator.read", args: []string{"--read-only", "call", "list_sessions", `{"limit":1}`},

@@ -9,6 +9,18 @@ import (
 	"github.com/clawgate/clawgate/gateway/gatewaytest"
 )
 
+// simulatedModels are the simulator's models besides its default
+// fake/fake-echo: the ones the README and the tool descriptions use as
+// examples, so every example runs against the simulator. Every model
+// answers like the echo model.
+var simulatedModels = []gatewaytest.Model{
+	{Ref: "anthropic/claude-sonnet-4-5", Name: "Claude Sonnet 4.5", Alias: "sonnet", ContextWindow: 200000},
+	{Ref: "anthropic/claude-opus-4-5", Name: "Claude Opus 4.5", Alias: "opus", ContextWindow: 200000},
+	{Ref: "anthropic/claude-haiku-4-5", Name: "Claude Haiku 4.5", Alias: "haiku", ContextWindow: 200000},
+	{Ref: "openai/gpt-5", Name: "GPT-5", Alias: "gpt", ContextWindow: 400000},
+	{Ref: "openai/gpt-5-mini", Name: "GPT-5 Mini", Alias: "gpt-mini", ContextWindow: 400000},
+}
+
 // simulator is an in-process simulated gateway (the tested fake of package
 // gatewaytest) with an echo model, for trying clawgate without OpenClaw.
 type simulator struct {
@@ -30,7 +42,10 @@ func startSimulator(generation string, log *slog.Logger) (*simulator, error) {
 	srv := gatewaytest.New(gatewaytest.Options{
 		Generation: gen,
 		Token:      tok.String(),
-		Logf:       func(format string, args ...any) { log.Debug("simulator: " + fmt.Sprintf(format, args...)) },
+		Models:     simulatedModels,
+		// The gateway's main session and ask_subagent's default one.
+		Sessions: []string{"agent:main:main", "agent:main:subagent"},
+		Logf:     func(format string, args ...any) { log.Debug("simulator: " + fmt.Sprintf(format, args...)) },
 	})
 	return &simulator{URL: srv.URL(), Token: tok.String(), srv: srv}, nil
 }

@@ -174,7 +174,7 @@ func (s *Server) agent(c *Conn, req Request) *ErrorShape {
 			}
 			ref = p.Provider + "/" + ref
 		}
-		resolved, _ := resolveModelRef(ref)
+		resolved, _ := resolveModelRef(ref, s.opts.Models)
 		if !modelAllowed(resolved, s.opts.AllowedModels) {
 			prov, _ := splitModel(resolved)
 			failure = fmt.Sprintf("Model override %q is not allowed for agent \"main\" by agents.defaults.models. "+

@@ -200,7 +200,7 @@ func (s *Server) modelsList(req Request) (any, *ErrorShape) {
 	}
 	seen := map[string]bool{DefaultModel: true}
 	for _, a := range s.opts.AllowedModels {
-		ref, ok := resolveModelRef(a)
+		ref, ok := resolveModelRef(a, nil)
 		if !ok || seen[ref] || base == nil {
 			continue
 		}
@@ -210,6 +210,21 @@ func (s *Server) modelsList(req Request) (any, *ErrorShape) {
 		m["id"], m["name"], m["provider"] = id, id, prov
 		m["tags"] = []any{"configured"}
 		delete(m, "alias")
+		for _, mi := range s.opts.Models {
+			if r, _ := resolveModelRef(mi.Ref, nil); r != ref {
+				continue
+			}
+			if mi.Name != "" {
+				m["name"] = mi.Name
+			}
+			if mi.Alias != "" {
+				m["alias"] = mi.Alias
+			}
+			m["contextWindow"] = 200000
+			if mi.ContextWindow > 0 {
+				m["contextWindow"] = mi.ContextWindow
+			}
+		}
 		models = append(models, m)
 	}
 	res["models"] = models
@@ -280,5 +295,5 @@ func (s *Server) sessionsPatch(req Request) (any, *ErrorShape) {
 			pr.other[k] = v
 		}
 	}
-	return s.store.patch(pr, s.opts.AllowedModels)
+	return s.store.patch(pr, s.opts.AllowedModels, s.opts.Models)
 }

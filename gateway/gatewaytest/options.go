@@ -72,11 +72,35 @@ type Options struct {
 	// <provider/model>". Bare names resolve under the default provider
 	// "fake"; the alias "Fake" means fake/fake-echo.
 	AllowedModels []string
+	// Models, if set, is the model catalog of an OpenClaw fake's models.list
+	// and adds each model to the allowlist, with its alias. It exists for
+	// the simulator (clawgate --simulate), whose users try the README's
+	// examples with real model names; the default model stays
+	// fake/fake-echo. A Clawdbot fake lists its recorded catalog whatever
+	// Models says, but still allows and resolves these models.
+	Models []Model
+	// Sessions, if not nil, replaces the recorded sessions the fake starts
+	// with by sessions of these keys (shaped like the recorded ones), for
+	// the simulator.
+	Sessions []string
 	// AgentDelay is how long an agent run takes when its message has no
 	// [[delay=N]] marker (default 20ms). Events are streamed meanwhile.
 	AgentDelay time.Duration
 	// Logf, if set, receives a line per connection event, e.g. t.Logf.
 	Logf func(format string, args ...any)
+}
+
+// Model is one model of Options.Models.
+type Model struct {
+	// Ref is "provider/model", e.g. "anthropic/claude-sonnet-4-5".
+	Ref string
+	// Name is the display name, e.g. "Claude Sonnet 4.5".
+	Name string
+	// Alias, if set, is a short name sessions.patch and the agent model
+	// param resolve to Ref, case-insensitively, e.g. "sonnet".
+	Alias string
+	// ContextWindow is the context window in tokens (default 200000).
+	ContextWindow int
 }
 
 // withDefaults fills in the zero fields.
@@ -95,6 +119,9 @@ func (o Options) withDefaults() Options {
 	}
 	if len(o.AllowedModels) == 0 {
 		o.AllowedModels = []string{DefaultModel}
+	}
+	for _, m := range o.Models {
+		o.AllowedModels = append(o.AllowedModels, m.Ref)
 	}
 	if o.AgentDelay == 0 {
 		o.AgentDelay = 20 * time.Millisecond
@@ -187,15 +214,21 @@ const (
 )
 
 // resolveModelRef resolves a model reference the way sessions.patch does:
-// trimmed, the alias "Fake" (any case) is fake/fake-echo, a bare name is
-// taken under the default provider "fake".
-func resolveModelRef(ref string) (string, bool) {
+// trimmed, the alias "Fake" (any case) is fake/fake-echo, so are the
+// aliases of models, a bare name is taken under the default provider
+// "fake".
+func resolveModelRef(ref string, models []Model) (string, bool) {
 	ref = strings.TrimSpace(ref)
 	if ref == "" {
 		return "", false
 	}
 	if strings.EqualFold(ref, "fake") {
 		return DefaultModel, true
+	}
+	for _, m := range models {
+		if m.Alias != "" && strings.EqualFold(ref, m.Alias) {
+			return m.Ref, true
+		}
 	}
 	if !strings.Contains(ref, "/") {
 		return "fake/" + ref, true

@@ -68,7 +68,7 @@ func New(opts Options) *Server {
 		injected:    map[string]int64{},
 		methods:     map[string]bool{},
 	}
-	s.store = newStore(opts.Generation, s.tpl)
+	s.store = newStore(opts.Generation, s.tpl, opts.Sessions)
 	if ms, ok := sub(s.tpl.hello, "features")["methods"].([]any); ok {
 		for _, m := range ms {
 			if name, ok := m.(string); ok {

@@ -71,11 +71,29 @@ func (st *store) stamp() int64 {
 
 func nowMs() int64 { return time.Now().UnixMilli() }
 
-// newStore seeds a store with the sessions of the recorded sessions.list.
-func newStore(g Generation, tpl *templates) *store {
+// newStore seeds a store with the sessions of the recorded sessions.list,
+// or, when keys is not nil, with sessions of those keys shaped like the
+// recorded ones.
+func newStore(g Generation, tpl *templates, keys []string) *store {
 	st := &store{gen: g, tpl: tpl, sessions: map[string]*session{}}
 	list := newRewriter(nowMs() - tpl.t0).applyObj(tpl.list)
 	rows, _ := list["sessions"].([]any)
+	if keys != nil && len(rows) > 0 {
+		seeded := make([]any, 0, len(keys))
+		for i, key := range keys {
+			row := cloneObj(rows[i%len(rows)].(obj))
+			for _, k := range []string{"label", "displayName", "derivedTitle", "lastMessagePreview", "createdVia"} {
+				delete(row, k)
+			}
+			row["key"], row["sessionId"] = key, uuid.NewString()
+			// Most recently updated first, in the order given.
+			if at, ok := num(row["updatedAt"]); ok {
+				row["updatedAt"] = at - int64(i)
+			}
+			seeded = append(seeded, row)
+		}
+		rows = seeded
+	}
 	for _, x := range rows {
 		row, _ := x.(obj)
 		s := &session{
@@ -226,7 +244,7 @@ type patchReq struct {
 }
 
 // patch answers sessions.patch.
-func (st *store) patch(pr patchReq, allowed []string) (obj, *ErrorShape) {
+func (st *store) patch(pr patchReq, allowed []string, models []Model) (obj, *ErrorShape) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	v4 := st.gen == OpenClaw
@@ -236,7 +254,7 @@ func (st *store) patch(pr patchReq, allowed []string) (obj, *ErrorShape) {
 	var ref string
 	if pr.modelSet && pr.model != nil && *pr.model != "" {
 		var ok bool
-		ref, ok = resolveModelRef(*pr.model)
+		ref, ok = resolveModelRef(*pr.model, models)
 		if !ok {
 			return nil, invalid("invalid model: empty")
 		}
@@ -351,7 +369,7 @@ func modelAllowed(ref string, allowed []string) bool {
 		return true
 	}
 	for _, a := range allowed {
-		if r, ok := resolveModelRef(a); ok && r == ref {
+		if r, ok := resolveModelRef(a, nil); ok && r == ref {
 			return true
 		}
 	}
