@@ -47,7 +47,11 @@ func doctor(ctx context.Context, opts *Options, env Env, log *slog.Logger) int {
 		fmt.Fprintln(w, "Status: failed")
 		return problem(err)
 	}
-	fmt.Fprintf(w, "Status: ok, %d sessions, main session %s\n", st.Sessions.Count, info.MainSessionKey)
+	sessions := fmt.Sprintf("%d sessions", st.Sessions.Count)
+	if st.Sessions.Count == 1 {
+		sessions = "1 session"
+	}
+	fmt.Fprintf(w, "Status: ok, %s, main session %s\n", sessions, info.MainSessionKey)
 	list, err := gw.SessionsList(ctx, schema.SessionsListParams{Limit: 1})
 	if err != nil {
 		fmt.Fprintln(w, "Sessions: failed")
@@ -59,6 +63,13 @@ func doctor(ctx context.Context, opts *Options, env Env, log *slog.Logger) int {
 	}
 	if len(opts.AllowModels) > 0 {
 		fmt.Fprintf(w, "Allowed models: %s\n", opts.AllowModels)
+	}
+	fmt.Fprintf(w, "Timeouts: ask_subagent %s (wall clock), connect %s, gateway calls %s\n", opts.Timeout, opts.ConnectTimeout, opts.CallTimeout)
+	if opts.AllowMainSession {
+		fmt.Fprintln(w, "Main session: ask_subagent may run in it (--allow-main-session)")
+	}
+	if opts.AllowInsecureTransport {
+		fmt.Fprintln(w, "Transport: credentials may travel over plain ws:// to a non-loopback host (--allow-insecure-transport)")
 	}
 	if settings != nil && len(settings.Warnings) > 0 {
 		fmt.Fprintf(w, "\nHealthy, with %d warning(s) above.\n", len(settings.Warnings))
