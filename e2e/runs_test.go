@@ -13,8 +13,10 @@ import (
 )
 
 // TestAskSubagentTimeout gives a run 2 s while the model takes 30 s: the
-// tool must fail within a few seconds saying it timed out, and the model
-// call must really end on the gateway.
+// tool must fail within timeout_seconds + 1 s saying it timed out (and on
+// Clawdbot, which cannot abort runs, that the run may go on), and the model
+// call must really end on the gateway (on Clawdbot by the gateway's own
+// timeout, which clawgate sets a second after its own).
 func TestAskSubagentTimeout(t *testing.T) {
 	eachGateway(t, false, func(t *testing.T, g *target, r *running) {
 		c := startFor(t, r)
@@ -30,8 +32,15 @@ func TestAskSubagentTimeout(t *testing.T) {
 		} else {
 			wantToolError(t, res, "timed out")
 		}
-		if took > 10*time.Second {
-			t.Errorf("took %s, want a few seconds for timeout_seconds 2", took.Round(time.Millisecond))
+		// timeout_seconds is a wall-clock promise: the answer within one
+		// more second, whatever the gateway does.
+		if took > 3*time.Second {
+			t.Errorf("took %s, more than timeout_seconds 2 + 1 s", took.Round(time.Millisecond))
+		}
+		if r.gw.Product.Protocol < 4 {
+			wantToolError(t, res, "cannot abort agent runs, so the run may go on")
+		} else {
+			wantToolError(t, res, "the run was aborted on the gateway")
 		}
 		req, err := r.fake.WaitRequest(ctxFor(t, 10*time.Second), func(q fakemodel.Request) bool {
 			return strings.Contains(q.UserText, nonce) && q.Done()

@@ -184,6 +184,34 @@ func TestZeroConfigDiscovery(t *testing.T) {
 		if strings.Contains(out+errOut, r.gw.Token) {
 			t.Errorf("doctor printed the token:\n%s", out)
 		}
+
+		// A stale token in the MCP client's environment (a pasted snippet)
+		// next to the right one in the config file: clawgate takes the one
+		// the product's own CLI would. OpenClaw reads the config file first
+		// and works; Clawdbot reads the environment first and is refused,
+		// as its CLI would be. doctor says which source won and that the
+		// other one holds a different value.
+		envVar, wantConnected := "OPENCLAW_GATEWAY_TOKEN", true
+		if r.gw.Product.Protocol < 4 {
+			envVar, wantConnected = "CLAWDBOT_GATEWAY_TOKEN", false
+		}
+		stale := append(append([]string(nil), env...), envVar+"=stale-"+randomHex(8))
+		c2, _ := startClawgate(t, serverOpts{name: "clawgate-stale-env", home: home, env: stale[1:]})
+		st2 := wantOK[schema.GatewayStatusOutput](t, callTool(t, c2, 30*time.Second, "gateway_status", nil))
+		if st2.Connected != wantConnected || (!wantConnected && !strings.Contains(st2.Error, "token mismatch")) {
+			t.Errorf("with a stale %s: gateway_status %+v, want connected=%v", envVar, st2, wantConnected)
+		}
+		out, errOut, _ = runClawgate(t, stale, "doctor")
+		wantFrom := "token: set (from " + path + ": gateway.auth.token"
+		if !wantConnected {
+			wantFrom = "token: set (from env " + envVar + ")"
+		}
+		if !strings.Contains(out, wantFrom) || !strings.Contains(out, "(different value)") {
+			t.Errorf("doctor with a stale %s does not say which token won and that the other differs:\n%s", envVar, out)
+		}
+		if strings.Contains(out+errOut, r.gw.Token) {
+			t.Errorf("doctor printed the token:\n%s", out)
+		}
 	})
 }
 
@@ -193,6 +221,9 @@ func TestListModels(t *testing.T) {
 		c := startFor(t, r)
 		all := wantOK[schema.ListModelsOutput](t, callTool(t, c, 30*time.Second, "list_models", nil))
 		want := schema.ModelOut{ID: harness.ModelRef, Name: "Fake Echo", Provider: "fake", ContextWindow: 128000}
+		if r.gw.Product.Protocol >= 4 {
+			want.Alias = "Fake" // OpenClaw lists the alias of agents.defaults.models
+		}
 		if !slices.Contains(all.Models, want) {
 			t.Fatalf("list_models lacks %+v: %+v", want, all.Models)
 		}
