@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -304,9 +305,7 @@ func TestCallInterrupted(t *testing.T) {
 	if code != cli.ExitInterrupt || out.Len() != 0 {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
 	}
-	if runs := g.Runs(); len(runs) != 1 || !runs[0].Aborted {
-		t.Fatalf("the run was not aborted on the gateway: %+v (stderr %q)", runs, errb.String())
-	}
+	waitFor(t, "the run to be aborted on the gateway", func() bool { r := g.Runs(); return len(r) == 1 && r[0].Aborted })
 }
 
 // clawgate version and --version print the version, the VCS revision and
@@ -352,5 +351,44 @@ func TestUnknownAndDisabledToolsOverStdio(t *testing.T) {
 		if e == nil || e["code"] != -32602.0 || !strings.Contains(e["message"].(string), tc.want) {
 			t.Errorf("%s: %v, want -32602 with %q", tc.name, r, tc.want)
 		}
+	}
+}
+
+// SIGINT (Ctrl-C) during clawgate call aborts the run on the gateway and
+// exits with 130.
+func TestCallSIGINTExits130(t *testing.T) {
+	g := fake(t, gatewaytest.OpenClaw)
+	cmd := exec.Command(binary(t), "call", "ask_subagent", `{"message": "long [[delay=30]]"}`)
+	cmd.Env = []string{"HOME=" + t.TempDir(), "OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	waitFor(t, "the run to start", func() bool { return len(g.Runs()) == 1 })
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	if cmd.ProcessState.ExitCode() != cli.ExitInterrupt || out.Len() != 0 {
+		t.Fatalf("exit %v (%v), stdout %q, stderr %q", cmd.ProcessState.ExitCode(), err, out.String(), errb.String())
+	}
+	if !strings.Contains(errb.String(), "ask_subagent was cancelled after") || !strings.Contains(errb.String(), "the run was aborted on the gateway") {
+		t.Errorf("stderr %q", errb.String())
+	}
+	waitFor(t, "the run to be aborted on the gateway", func() bool { return g.Runs()[0].Aborted })
+}
+
+// waitFor polls cond until it holds; the 30 s limit only matters when
+// something is broken.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

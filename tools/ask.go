@@ -94,7 +94,11 @@ func (t *tools) askSubagent(ctx context.Context, req mcp.CallToolRequest, in sch
 	}, prog.onEvent)
 	if err != nil {
 		var re *gateway.RunError
-		if errors.As(err, &re) && (errors.Is(err, gateway.ErrRunTimeout) || (runCtx.Err() != nil && ctx.Err() == nil)) {
+		if errors.As(err, &re) && ctx.Err() != nil {
+			return out, "", fmt.Errorf("ask_subagent was cancelled after %s; run %s: %s",
+				time.Since(start).Round(time.Millisecond), re.RunID, abortNote(re))
+		}
+		if errors.As(err, &re) && (errors.Is(err, gateway.ErrRunTimeout) || runCtx.Err() != nil) {
 			return out, "", fmt.Errorf("ask_subagent timed out after %s (timeout_seconds %d); run %s: %s",
 				time.Since(start).Round(time.Millisecond), int(timeout/time.Second), re.RunID, abortNote(re))
 		}
