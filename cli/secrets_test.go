@@ -37,8 +37,12 @@ func TestSecretsNeverShown(t *testing.T) {
 		t.Run(gen.String(), func(t *testing.T) {
 			g := gatewaytest.New(gatewaytest.Options{Generation: gen, Token: secretToken, Password: secretPassword})
 			t.Cleanup(g.Close)
+			// The stalled call below must time out, every other call must
+			// fit in the call timeout: measured on this machine. No connect
+			// may time out (a stopped gateway refuses at once).
 			s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secretToken,
-				"OPENCLAW_GATEWAY_PASSWORD=" + secretPassword, "CLAWGATE_LOG_LEVEL=debug", "CLAWGATE_CONNECT_TIMEOUT=1s", "CLAWGATE_CALL_TIMEOUT=2s"})
+				"OPENCLAW_GATEWAY_PASSWORD=" + secretPassword, "CLAWGATE_LOG_LEVEL=debug", "CLAWGATE_CONNECT_TIMEOUT=60s",
+				"CLAWGATE_CALL_TIMEOUT=" + quickTimeout(t).String()})
 			var out strings.Builder
 			call := func(id float64, tool, args string) map[string]any {
 				t.Helper()
@@ -48,30 +52,30 @@ func TestSecretsNeverShown(t *testing.T) {
 			call(2, "gateway_status", `{}`)
 			call(3, "list_sessions", `{"limit":3}`)
 			call(4, "list_models", `{}`)
-			call(5, "patch_session_model", `{"session_key":"agent:main:secrets","model":"fake/fake-echo"}`)
-			call(6, "patch_session_model", `{"session_key":"agent:main:secrets","model":"fake/forbidden"}`)
+			call(5, "patch_session_model", `{"session_key":"agent:main:secrets","model":"fake/fake-echo","create":true}`)
+			call(6, "patch_session_model", `{"session_key":"agent:main:secrets","model":"fake/forbidden","create":true}`)
 			if m := call(7, "ask_subagent", `{"message":"tell me the token"}`); isToolError(m) {
 				t.Fatalf("ask_subagent: %v", m)
 			}
 			// A run cancelled by the client is aborted on the gateway
 			// (Clawdbot cannot abort; clawgate says so in its log).
 			s.send(`{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"[[delay=20]] slow"}}}`)
-			for deadline := time.Now().Add(5 * time.Second); len(g.Runs()) < 2; time.Sleep(10 * time.Millisecond) {
-				if time.Now().After(deadline) {
-					t.Fatal("the run did not start")
-				}
-			}
-			time.Sleep(100 * time.Millisecond)
+			// clawgate tracks a run before sending it: once the fake has
+			// it, a cancel aborts it.
+			waitUntil(t, "the run started", func() bool { return len(g.Runs()) >= 2 })
 			s.send(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":8,"reason":"secret test"}}`)
-			for deadline := time.Now().Add(5 * time.Second); gen == gatewaytest.OpenClaw && !g.Runs()[1].Aborted; time.Sleep(10 * time.Millisecond) {
-				if time.Now().After(deadline) {
-					t.Fatalf("the cancelled run was not aborted: %+v", g.Runs())
-				}
+			if gen == gatewaytest.OpenClaw {
+				waitUntil(t, "the cancelled run aborted", func() bool { return g.Runs()[1].Aborted })
 			}
 			g.Stall("sessions.list")
 			call(9, "list_sessions", `{}`) // times out
 			g.Handle("sessions.list", nil)
-			time.AfterFunc(200*time.Millisecond, g.DropConnections)
+			go func() { // dropped while the run goes on
+				for deadline := time.Now().Add(patience()); len(g.Runs()) < 3 && time.Now().Before(deadline); {
+					time.Sleep(2 * time.Millisecond)
+				}
+				g.DropConnections()
+			}()
 			call(10, "ask_subagent", `{"message":"[[delay=5]] dropped"}`)
 			g.Stop()
 			call(11, "gateway_status", `{}`)
@@ -79,10 +83,14 @@ func TestSecretsNeverShown(t *testing.T) {
 			if err := g.Start(); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(300 * time.Millisecond)
-			if m := call(13, "list_sessions", `{"limit":1}`); isToolError(m) {
-				t.Fatalf("after the restart: %v", m)
-			}
+			// The calls to the stopped gateway started the reconnect
+			// backoff (200 ms doubling up to 3 s, by how many dials
+			// failed): calls fail until it has passed.
+			id := 13.0
+			waitUntil(t, "a call after the restart", func() bool {
+				id++
+				return !isToolError(call(id, "list_sessions", `{"limit":1}`))
+			})
 			s.stdin.Close()
 			waitExit(t, s, 0)
 			assertNoSecrets(t, "stdout (tool results)", out.String())

@@ -1,7 +1,9 @@
 package cli_test
 
 import (
+	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -9,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawgate/clawgate/gateway"
 	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/schema"
 )
 
 // Stdio robustness of the built binary: whatever arrives on stdin, every
@@ -202,7 +206,7 @@ func TestStdioEOF(t *testing.T) {
 		s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret, "CLAWGATE_CONNECT_TIMEOUT=60s"})
 		s.initialize()
 		s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_sessions","arguments":{}}}`)
-		time.Sleep(200 * time.Millisecond)
+		waitUntil(t, "the connect reached the wedged gateway", func() bool { return g.ConnCount() > 0 })
 		s.stdin.Close()
 		waitExit(t, s, 0)
 	})
@@ -219,7 +223,7 @@ func TestStdioSignals(t *testing.T) {
 			s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret, "CLAWGATE_CONNECT_TIMEOUT=60s"})
 			s.initialize()
 			s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"gateway_status","arguments":{}}}`)
-			time.Sleep(200 * time.Millisecond)
+			waitUntil(t, "the connect reached the wedged gateway", func() bool { return len(g.Connects()) > 0 })
 			_ = s.cmd.Process.Signal(tc.sig)
 			waitExit(t, s, 0)
 		})
@@ -236,16 +240,26 @@ func TestStdioSignals(t *testing.T) {
 	}
 }
 
-// waitExit waits (bounded) for the process to exit with code, then checks
-// that whatever is left on stdout is JSON-RPC.
+// exitBound is how long clawgate may take to exit after EOF or a signal:
+// closing aborts the runs in flight (the gateway client's abortTimeout,
+// 5 s) and closes the connection (at most 500 ms); twice that is a hang,
+// however busy the machine.
+const exitBound = 2 * (5*time.Second + 500*time.Millisecond)
+
+// waitExit waits for the process to exit with code, within exitBound, then
+// checks that whatever is left on stdout is JSON-RPC.
 func waitExit(t *testing.T, s *session, code int) {
 	t.Helper()
+	start := time.Now()
 	done := make(chan error, 1)
 	go func() { done <- s.cmd.Wait() }()
 	select {
 	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("no exit within 10s; stderr:\n%s", s.stderr)
+		if el := time.Since(start); el > exitBound {
+			t.Fatalf("exit took %s (bound %s); stderr:\n%s", el, exitBound, s.stderr)
+		}
+	case <-time.After(min(2*exitBound, patience())):
+		t.Fatalf("no exit within %s; stderr:\n%s", min(2*exitBound, patience()), s.stderr)
 	}
 	if got := s.cmd.ProcessState.ExitCode(); got != code {
 		t.Fatalf("exit code %d, want %d; stderr:\n%s", got, code, s.stderr)
@@ -258,24 +272,82 @@ func waitExit(t *testing.T, s *session, code int) {
 	}
 }
 
+// waitRun waits until the fake has the agent run. clawgate tracks a run
+// before sending its request, so from then on closing aborts it.
 func waitRun(t *testing.T, g *gatewaytest.Server) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); len(g.Runs()) == 0; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the run did not start")
-		}
-	}
-	time.Sleep(100 * time.Millisecond) // accepted and streaming
+	waitUntil(t, "the run started", func() bool { return len(g.Runs()) > 0 })
 }
 
 func waitRunAborted(t *testing.T, g *gatewaytest.Server) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if runs := g.Runs(); len(runs) == 1 && runs[0].Aborted {
-			return
-		}
+	waitUntil(t, "the run in flight aborted on exit", func() bool {
+		runs := g.Runs()
+		return len(runs) == 1 && runs[0].Aborted
+	})
+}
+
+// binaryStart is about when this test binary started; with go test's
+// -timeout it gives the binary's deadline.
+var binaryStart = time.Now()
+
+// patience bounds a wait for something that happens unless clawgate is
+// broken (a run starting, a run aborted). Such a bound only matters when
+// something is broken, so it is not a guess at how fast the machine is: it
+// is most of what is left of the test binary's deadline (go test -timeout,
+// 10 minutes by default), leaving a tenth to report the failure.
+func patience() time.Duration {
+	f := flag.Lookup("test.timeout")
+	if f == nil {
+		return time.Hour
+	}
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return time.Hour
+	}
+	d, _ := g.Get().(time.Duration)
+	if d <= 0 {
+		return 24 * time.Hour // -timeout 0: no deadline asked for
+	}
+	return max(time.Until(binaryStart.Add(d))*9/10, time.Second)
+}
+
+// waitUntil polls cond until it holds; it fails the test only when cond has
+// not held within patience(), i.e. when something is broken.
+func waitUntil(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(patience())
+	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("the run in flight was not aborted on exit: %+v", g.Runs())
+			t.Fatalf("%s: not after %s", what, patience())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// quickTimeout is a call timeout for a test that waits for it to fire and
+// whose other calls must complete within it: 20 times the slowest of three
+// connects plus a call to a fresh fake, measured now in this process (so it
+// grows with the machine's load and with -race instead of assuming a
+// speed), and at least 2 s.
+func quickTimeout(t testing.TB) time.Duration {
+	t.Helper()
+	const token = "calibration-token"
+	g := gatewaytest.New(gatewaytest.Options{Token: token})
+	defer g.Close()
+	var worst time.Duration
+	for range 3 {
+		c, err := gateway.New(gateway.Options{URL: g.URL(), Token: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		_, err = c.SessionsList(context.Background(), schema.SessionsListParams{Limit: 1})
+		worst = max(worst, time.Since(start))
+		c.Close()
+		if err != nil {
+			t.Fatalf("calibrating against a fresh fake: %v", err)
 		}
 	}
+	return max(20*worst, 2*time.Second).Round(time.Millisecond)
 }

@@ -103,13 +103,23 @@ func TestMethodsAgainstFakeGenerations(t *testing.T) {
 
 func TestConcurrentCallsAnsweredOutOfOrder(t *testing.T) {
 	s := newFake(t, gatewaytest.Options{})
+	// The fake holds the requests until all 20 are in, then answers them
+	// in the reverse order of their arrival.
+	var mu sync.Mutex
+	var held []gatewaytest.Request
 	s.Handle("test.echo", func(c *gatewaytest.Conn, req gatewaytest.Request) {
-		var p struct{ N int }
-		_ = json.Unmarshal(req.Params, &p)
-		go func() {
-			time.Sleep(time.Duration(20-p.N) * 3 * time.Millisecond) // later requests answer first
-			_ = c.Reply(req.ID, map[string]int{"n": p.N})
-		}()
+		mu.Lock()
+		held = append(held, req)
+		all := len(held) == 20
+		mu.Unlock()
+		if !all {
+			return
+		}
+		for i := len(held) - 1; i >= 0; i-- {
+			var p struct{ N int }
+			_ = json.Unmarshal(held[i].Params, &p)
+			_ = c.Reply(held[i].ID, map[string]int{"n": p.N})
+		}
 	})
 	c := newClient(t, gateway.Options{URL: s.URL()})
 	ctx := testCtx(t)
@@ -166,13 +176,18 @@ func TestAgentIgnoresOtherRunsAndChecksTerminalFirstFrame(t *testing.T) {
 	})
 	t.Run("terminal first frame: validation error", func(t *testing.T) {
 		s := newFake(t, gatewaytest.Options{Generation: gatewaytest.Clawdbot})
-		c := newClient(t, gateway.Options{URL: s.URL()})
-		// Clawdbot refuses an agent run without a session key in one frame.
+		o := gateway.Options{URL: s.URL(), DialTimeout: longTimeout, CallTimeout: longTimeout}
+		c := newClient(t, o)
+		if _, err := c.Info(testCtx(t)); err != nil {
+			t.Fatal(err)
+		}
+		// Clawdbot refuses an agent run without a session key in one
+		// frame: the refusal ends the wait at once, not a timeout.
 		start := time.Now()
 		_, err := c.Agent(testCtx(t), gateway.AgentRequest{Message: "x"}, nil)
 		ge, ok := gateway.AsError(err)
-		if !ok || ge.Code != "UNAVAILABLE" || !strings.Contains(ge.Message, "Pass --to") || time.Since(start) > 5*time.Second {
-			t.Fatalf("got %v", err)
+		if el := time.Since(start); !ok || ge.Code != "UNAVAILABLE" || !strings.Contains(ge.Message, "Pass --to") || el > wellBefore(o.CallTimeout) {
+			t.Fatalf("got %v after %s", err, el)
 		}
 	})
 	t.Run("terminal first frame: in_flight", func(t *testing.T) {
@@ -228,29 +243,36 @@ func TestConnectionLossFailsPendingCallsAtOnce(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newFake(t, gatewaytest.Options{})
 			s.Stall("sessions.list")
-			c := newClient(t, gateway.Options{URL: s.URL(), CallTimeout: 20 * time.Second})
+			o := gateway.Options{URL: s.URL(), DialTimeout: longTimeout, CallTimeout: longTimeout}
+			c := newClient(t, o)
 			ctx := testCtx(t)
 			if _, err := c.Info(ctx); err != nil {
 				t.Fatal(err)
 			}
 			errs := make(chan error, 2)
 			go func() { _, err := c.SessionsList(ctx, schema.SessionsListParams{}); errs <- err }()
+			started := make(chan struct{})
+			var once sync.Once
 			go func() {
-				_, err := c.Agent(ctx, gateway.AgentRequest{Message: "[[delay=10]] long", SessionKey: "agent:main:cut"}, nil)
+				// The run would last a minute: the cut must end it at once.
+				_, err := c.Agent(ctx, gateway.AgentRequest{Message: "[[delay=60]] long", SessionKey: "agent:main:cut"},
+					func(schema.AgentEvent) { once.Do(func() { close(started) }) })
 				errs <- err
 			}()
-			time.Sleep(200 * time.Millisecond)
+			// Both are pending: the call is on the gateway, the run streams.
+			recv(t, "the run's first event", started)
+			waitUntil(t, "the call reached the gateway", func() bool { return len(s.RequestsFor("sessions.list")) > 0 })
 			start := time.Now()
 			tc.cut(s)
 			for range 2 {
-				err := <-errs
+				err := recv(t, "a pending call's error", errs)
 				var lost *gateway.ConnLostError
 				if !errors.As(err, &lost) || !strings.Contains(err.Error(), tc.want) {
 					t.Fatalf("got %v", err)
 				}
 			}
-			if el := time.Since(start); el > 2*time.Second {
-				t.Fatalf("pending calls failed after %s", el)
+			if el := time.Since(start); el > wellBefore(o.CallTimeout) {
+				t.Fatalf("pending calls failed after %s, not at once (call timeout %s, run of a minute)", el, o.CallTimeout)
 			}
 		})
 	}
@@ -259,16 +281,20 @@ func TestConnectionLossFailsPendingCallsAtOnce(t *testing.T) {
 func TestStalledCallHitsDeadlineAndConnectionStays(t *testing.T) {
 	s := newFake(t, gatewaytest.Options{})
 	s.Stall("status")
-	c := newClient(t, gateway.Options{URL: s.URL(), CallTimeout: 200 * time.Millisecond})
+	o := gateway.Options{URL: s.URL(), DialTimeout: longTimeout, CallTimeout: quickTimeout(t)}
+	c := newClient(t, o)
 	ctx := testCtx(t)
+	if _, err := c.Info(ctx); err != nil { // connected: the call's timeout is the call's alone
+		t.Fatal(err)
+	}
 	start := time.Now()
 	_, _, err := c.Status(ctx)
 	var te *gateway.TimeoutError
 	if !errors.As(err, &te) || te.Method != "status" {
 		t.Fatalf("got %v", err)
 	}
-	if el := time.Since(start); el < 150*time.Millisecond || el > 3*time.Second {
-		t.Fatalf("deadline fired after %s", el)
+	if el := time.Since(start); el < o.CallTimeout || el > 2*o.CallTimeout {
+		t.Fatalf("the %s deadline fired after %s", o.CallTimeout, el)
 	}
 	if _, err := c.SessionsList(ctx, schema.SessionsListParams{Limit: 1}); err != nil {
 		t.Fatalf("next call: %v", err)
@@ -280,7 +306,8 @@ func TestStalledCallHitsDeadlineAndConnectionStays(t *testing.T) {
 
 func TestReconnectAfterGatewayRestart(t *testing.T) {
 	s := newFake(t, gatewaytest.Options{})
-	c := newClient(t, gateway.Options{URL: s.URL(), MinBackoff: 50 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
+	o := gateway.Options{URL: s.URL(), DialTimeout: longTimeout, CallTimeout: longTimeout, MinBackoff: 50 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}
+	c := newClient(t, o)
 	ctx := testCtx(t)
 	if _, err := c.SessionsList(ctx, schema.SessionsListParams{Limit: 1}); err != nil {
 		t.Fatal(err)
@@ -288,8 +315,8 @@ func TestReconnectAfterGatewayRestart(t *testing.T) {
 	s.Stop()
 	start := time.Now()
 	_, err := c.SessionsList(ctx, schema.SessionsListParams{Limit: 1})
-	if err == nil || time.Since(start) > 2*time.Second {
-		t.Fatalf("call to a stopped gateway: %v after %s", err, time.Since(start))
+	if el := time.Since(start); err == nil || el > wellBefore(o.DialTimeout) {
+		t.Fatalf("call to a stopped gateway: %v after %s, not at once", err, el)
 	}
 	// Within the backoff the error comes back without a new dial.
 	if _, err2 := c.SessionsList(ctx, schema.SessionsListParams{Limit: 1}); err2 == nil {
@@ -298,7 +325,7 @@ func TestReconnectAfterGatewayRestart(t *testing.T) {
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(150 * time.Millisecond)
+	time.Sleep(2 * o.MaxBackoff) // the reconnect backoff (a timer) passes
 	if _, err := c.SessionsList(ctx, schema.SessionsListParams{Limit: 1}); err != nil {
 		t.Fatalf("after restart: %v", err)
 	}
@@ -369,13 +396,14 @@ func TestAgentCancelAndTimeoutAbortTheRun(t *testing.T) {
 			s := newFake(t, gatewaytest.Options{Generation: gen})
 			c := newClient(t, gateway.Options{URL: s.URL(), AgentGrace: 100 * time.Millisecond})
 			ctx, cancel := context.WithCancel(testCtx(t))
-			time.AfterFunc(300*time.Millisecond, cancel)
-			_, err := c.Agent(ctx, gateway.AgentRequest{Message: "[[delay=10]] cancel me", SessionKey: "agent:main:cancel"}, nil)
+			// Cancelled once the run is accepted and streaming.
+			_, err := c.Agent(ctx, gateway.AgentRequest{Message: "[[delay=60]] cancel me", SessionKey: "agent:main:cancel"},
+				func(schema.AgentEvent) { cancel() })
 			var re *gateway.RunError
 			if !errors.As(err, &re) || !errors.Is(err, context.Canceled) {
 				t.Fatalf("cancel: %v", err)
 			}
-			_, err = c.Agent(testCtx(t), gateway.AgentRequest{Message: "[[delay=10]] time me out", SessionKey: "agent:main:timeout", Timeout: 200 * time.Millisecond}, nil)
+			_, err = c.Agent(testCtx(t), gateway.AgentRequest{Message: "[[delay=60]] time me out", SessionKey: "agent:main:timeout", Timeout: 200 * time.Millisecond}, nil)
 			var re2 *gateway.RunError
 			if !errors.As(err, &re2) {
 				t.Fatalf("timeout: %v", err)
@@ -390,7 +418,7 @@ func TestAgentCancelAndTimeoutAbortTheRun(t *testing.T) {
 			if !re.Aborted {
 				t.Fatalf("cancelled run not aborted: %v", re)
 			}
-			waitAborted(t, s, "[[delay=10]] cancel me")
+			waitAborted(t, s, "[[delay=60]] cancel me")
 		})
 	}
 }
@@ -412,19 +440,10 @@ func TestCloseAbortsRunsInProgress(t *testing.T) {
 		}
 		errs <- err
 	}()
-	select {
-	case <-started: // the run is accepted and streaming
-	case <-time.After(5 * time.Second):
-		t.Fatal("run did not start")
-	}
+	recv(t, "the run's first event", started) // the run is accepted and streaming
 	c.Close()
-	select {
-	case err := <-errs:
-		if err != nil && strings.HasPrefix(err.Error(), "run finished normally") {
-			t.Fatal(err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Agent did not return after Close")
+	if err := recv(t, "Agent's return after Close", errs); err != nil && strings.HasPrefix(err.Error(), "run finished normally") {
+		t.Fatal(err)
 	}
 	waitAborted(t, s, "[[delay=20]] still going")
 	if _, err := c.Info(testCtx(t)); !errors.Is(err, gateway.ErrClosed) {
@@ -436,37 +455,33 @@ func TestCloseAbortsRunsInProgress(t *testing.T) {
 // (the fake finishes an aborted run just after answering the abort).
 func waitAborted(t *testing.T, s *gatewaytest.Server, message string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	waitUntil(t, fmt.Sprintf("run %q aborted on the gateway", message), func() bool {
 		for _, r := range s.Runs() {
 			if r.Message == message && r.Aborted {
-				return
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("run %q not aborted on the gateway: %+v", message, s.Runs())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return false
+	})
 }
 
 func TestDownGatewayReportsWhyNotTheOldLoss(t *testing.T) {
 	s := newFake(t, gatewaytest.Options{})
-	c := newClient(t, gateway.Options{URL: s.URL(), MinBackoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	log := newLogWatch()
+	c := newClient(t, gateway.Options{URL: s.URL(), MinBackoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Logger: log.logger()})
 	ctx := testCtx(t)
 	if _, err := c.Info(ctx); err != nil {
 		t.Fatal(err)
 	}
 	s.Stop()
-	time.Sleep(100 * time.Millisecond) // the loss is noticed
-	for range 3 {
+	waitUntil(t, "the client noticed the loss", func() bool { return log.count(logConnLost) > 0 })
+	// The next calls, the second within the reconnect backoff, say that
+	// the gateway cannot be reached, not that the old connection was lost.
+	for range 2 {
 		_, err := c.Info(ctx)
 		var ce *gateway.ConnectError
-		if errors.As(err, &ce) && strings.Contains(err.Error(), "Is the gateway running?") {
-			return
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), "Is the gateway running?") {
+			t.Fatalf("a stopped gateway is reported as %v", err)
 		}
-		time.Sleep(60 * time.Millisecond) // past the backoff
 	}
-	_, err := c.Info(ctx)
-	t.Fatalf("a stopped gateway is reported as %v", err)
 }

@@ -24,19 +24,19 @@ import (
 // works. TESTING.md lists the cases. Faults already covered elsewhere are
 // not repeated here: see TESTING.md for the map.
 
-// Timeouts of the client under test: small, so that every bound is
-// checked in well under a second.
-const (
-	fDialTimeout = 300 * time.Millisecond
-	fCallTimeout = 1500 * time.Millisecond
-	fMaxBackoff  = 30 * time.Millisecond
-)
+// The client under test waits with long timeouts (longTimeout), so that an
+// error that must come at once is required well before a timeout could have
+// produced it. The cases that check that a timeout fires set that timeout
+// to quickTimeout(t), measured on this machine, and allow twice it.
+const fMaxBackoff = 30 * time.Millisecond
 
 type faultEnv struct {
-	ctx context.Context
-	s   *gatewaytest.Server
-	p   *faultproxy.Proxy // nil unless the case runs through the proxy
-	c   *gateway.Client
+	ctx   context.Context
+	s     *gatewaytest.Server
+	p     *faultproxy.Proxy // nil unless the case runs through the proxy
+	c     *gateway.Client
+	log   *logWatch
+	quick time.Duration // quickTimeout(t), for the cases that use it
 }
 
 // bigString is a JSON string value of about n bytes.
@@ -49,6 +49,32 @@ func runIDOf(req gatewaytest.Request) string {
 	return p.IdempotencyKey
 }
 
+// Bounds of a fault case's operation, from the client's options.
+type boundsFunc func(o gateway.Options) (lo, hi time.Duration)
+
+// atOnce: the error must come well before the connect or call timeout.
+func atOnce(o gateway.Options) (time.Duration, time.Duration) {
+	return 0, wellBefore(min(o.DialTimeout, o.CallTimeout))
+}
+
+// dialFires: the connect timeout fires; the error comes back after it, and
+// before twice it.
+func dialFires(o gateway.Options) (time.Duration, time.Duration) {
+	return o.DialTimeout, 2 * o.DialTimeout
+}
+
+// callFires: the call timeout fires; the error comes back after it, and
+// before twice it.
+func callFires(o gateway.Options) (time.Duration, time.Duration) {
+	return o.CallTimeout, 2 * o.CallTimeout
+}
+
+// succeeds: the operation succeeds before the client's own timeouts (a
+// connect and a call) would have ended it.
+func succeeds(o gateway.Options) (time.Duration, time.Duration) {
+	return 0, o.DialTimeout + o.CallTimeout
+}
+
 func TestFaultMatrix(t *testing.T) {
 	list := func(e *faultEnv) error {
 		_, err := e.c.SessionsList(e.ctx, schema.SessionsListParams{Limit: 1})
@@ -56,51 +82,59 @@ func TestFaultMatrix(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name     string
-		fake     gatewaytest.Options
 		proxy    bool
-		opts     func(*gateway.Options)
+		quick    bool                                                                  // the case needs quickTimeout(t) (in e.quick and setup's argument)
+		setup    func(f *gatewaytest.Options, o *gateway.Options, quick time.Duration) // fake and client options
 		inject   func(t *testing.T, e *faultEnv)
 		op       func(e *faultEnv) error
 		check    func(t *testing.T, e *faultEnv, err error)
-		min, max time.Duration // bounds of op's duration
+		bounds   boundsFunc // of op's duration
 		heal     func(e *faultEnv)
 		parallel bool // slow under -race: runs alongside the other slow ones
 	}{
 		{
 			name:   "gateway not listening",
-			inject: func(t *testing.T, e *faultEnv) { e.s.Stop(); settleDrop(e) },
+			inject: func(t *testing.T, e *faultEnv) { noticed := lossNoticed(e); e.s.Stop(); noticed(t) },
 			op:     list,
 			check:  wantConnectError("dial", "Is the gateway running?", "connection refused"),
-			max:    fCallTimeout + 200*time.Millisecond,
+			bounds: atOnce,
 			heal:   func(e *faultEnv) { _ = e.s.Start() },
 		},
 		{
 			name:   "TCP accepted, no WebSocket upgrade",
 			proxy:  true,
-			inject: func(t *testing.T, e *faultEnv) { e.p.SetMode(faultproxy.Blackhole); dropAll(e) },
+			quick:  true,
+			setup:  func(_ *gatewaytest.Options, o *gateway.Options, q time.Duration) { o.DialTimeout = q },
+			inject: func(t *testing.T, e *faultEnv) { e.p.SetMode(faultproxy.Blackhole); dropAll(t, e) },
 			op:     list,
 			check:  wantConnectError("dial", "no WebSocket upgrade within the connect timeout", "Is the gateway running?"),
-			min:    fDialTimeout - 50*time.Millisecond, max: fDialTimeout + time.Second,
-			heal: func(e *faultEnv) { e.p.Heal() },
+			bounds: dialFires,
+			heal:   func(e *faultEnv) { e.p.Heal() },
 		},
 		{
 			name:   "upgraded, no challenge",
-			inject: func(t *testing.T, e *faultEnv) { e.s.SilentHandshake(); dropAll(e) },
+			quick:  true,
+			setup:  func(_ *gatewaytest.Options, o *gateway.Options, q time.Duration) { o.DialTimeout = q },
+			inject: func(t *testing.T, e *faultEnv) { e.s.SilentHandshake(); dropAll(t, e) },
 			op:     list,
 			check:  wantConnectError("challenge", "sent no connect.challenge", "timed out waiting for the gateway"),
-			min:    fDialTimeout - 50*time.Millisecond, max: fDialTimeout + time.Second,
-			heal: func(e *faultEnv) { e.s.SetSilentHandshake(false) },
+			bounds: dialFires,
+			heal:   func(e *faultEnv) { e.s.SetSilentHandshake(false) },
 		},
 		{
 			name:   "challenge, connect never answered",
-			inject: func(t *testing.T, e *faultEnv) { e.s.NoHelloReply(); dropAll(e) },
+			quick:  true,
+			setup:  func(_ *gatewaytest.Options, o *gateway.Options, q time.Duration) { o.DialTimeout = q },
+			inject: func(t *testing.T, e *faultEnv) { e.s.NoHelloReply(); dropAll(t, e) },
 			op:     list,
 			check:  wantConnectError("hello", "did not complete the handshake", "timed out waiting for the gateway"),
-			min:    fDialTimeout - 50*time.Millisecond, max: fDialTimeout + time.Second,
-			heal: func(e *faultEnv) { e.s.Handle("connect", nil) },
+			bounds: dialFires,
+			heal:   func(e *faultEnv) { e.s.Handle("connect", nil) },
 		},
 		{
 			name:   "connected, call never answered",
+			quick:  true,
+			setup:  func(_ *gatewaytest.Options, o *gateway.Options, q time.Duration) { o.CallTimeout = q },
 			inject: func(t *testing.T, e *faultEnv) { e.s.Stall("sessions.list") },
 			op:     list,
 			check: func(t *testing.T, e *faultEnv, err error) {
@@ -109,31 +143,38 @@ func TestFaultMatrix(t *testing.T) {
 					t.Fatalf("got %T %v", err, err)
 				}
 			},
-			min: fCallTimeout - 50*time.Millisecond, max: fCallTimeout + 500*time.Millisecond,
-			heal: func(e *faultEnv) { e.s.Handle("sessions.list", nil) },
+			bounds: callFires,
+			heal:   func(e *faultEnv) { e.s.Handle("sessions.list", nil) },
 		},
 		{
 			name:   "connection dropped mid-call",
 			inject: func(t *testing.T, e *faultEnv) { e.s.Stall("sessions.list") },
 			op: func(e *faultEnv) error {
 				sent := len(e.s.RequestsFor("sessions.list"))
+				done := make(chan struct{})
+				defer close(done)
 				go func() { // drop as soon as the request is on the gateway
-					for deadline := time.Now().Add(5 * time.Second); len(e.s.RequestsFor("sessions.list")) == sent && time.Now().Before(deadline); {
-						time.Sleep(2 * time.Millisecond)
+					for len(e.s.RequestsFor("sessions.list")) == sent {
+						select {
+						case <-done:
+							return
+						case <-time.After(2 * time.Millisecond):
+						}
 					}
 					e.s.DropConnections()
 				}()
 				return list(e)
 			},
-			check: wantConnLost("gateway connection broke"), // not a TimeoutError: the drop ended it
-			max:   fCallTimeout + 200*time.Millisecond,
-			heal:  func(e *faultEnv) { e.s.Handle("sessions.list", nil) },
+			check:  wantConnLost("gateway connection broke"), // not a TimeoutError: the drop ended it
+			bounds: atOnce,
+			heal:   func(e *faultEnv) { e.s.Handle("sessions.list", nil) },
 		},
 		{
 			name: "connection dropped mid-agent-run",
 			op: func(e *faultEnv) error {
 				var once sync.Once
-				_, err := e.c.Agent(e.ctx, gateway.AgentRequest{Message: "[[delay=10]] cut me", SessionKey: "agent:main:fault", Timeout: time.Minute},
+				// The run would go on for a minute: the drop must end the wait at once.
+				_, err := e.c.Agent(e.ctx, gateway.AgentRequest{Message: "[[delay=60]] cut me", SessionKey: "agent:main:fault", Timeout: 2 * time.Minute},
 					func(schema.AgentEvent) { once.Do(func() { go e.s.DropConnections() }) })
 				return err
 			},
@@ -145,45 +186,59 @@ func TestFaultMatrix(t *testing.T) {
 					t.Fatalf("got %T %v", err, err)
 				}
 			},
-			max: 1500 * time.Millisecond,
+			bounds: func(gateway.Options) (time.Duration, time.Duration) { return 0, wellBefore(time.Minute) }, // the run's [[delay=60]]
 		},
 		{
 			name: "gateway restarted between calls",
 			inject: func(t *testing.T, e *faultEnv) {
+				noticed := lossNoticed(e)
 				e.s.Stop()
-				settleDrop(e) // the restart takes a moment
+				noticed(t)
 				mustStart(t, e.s)
 			},
-			op:    list,
-			check: wantNoError,
-			max:   2 * time.Second,
+			op:     list,
+			check:  wantNoError,
+			bounds: succeeds,
 		},
 		{
 			name: "gateway restart announced (shutdown event, 1012) between calls",
 			inject: func(t *testing.T, e *faultEnv) {
+				noticed := lossNoticed(e)
 				e.s.Shutdown("update")
 				e.s.Stop()
-				settleDrop(e)
+				noticed(t)
 				mustStart(t, e.s)
 			},
-			op:    list,
-			check: wantNoError,
-			max:   2 * time.Second,
+			op:     list,
+			check:  wantNoError,
+			bounds: succeeds,
 		},
 		{
-			name:   "tick silence (network stalls, connection stays open)",
-			fake:   gatewaytest.Options{TickInterval: 100 * time.Millisecond},
-			proxy:  true,
-			opts:   func(o *gateway.Options) { o.CallTimeout = 5 * time.Second },
+			name:  "tick silence (network stalls, connection stays open)",
+			proxy: true,
+			quick: true,
+			// Ticks every quick: a healthy connection survives any stall
+			// shorter than that (the watchdog allows two intervals). The
+			// call timeout is far longer than the watchdog's two
+			// intervals.
+			setup: func(f *gatewaytest.Options, o *gateway.Options, q time.Duration) {
+				f.TickInterval = q
+				o.CallTimeout = max(longTimeout, 10*q)
+			},
 			inject: func(t *testing.T, e *faultEnv) { e.p.SetMode(faultproxy.Freeze) },
 			op:     list,
 			check:  wantConnLost("no frame from the gateway for", "2 × tickIntervalMs"),
-			min:    150 * time.Millisecond, max: 2 * time.Second, // 2 × 100ms, checked every 25ms; the call timeout is 5s
-			heal: func(e *faultEnv) { e.p.Heal() },
+			// The watchdog fires two intervals after the last frame, well
+			// before the call timeout; the error says it was the watchdog.
+			bounds: func(o gateway.Options) (time.Duration, time.Duration) { return 0, wellBefore(o.CallTimeout) },
+			heal:   func(e *faultEnv) { e.p.Heal() },
 		},
 		{
 			name: "20 MiB response within policy.maxPayload (OpenClaw: 25 MiB)",
-			opts: func(o *gateway.Options) { o.CallTimeout = 40 * time.Second },
+			// Decoding 20 MiB takes a quarter of a second without -race
+			// and ten times that with it, more on a busy machine: the
+			// call may take as long as it needs (patience).
+			setup: func(_ *gatewaytest.Options, o *gateway.Options, _ time.Duration) { o.CallTimeout = patience() },
 			inject: func(t *testing.T, e *faultEnv) {
 				e.s.Handle("sessions.list", func(c *gatewaytest.Conn, req gatewaytest.Request) {
 					_ = c.WriteRaw([]byte(`{"type":"res","id":"` + req.ID + `","ok":true,"payload":{"count":1,"sessions":[{"key":"agent:main:big"}],"junk":` + bigString(20<<20) + `}}`))
@@ -197,40 +252,44 @@ func TestFaultMatrix(t *testing.T) {
 				return err
 			},
 			check:    wantNoError,
-			max:      45 * time.Second, // decoding 20 MiB under -race on a busy 2-core machine
+			bounds:   succeeds,
 			heal:     func(e *faultEnv) { e.s.Handle("sessions.list", nil) },
 			parallel: true,
 		},
 		{
-			name: "20 MiB response over the read limit (maxPayload 512 KiB, floor 1 MiB)",
-			fake: gatewaytest.Options{MaxPayload: 512 << 10},
-			opts: func(o *gateway.Options) { o.CallTimeout = 10 * time.Second },
+			name:  "20 MiB response over the read limit (maxPayload 512 KiB, floor 1 MiB)",
+			setup: func(f *gatewaytest.Options, _ *gateway.Options, _ time.Duration) { f.MaxPayload = 512 << 10 },
 			inject: func(t *testing.T, e *faultEnv) {
 				e.s.Handle("sessions.list", func(c *gatewaytest.Conn, req gatewaytest.Request) {
 					_ = c.WriteRaw([]byte(`{"type":"res","id":"` + req.ID + `","ok":true,"payload":{"junk":` + bigString(20<<20) + `}}`))
 				})
 			},
-			op:    list,
-			check: wantConnLost("larger than the read limit"),
-			max:   2 * time.Second,
-			heal:  func(e *faultEnv) { e.s.Handle("sessions.list", nil) },
+			op:     list,
+			check:  wantConnLost("larger than the read limit"),
+			bounds: atOnce,
+			heal:   func(e *faultEnv) { e.s.Handle("sessions.list", nil) },
 		},
 		{
 			name: "20 MiB frame during the handshake (pre-auth read limit 4 MiB)",
-			opts: func(o *gateway.Options) { o.DialTimeout, o.CallTimeout = 5*time.Second, 10*time.Second },
 			inject: func(t *testing.T, e *faultEnv) {
 				frame := []byte(`{"type":"event","event":"noise","payload":` + bigString(20<<20) + `}`)
 				e.s.Handle("connect", func(c *gatewaytest.Conn, req gatewaytest.Request) { _ = c.WriteRaw(frame) })
-				dropAll(e)
+				dropAll(t, e)
 			},
-			op:    list,
-			check: wantConnectError("hello", "larger than the read limit"),
-			max:   2 * time.Second,
-			heal:  func(e *faultEnv) { e.s.Handle("connect", nil) },
+			op:     list,
+			check:  wantConnectError("hello", "larger than the read limit"),
+			bounds: atOnce,
+			heal:   func(e *faultEnv) { e.s.Handle("connect", nil) },
 		},
 		{
 			name: "20 MiB event of another run during an agent run",
-			opts: func(o *gateway.Options) { o.CallTimeout = 40 * time.Second },
+			// The client reads the 20 MiB event and decodes it to find
+			// its run id (twice 20 MiB of JSON: a quarter of a second
+			// without -race, ten times that with it, much more on a busy
+			// 2-core machine), before the run's own later frames. The run
+			// may take as long as that needs (patience): this case is
+			// about the result, not about speed.
+			setup: func(_ *gatewaytest.Options, o *gateway.Options, _ time.Duration) { o.CallTimeout = patience() },
 			inject: func(t *testing.T, e *faultEnv) {
 				big := []byte(`{"type":"event","event":"agent","payload":{"runId":"someone-elses-run","seq":1,"stream":"assistant","data":{"text":` + bigString(20<<20) + `}}}`)
 				e.s.Handle("agent", func(c *gatewaytest.Conn, req gatewaytest.Request) {
@@ -245,21 +304,24 @@ func TestFaultMatrix(t *testing.T) {
 			},
 			op: func(e *faultEnv) error {
 				var texts []string
-				run, err := e.c.Agent(e.ctx, gateway.AgentRequest{Message: "x", SessionKey: "agent:main:fault", Timeout: time.Minute},
+				// No run timeout: the run ends with its result, or the
+				// test's patience ends it.
+				run, err := e.c.Agent(e.ctx, gateway.AgentRequest{Message: "x", SessionKey: "agent:main:fault"},
 					func(ev schema.AgentEvent) { texts = append(texts, ev.DecodeData().Text) })
 				if err == nil && (run.Reply.Text() != "big neighbour survived" || strings.Join(texts, ",") != "before,after") {
 					err = fmt.Errorf("reply %q, events %q", run.Reply.Text(), texts)
 				}
 				return err
 			},
-			check:    wantNoError,
-			max:      45 * time.Second, // 20 MiB under -race on a busy machine
+			check: wantNoError,
+			bounds: func(o gateway.Options) (time.Duration, time.Duration) {
+				return 0, patience()
+			},
 			heal:     func(e *faultEnv) { e.s.Handle("agent", nil) },
 			parallel: true,
 		},
 		{
 			name: "malformed response to a pending call (error is a string)",
-			opts: func(o *gateway.Options) { o.CallTimeout = 10 * time.Second },
 			inject: func(t *testing.T, e *faultEnv) {
 				e.s.Handle("sessions.list", func(c *gatewaytest.Conn, req gatewaytest.Request) {
 					_ = c.WriteRaw([]byte(`{"type":"res","id":"` + req.ID + `","ok":false,"error":"boom"}`))
@@ -272,12 +334,11 @@ func TestFaultMatrix(t *testing.T) {
 					t.Fatalf("got %T %v", err, err)
 				}
 			},
-			max:  2 * time.Second, // not the 10s call timeout
-			heal: func(e *faultEnv) { e.s.Handle("sessions.list", nil) },
+			bounds: atOnce, // not after the call timeout
+			heal:   func(e *faultEnv) { e.s.Handle("sessions.list", nil) },
 		},
 		{
 			name: "malformed accepted reply to an agent request (ok is a string)",
-			opts: func(o *gateway.Options) { o.CallTimeout = 10 * time.Second },
 			inject: func(t *testing.T, e *faultEnv) {
 				e.s.Handle("agent", func(c *gatewaytest.Conn, req gatewaytest.Request) {
 					_ = c.WriteRaw([]byte(`{"type":"res","id":"` + req.ID + `","ok":"true","payload":{"runId":"` + runIDOf(req) + `","status":"accepted"}}`))
@@ -297,8 +358,8 @@ func TestFaultMatrix(t *testing.T) {
 					t.Fatalf("abort requests: %+v", e.s.RequestsFor("chat.abort"))
 				}
 			},
-			max:  2 * time.Second,
-			heal: func(e *faultEnv) { e.s.Handle("agent", nil) },
+			bounds: atOnce,
+			heal:   func(e *faultEnv) { e.s.Handle("agent", nil) },
 		},
 		{
 			name: "malformed hello-ok (protocol is a string)",
@@ -306,12 +367,12 @@ func TestFaultMatrix(t *testing.T) {
 				e.s.Handle("connect", func(c *gatewaytest.Conn, req gatewaytest.Request) {
 					_ = c.WriteRaw([]byte(`{"type":"res","id":"connect","ok":true,"payload":{"protocol":"four"}}`))
 				})
-				dropAll(e)
+				dropAll(t, e)
 			},
-			op:    list,
-			check: wantConnectError("hello", "undecodable hello-ok"),
-			max:   fCallTimeout + 200*time.Millisecond,
-			heal:  func(e *faultEnv) { e.s.Handle("connect", nil) },
+			op:     list,
+			check:  wantConnectError("hello", "undecodable hello-ok"),
+			bounds: atOnce,
+			heal:   func(e *faultEnv) { e.s.Handle("connect", nil) },
 		},
 		{
 			name: "hello-ok response frame of the wrong shape (ok is a string)",
@@ -319,12 +380,12 @@ func TestFaultMatrix(t *testing.T) {
 				e.s.Handle("connect", func(c *gatewaytest.Conn, req gatewaytest.Request) {
 					_ = c.WriteRaw([]byte(`{"type":"res","id":"connect","ok":"yes"}`))
 				})
-				dropAll(e)
+				dropAll(t, e)
 			},
-			op:    list,
-			check: wantConnectError("hello", "gateway sent a malformed frame"),
-			max:   fCallTimeout + 200*time.Millisecond,
-			heal:  func(e *faultEnv) { e.s.Handle("connect", nil) },
+			op:     list,
+			check:  wantConnectError("hello", "gateway sent a malformed frame"),
+			bounds: atOnce,
+			heal:   func(e *faultEnv) { e.s.Handle("connect", nil) },
 		},
 		{
 			name: "hello-ok with an unknown protocol",
@@ -332,48 +393,50 @@ func TestFaultMatrix(t *testing.T) {
 				e.s.Handle("connect", func(c *gatewaytest.Conn, req gatewaytest.Request) {
 					_ = c.WriteRaw([]byte(`{"type":"res","id":"connect","ok":true,"payload":{"protocol":99}}`))
 				})
-				dropAll(e)
+				dropAll(t, e)
 			},
-			op:    list,
-			check: wantConnectError("hello", "gateway chose protocol 99, outside 3..4"),
-			max:   fCallTimeout + 200*time.Millisecond,
-			heal:  func(e *faultEnv) { e.s.Handle("connect", nil) },
+			op:     list,
+			check:  wantConnectError("hello", "gateway chose protocol 99, outside 3..4"),
+			bounds: atOnce,
+			heal:   func(e *faultEnv) { e.s.Handle("connect", nil) },
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.parallel {
 				t.Parallel()
 			}
-			if tc.fake.Token == "" {
-				tc.fake.Token = testToken
+			e := &faultEnv{ctx: testCtx(t), log: newLogWatch()}
+			if tc.quick {
+				e.quick = quickTimeout(t)
 			}
-			s := newFake(t, tc.fake)
-			e := &faultEnv{ctx: testCtx(t), s: s}
-			url := s.URL()
+			fo := gatewaytest.Options{Token: testToken}
+			o := gateway.Options{DialTimeout: longTimeout, CallTimeout: longTimeout, AgentGrace: 200 * time.Millisecond,
+				MinBackoff: 10 * time.Millisecond, MaxBackoff: fMaxBackoff, Logger: e.log.logger()}
+			if tc.setup != nil {
+				tc.setup(&fo, &o, e.quick)
+			}
+			e.s = newFake(t, fo)
+			o.URL = e.s.URL()
 			if tc.proxy {
-				e.p = faultproxy.New(strings.TrimPrefix(s.URL(), "ws://"))
+				e.p = faultproxy.New(strings.TrimPrefix(e.s.URL(), "ws://"))
 				t.Cleanup(e.p.Close)
-				url = "ws://" + e.p.Addr()
-			}
-			o := gateway.Options{URL: url, DialTimeout: fDialTimeout, CallTimeout: fCallTimeout,
-				AgentGrace: 200 * time.Millisecond, MinBackoff: 10 * time.Millisecond, MaxBackoff: fMaxBackoff}
-			if tc.opts != nil {
-				tc.opts(&o)
+				o.URL = "ws://" + e.p.Addr()
 			}
 			e.c = newClient(t, o)
+			lo, hi := tc.bounds(o)
 
 			// A working connection first, so that every fault hits a client
 			// that was healthy.
-			if err := list(e); err != nil {
+			if _, err := bounded(t, o.DialTimeout+o.CallTimeout, func() error { return list(e) }); err != nil {
 				t.Fatalf("before the fault: %v", err)
 			}
 			if tc.inject != nil {
 				tc.inject(t, e)
 			}
-			took, err := bounded(t, tc.max, func() error { return tc.op(e) })
+			took, err := bounded(t, hi, func() error { return tc.op(e) })
 			tc.check(t, e, err)
-			if took < tc.min {
-				t.Fatalf("returned after %s, before its deadline %s", took, tc.min)
+			if took < lo {
+				t.Fatalf("returned after %s, before its deadline %s", took, lo)
 			}
 			if err != nil && strings.Contains(err.Error(), testToken) {
 				t.Fatalf("token in error: %v", err)
@@ -381,8 +444,8 @@ func TestFaultMatrix(t *testing.T) {
 			if tc.heal != nil {
 				tc.heal(e)
 			}
-			time.Sleep(2 * fMaxBackoff) // let the reconnect backoff pass
-			if _, err := bounded(t, 5*time.Second, func() error { return list(e) }); err != nil {
+			time.Sleep(2 * fMaxBackoff) // the reconnect backoff (a timer) passes
+			if _, err := bounded(t, o.DialTimeout+o.CallTimeout, func() error { return list(e) }); err != nil {
 				t.Fatalf("first call after the fault is gone: %v", err)
 			}
 		})
@@ -390,7 +453,7 @@ func TestFaultMatrix(t *testing.T) {
 }
 
 // bounded runs op and returns its error and duration; it fails the test if op
-// has not returned within max (plus a little scheduling slack).
+// has not returned within max.
 func bounded(t *testing.T, max time.Duration, op func() error) (time.Duration, error) {
 	t.Helper()
 	done := make(chan error, 1)
@@ -403,31 +466,36 @@ func bounded(t *testing.T, max time.Duration, op func() error) (time.Duration, e
 			t.Fatalf("returned after %s, bound %s (err %v)", took, max, err)
 		}
 		return took, err
-	case <-time.After(max + 5*time.Second):
-		t.Fatalf("hung: no return after %s (bound %s)", max+5*time.Second, max)
+	case <-time.After(min(2*max, patience())):
+		t.Fatalf("hung: no return after %s (bound %s)", min(2*max, patience()), max)
 	}
 	return 0, nil
 }
 
+// lossNoticed returns a function that waits until the fake has closed every
+// connection and the client has noticed that its connection is gone (it
+// logs the loss), so that the next call does not race the drop (a request
+// written into a connection that is just dying fails with ConnLostError,
+// which is right but not the case under test). Call it before the drop.
+func lossNoticed(e *faultEnv) func(t *testing.T) {
+	n := e.log.count(logConnLost)
+	return func(t *testing.T) {
+		t.Helper()
+		waitUntil(t, "the fake closed every connection", func() bool { return e.s.ConnCount() == 0 })
+		waitUntil(t, "the client noticed the lost connection", func() bool { return e.log.count(logConnLost) > n })
+	}
+}
+
 // dropAll drops the client's healthy connection so that the next call
 // reconnects into the fault.
-func dropAll(e *faultEnv) {
+func dropAll(t *testing.T, e *faultEnv) {
+	t.Helper()
+	noticed := lossNoticed(e)
 	if e.p != nil {
 		e.p.DropAll()
 	}
 	e.s.DropConnections()
-	settleDrop(e)
-}
-
-// settleDrop waits until the fake has closed every connection and gives the
-// client's read loop time to notice, so that the next call does not race
-// the drop (a request written into a connection that is just dying fails
-// with ConnLostError, which is right but not the case under test).
-func settleDrop(e *faultEnv) {
-	for deadline := time.Now().Add(5 * time.Second); e.s.ConnCount() > 0 && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-	}
-	time.Sleep(100 * time.Millisecond)
+	noticed(t)
 }
 
 func mustStart(t *testing.T, s *gatewaytest.Server) {
@@ -496,10 +564,11 @@ func TestMalformedChallenge(t *testing.T) {
 			s.send(map[string]any{"type": "res", "id": req["id"], "ok": true, "payload": map[string]any{"fine": true}})
 		}
 	})
-	c := newClient(t, gateway.Options{URL: url, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
-	_, err := bounded(t, 2*time.Second, func() error { return c.Call(testCtx(t), "status", nil, nil) })
+	o := gateway.Options{URL: url, DialTimeout: longTimeout, CallTimeout: longTimeout, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
+	c := newClient(t, o)
+	_, err := bounded(t, wellBefore(o.DialTimeout), func() error { return c.Call(testCtx(t), "status", nil, nil) })
 	wantConnectError("challenge", "gateway sent a malformed frame")(t, nil, err)
-	time.Sleep(50 * time.Millisecond)
+	time.Sleep(2 * o.MaxBackoff) // the reconnect backoff (a timer) passes
 	var out struct{ Fine bool }
 	if err := c.Call(testCtx(t), "status", nil, &out); err != nil || !out.Fine {
 		t.Fatalf("after a good challenge: %v %+v", err, out)
@@ -532,10 +601,11 @@ func TestMalformedFramesDuringAgentRun(t *testing.T) {
 		_ = c.Reply(req.ID, map[string]any{"runId": id, "status": "ok", "summary": "completed",
 			"result": map[string]any{"payloads": []any{map[string]any{"text": "survived"}}, "meta": map[string]any{"durationMs": 1}}})
 	})
-	c := newClient(t, gateway.Options{URL: s.URL(), CallTimeout: 5 * time.Second})
+	o := gateway.Options{URL: s.URL(), DialTimeout: longTimeout, CallTimeout: longTimeout}
+	c := newClient(t, o)
 	var texts []string
 	var seqs []int64
-	_, err := bounded(t, 3*time.Second, func() error {
+	_, err := bounded(t, o.DialTimeout+o.CallTimeout, func() error {
 		run, err := c.Agent(testCtx(t), gateway.AgentRequest{Message: "x", SessionKey: "agent:main:t", Timeout: time.Minute}, func(ev schema.AgentEvent) {
 			texts = append(texts, ev.DecodeData().Text)
 			seqs = append(seqs, ev.Seq)
@@ -560,35 +630,61 @@ func TestMalformedFramesDuringAgentRun(t *testing.T) {
 // A flood of the run's own events faster than the callback consumes them is
 // dropped beyond the buffer (progress is best effort), counted, and never
 // delays the result by more than the queued backlog.
+//
+// The callback is blocked (as slow as can be) from the first event until the
+// client has read the whole flood: the fake answers a ping of the same client
+// after the flood, and frames are read in order.
 func TestOwnEventFloodWithSlowCallback(t *testing.T) {
 	const flood = 3000
 	s := newFake(t, gatewaytest.Options{})
+	pings := make(chan gatewaytest.Request, 1)
+	s.Handle("test.ping", func(c *gatewaytest.Conn, req gatewaytest.Request) { pings <- req })
 	s.Handle("agent", func(c *gatewaytest.Conn, req gatewaytest.Request) {
 		id := runIDOf(req)
 		_ = c.Reply(req.ID, map[string]any{"runId": id, "status": "accepted", "acceptedAt": 1})
 		for i := 1; i <= flood; i++ {
 			_ = c.Event("agent", map[string]any{"runId": id, "seq": i, "stream": "assistant", "data": map[string]any{"text": "t"}})
 		}
+		select {
+		case ping := <-pings: // the ping's reply comes after the flood
+			_ = c.Reply(ping.ID, map[string]any{})
+		case <-time.After(patience()):
+		}
 		_ = c.Reply(req.ID, map[string]any{"runId": id, "status": "ok", "summary": "completed",
 			"result": map[string]any{"payloads": []any{map[string]any{"text": "flooded"}}, "meta": map[string]any{"durationMs": 1}}})
 	})
-	c := newClient(t, gateway.Options{URL: s.URL()})
+	c := newClient(t, gateway.Options{URL: s.URL(), DialTimeout: longTimeout, CallTimeout: longTimeout})
 	var delivered atomic.Int64
-	var run *gateway.AgentRun
-	_, err := bounded(t, 10*time.Second, func() (err error) {
-		run, err = c.Agent(testCtx(t), gateway.AgentRequest{Message: "x", SessionKey: "agent:main:t", Timeout: time.Minute}, func(schema.AgentEvent) {
+	first, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	type result struct {
+		run *gateway.AgentRun
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		run, err := c.Agent(testCtx(t), gateway.AgentRequest{Message: "x", SessionKey: "agent:main:t", Timeout: time.Minute}, func(schema.AgentEvent) {
 			delivered.Add(1)
-			time.Sleep(time.Millisecond)
+			once.Do(func() { close(first) })
+			<-release
 		})
-		return err
-	})
-	if err != nil || run.Reply.Text() != "flooded" {
-		t.Fatalf("%+v %v", run, err)
+		done <- result{run, err}
+	}()
+	recv(t, "the first event", first)
+	err := c.Call(testCtx(t), "test.ping", nil, nil) // returns once the flood has been read
+	close(release)
+	if err != nil {
+		t.Fatalf("ping after the flood: %v", err)
 	}
-	if run.DroppedEvents == 0 || delivered.Load()+run.DroppedEvents != flood {
-		t.Fatalf("delivered %d + dropped %d != %d", delivered.Load(), run.DroppedEvents, flood)
+	r := recv(t, "the run's result", done)
+	if r.err != nil || r.run.Reply.Text() != "flooded" {
+		t.Fatalf("%+v %v", r.run, r.err)
 	}
-	// onEvent is never called after Agent returned.
+	if r.run.DroppedEvents == 0 || delivered.Load()+r.run.DroppedEvents != flood {
+		t.Fatalf("delivered %d + dropped %d != %d", delivered.Load(), r.run.DroppedEvents, flood)
+	}
+	// onEvent is never called after Agent returned. (A window to catch a
+	// late call: it cannot fail a correct client, however slow.)
 	n := delivered.Load()
 	time.Sleep(50 * time.Millisecond)
 	if delivered.Load() != n {
@@ -602,7 +698,8 @@ func TestOwnEventFloodWithSlowCallback(t *testing.T) {
 func TestRestartWithManyCallsInFlight(t *testing.T) {
 	s := newFake(t, gatewaytest.Options{})
 	s.Stall("status")
-	c := newClient(t, gateway.Options{URL: s.URL(), CallTimeout: 10 * time.Second, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+	o := gateway.Options{URL: s.URL(), DialTimeout: longTimeout, CallTimeout: longTimeout, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
+	c := newClient(t, o)
 	if _, err := c.Info(testCtx(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -611,30 +708,22 @@ func TestRestartWithManyCallsInFlight(t *testing.T) {
 	for range n {
 		go func() { errs <- c.Call(testCtx(t), "status", nil, nil) }()
 	}
-	for deadline := time.Now().Add(5 * time.Second); len(s.RequestsFor("status")) < n; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d calls reached the gateway", len(s.RequestsFor("status")), n)
-		}
-	}
+	waitUntil(t, "all calls reached the gateway", func() bool { return len(s.RequestsFor("status")) >= n })
 	s.Stop()
 	start := time.Now()
 	for range n {
-		select {
-		case err := <-errs:
-			var lost *gateway.ConnLostError
-			if !errors.As(err, &lost) {
-				t.Fatalf("got %v", err)
-			}
-		case <-time.After(3 * time.Second):
-			t.Fatal("a call in flight did not return after the gateway stopped")
+		err := recv(t, "a call in flight after the gateway stopped", errs)
+		var lost *gateway.ConnLostError
+		if !errors.As(err, &lost) {
+			t.Fatalf("got %v", err)
 		}
 	}
-	if el := time.Since(start); el > 2*time.Second { // the call timeout is 10s
-		t.Fatalf("calls failed after %s", el)
+	if el := time.Since(start); el > wellBefore(o.CallTimeout) {
+		t.Fatalf("calls failed after %s, not at once (the call timeout is %s)", el, o.CallTimeout)
 	}
 	s.Handle("status", nil)
 	mustStart(t, s)
-	time.Sleep(50 * time.Millisecond)
+	time.Sleep(2 * o.MaxBackoff) // a reconnect backoff, if any, passes
 	var wg sync.WaitGroup
 	for range n {
 		wg.Add(1)

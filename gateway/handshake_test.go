@@ -36,8 +36,11 @@ func newClient(t *testing.T, o gateway.Options) *gateway.Client {
 	return c
 }
 
+// testCtx is the context of calls that return unless something is broken:
+// it ends after patience(), not after a guess at how slow the machine is.
+// Each call is bounded by the client's own timeouts anyway.
 func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), patience())
 	t.Cleanup(cancel)
 	return ctx
 }
@@ -198,15 +201,19 @@ func TestHandshakeStalls(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			url := newScripted(t, tc.sc)
-			c := newClient(t, gateway.Options{URL: url, DialTimeout: 300 * time.Millisecond})
+			// The connect timeout must fire at the stalled step, after
+			// the TCP connect and the upgrade: a timeout measured on this
+			// machine, not a guess.
+			o := gateway.Options{URL: url, DialTimeout: quickTimeout(t)}
+			c := newClient(t, o)
 			start := time.Now()
 			_, err := c.Info(testCtx(t))
 			var ce *gateway.ConnectError
 			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.expect) {
 				t.Fatalf("got %T %v", err, err)
 			}
-			if el := time.Since(start); el > 5*time.Second {
-				t.Fatalf("took %s", el)
+			if el := time.Since(start); el < o.DialTimeout || el > 2*o.DialTimeout {
+				t.Fatalf("the %s connect timeout fired after %s", o.DialTimeout, el)
 			}
 		})
 	}
@@ -242,15 +249,17 @@ func TestLivenessWatchdog(t *testing.T) {
 	}, func(ctx context.Context, s *scriptConn) {
 		s.drain(ctx) // the call is never answered, and no ticks either
 	}))
-	c := newClient(t, gateway.Options{URL: url, CallTimeout: 10 * time.Second})
+	o := gateway.Options{URL: url, DialTimeout: longTimeout, CallTimeout: longTimeout}
+	c := newClient(t, o)
 	start := time.Now()
 	err := c.Call(testCtx(t), "status", nil, nil)
 	var lost *gateway.ConnLostError
 	if !errors.As(err, &lost) || !strings.Contains(err.Error(), "no frame from the gateway") {
 		t.Fatalf("got %v", err)
 	}
-	if el := time.Since(start); el > 3*time.Second {
-		t.Fatalf("watchdog took %s", el)
+	// 2 × 100 ms after the handshake: well before the call timeout.
+	if el := time.Since(start); el > wellBefore(o.CallTimeout) {
+		t.Fatalf("watchdog took %s (call timeout %s)", el, o.CallTimeout)
 	}
 }
 
@@ -282,10 +291,12 @@ func TestOversizedFrames(t *testing.T) {
 			p["policy"].(map[string]any)["maxPayload"] = 1024
 		}, func(ctx context.Context, s *scriptConn) {
 			for {
-				if _, ok := s.recv(ctx); !ok {
+				req, ok := s.recv(ctx)
+				if !ok {
 					return
 				}
 				got.Add(1)
+				s.send(map[string]any{"type": "res", "id": req["id"], "ok": true, "payload": map[string]any{}})
 			}
 		}))
 		c := newClient(t, gateway.Options{URL: url})
@@ -294,9 +305,13 @@ func TestOversizedFrames(t *testing.T) {
 		if !errors.As(err, &tl) || tl.Limit != 1024 || !strings.Contains(err.Error(), "policy.maxPayload") {
 			t.Fatalf("got %v", err)
 		}
-		time.Sleep(50 * time.Millisecond)
-		if got.Load() != 0 {
-			t.Fatal("oversized frame was sent")
+		// Frames arrive in order: once a small call is answered, the
+		// server has seen everything sent before it.
+		if err := c.Call(testCtx(t), "status", nil, nil); err != nil {
+			t.Fatalf("small call after the refused one: %v", err)
+		}
+		if got.Load() != 1 {
+			t.Fatalf("the server got %d frames, want only the small call's: the oversized frame was sent", got.Load())
 		}
 	})
 	t.Run("inbound over the read limit fails the call at once", func(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/coder/websocket"
 )
@@ -37,7 +36,7 @@ func (s *scriptConn) send(v any) {
 }
 
 func (s *scriptConn) sendRaw(b []byte) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), patience())
 	defer cancel()
 	_ = s.ws.Write(ctx, websocket.MessageText, b)
 }
@@ -95,7 +94,9 @@ func newScripted(t *testing.T, sc script) string {
 			return
 		}
 		ws.SetReadLimit(64 << 20)
-		ctx, cancel := context.WithTimeout(r.Context(), 20*time.Second)
+		// The script ends when the client goes away (or the test ends:
+		// cleanup closes the connections); patience bounds a stuck one.
+		ctx, cancel := context.WithTimeout(r.Context(), patience())
 		defer cancel()
 		sc(ctx, &scriptConn{t: t, ws: ws, r: r})
 		ws.CloseNow()

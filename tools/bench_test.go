@@ -45,21 +45,19 @@ func BenchmarkProgressLatency(b *testing.B) {
 	ctx := b.Context()
 	go func() { _, _ = e.c.CallTool(ctx, req) }()
 	var runID string
-	for deadline := time.Now().Add(10 * time.Second); runID == ""; time.Sleep(5 * time.Millisecond) {
+	waitUntil(b, "the run started", func() bool {
 		if runs := e.fake.Runs(); len(runs) > 0 {
 			runID = runs[0].RunID
 		}
-		if time.Now().After(deadline) {
-			b.Fatal("run did not start")
-		}
-	}
+		return runID != ""
+	})
 	<-got // "run started"
 	b.ResetTimer()
 	for b.Loop() {
 		e.fake.EmitAgentEvent(runID, "lifecycle", map[string]any{"phase": "start"})
 		select {
 		case <-got:
-		case <-time.After(5 * time.Second):
+		case <-time.After(patience()):
 			b.Fatal("no progress notification")
 		}
 	}

@@ -21,147 +21,223 @@ import (
 // for gateway_status, connected:false), and the next call works once the
 // gateway does. TESTING.md lists the cases.
 
+// The client under test waits with long timeouts (longTimeout), so that an
+// error that must come at once is required well before a timeout could have
+// produced it. The cases that check that a timeout fires set that timeout to
+// quickTimeout(t), measured on this machine, and allow twice it.
+const (
+	longTimeout = time.Minute
+	fMaxBackoff = 30 * time.Millisecond
+)
+
+// wellBefore is the bound of an event that must come at once rather than
+// when timeout fires: half of timeout.
+func wellBefore(timeout time.Duration) time.Duration { return timeout / 2 }
+
+// toolBound is how long a read or patch tool may take before it has hung:
+// it makes at most eight gateway calls, each waiting for at most one
+// connect and its call timeout.
+func toolBound(o gateway.Options) time.Duration { return 8 * (o.DialTimeout + o.CallTimeout) }
+
+// askBound is how long an ask_subagent call may take before it has hung:
+// twice its own wall-clock bound (timeout_seconds, by default
+// tools.DefaultTimeout, which covers connecting, the model and the run).
+const askBound = 2 * tools.DefaultTimeout
+
+// Bounds of a fault case's tool call, from the client's options.
+type boundsFunc func(o gateway.Options) (lo, hi time.Duration)
+
+// atOnce: the error must come well before the connect or call timeout.
+func atOnce(o gateway.Options) (time.Duration, time.Duration) {
+	return 0, wellBefore(min(o.DialTimeout, o.CallTimeout))
+}
+
+// dialFires: the connect timeout fires; the error comes after it, and
+// before twice it.
+func dialFires(o gateway.Options) (time.Duration, time.Duration) {
+	return o.DialTimeout, 2 * o.DialTimeout
+}
+
+// callFires: the call timeout fires; the error comes after it, and before
+// twice it.
+func callFires(o gateway.Options) (time.Duration, time.Duration) {
+	return o.CallTimeout, 2 * o.CallTimeout
+}
+
 type toolFault struct {
 	name   string
-	fake   gatewaytest.Options
 	proxy  bool
+	quick  bool                                                                  // the case needs quickTimeout(t)
+	setup  func(f *gatewaytest.Options, o *gateway.Options, quick time.Duration) // fake and client options
 	inject func(t *testing.T, f *faultRig)
 	tool   string
 	args   map[string]any
 	want   []string // substrings of the error text
-	max    time.Duration
+	bounds boundsFunc
 	heal   func(f *faultRig)
 }
 
 type faultRig struct {
 	*env
-	p *faultproxy.Proxy
+	p   *faultproxy.Proxy
+	log *logWatch
+}
+
+// lossNoticed returns a function that waits until the fake has closed every
+// connection and the client has noticed that its connection is gone (it
+// logs the loss), so that the next call does not race the drop. Call it
+// before the drop.
+func (f *faultRig) lossNoticed() func(t *testing.T) {
+	n := f.log.count(logConnLost)
+	return func(t *testing.T) {
+		t.Helper()
+		waitUntil(t, "the fake closed every connection", func() bool { return f.fake.ConnCount() == 0 })
+		waitUntil(t, "the client noticed the lost connection", func() bool { return f.log.count(logConnLost) > n })
+	}
 }
 
 // reconnectInto drops the healthy connection so that the next call connects
-// into the fault, and gives the client a moment to notice.
-func (f *faultRig) reconnectInto() {
+// into the fault, once the client has noticed.
+func (f *faultRig) reconnectInto(t *testing.T) {
+	t.Helper()
+	noticed := f.lossNoticed()
 	if f.p != nil {
 		f.p.DropAll()
 	}
 	f.fake.DropConnections()
-	f.settle()
+	noticed(t)
 }
 
-// settle waits until the fake has closed every connection and gives the
-// client time to notice, so that the next call does not race the drop.
-func (f *faultRig) settle() {
-	for deadline := time.Now().Add(5 * time.Second); f.fake.ConnCount() > 0 && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-	}
-	time.Sleep(100 * time.Millisecond)
+// dropWhenRunning drops the connection (with drop) as soon as the fake has
+// the agent run, on its own goroutine.
+func (f *faultRig) dropWhenRunning(drop func()) {
+	go func() {
+		for deadline := time.Now().Add(patience()); len(f.fake.Runs()) == 0 && time.Now().Before(deadline); {
+			time.Sleep(2 * time.Millisecond)
+		}
+		drop()
+	}()
 }
 
 func TestToolFaults(t *testing.T) {
 	for _, tc := range []toolFault{
 		{
-			name:   "gateway not listening",
-			inject: func(t *testing.T, f *faultRig) { f.fake.Stop(); f.settle() },
+			name: "gateway not listening",
+			inject: func(t *testing.T, f *faultRig) {
+				noticed := f.lossNoticed()
+				f.fake.Stop()
+				noticed(t)
+			},
 			tool:   "list_sessions",
 			want:   []string{"cannot connect to the gateway at ws://127.0.0.1:", "connection refused", "Is the gateway running?"},
-			max:    2 * time.Second,
+			bounds: atOnce,
 			heal:   func(f *faultRig) { _ = f.fake.Start() },
 		},
 		{
 			name:   "TCP accepted, no WebSocket upgrade",
 			proxy:  true,
-			inject: func(t *testing.T, f *faultRig) { f.p.SetMode(faultproxy.Blackhole); f.reconnectInto() },
+			quick:  true,
+			setup:  func(_ *gatewaytest.Options, o *gateway.Options, q time.Duration) { o.DialTimeout = q },
+			inject: func(t *testing.T, f *faultRig) { f.p.SetMode(faultproxy.Blackhole); f.reconnectInto(t) },
 			tool:   "list_models",
 			want:   []string{"no WebSocket upgrade within the connect timeout"},
-			max:    2500 * time.Millisecond,
+			bounds: dialFires,
 			heal:   func(f *faultRig) { f.p.Heal() },
 		},
 		{
 			name:   "upgraded, no challenge",
-			inject: func(t *testing.T, f *faultRig) { f.fake.SilentHandshake(); f.reconnectInto() },
+			quick:  true,
+			setup:  func(_ *gatewaytest.Options, o *gateway.Options, q time.Duration) { o.DialTimeout = q },
+			inject: func(t *testing.T, f *faultRig) { f.fake.SilentHandshake(); f.reconnectInto(t) },
 			tool:   "list_models",
 			want:   []string{"accepted the WebSocket but sent no connect.challenge"},
-			max:    2 * time.Second,
+			bounds: dialFires,
 			heal:   func(f *faultRig) { f.fake.SetSilentHandshake(false) },
 		},
 		{
 			name:   "challenge, connect never answered",
-			inject: func(t *testing.T, f *faultRig) { f.fake.NoHelloReply(); f.reconnectInto() },
+			quick:  true,
+			setup:  func(_ *gatewaytest.Options, o *gateway.Options, q time.Duration) { o.DialTimeout = q },
+			inject: func(t *testing.T, f *faultRig) { f.fake.NoHelloReply(); f.reconnectInto(t) },
 			tool:   "list_sessions",
 			want:   []string{"did not complete the handshake"},
-			max:    2 * time.Second,
+			bounds: dialFires,
 			heal:   func(f *faultRig) { f.fake.Handle("connect", nil) },
 		},
 		{
 			name:   "call never answered",
+			quick:  true,
+			setup:  func(_ *gatewaytest.Options, o *gateway.Options, q time.Duration) { o.CallTimeout = q },
 			inject: func(t *testing.T, f *faultRig) { f.fake.Stall("models.list") },
 			tool:   "list_models",
 			want:   []string{"did not send a reply to models.list within", "the connection stays open"},
-			max:    2500 * time.Millisecond,
+			bounds: callFires,
 			heal:   func(f *faultRig) { f.fake.Handle("models.list", nil) },
 		},
 		{
-			name: "connection dropped mid-ask_subagent",
-			inject: func(t *testing.T, f *faultRig) {
-				go func() { // as soon as the run is going
-					for deadline := time.Now().Add(5 * time.Second); len(f.fake.Runs()) == 0 && time.Now().Before(deadline); {
-						time.Sleep(5 * time.Millisecond)
-					}
-					time.Sleep(50 * time.Millisecond)
-					f.fake.DropConnections()
-				}()
-			},
-			tool: "ask_subagent",
-			args: map[string]any{"message": "[[delay=10]] dropped"},
-			want: []string{"connection to the gateway was lost", "the run may still be going on the gateway"},
-			max:  3 * time.Second,
+			name:   "connection dropped mid-ask_subagent",
+			inject: func(t *testing.T, f *faultRig) { f.dropWhenRunning(f.fake.DropConnections) },
+			tool:   "ask_subagent",
+			// The run would last a minute, the tool call its default
+			// timeout: the drop must end it at once.
+			args:   map[string]any{"message": "[[delay=60]] dropped"},
+			want:   []string{"connection to the gateway was lost", "the run may still be going on the gateway"},
+			bounds: func(gateway.Options) (time.Duration, time.Duration) { return 0, wellBefore(tools.DefaultTimeout) },
 		},
 		{
-			name: "gateway stopped mid-ask_subagent",
-			inject: func(t *testing.T, f *faultRig) {
-				go func() {
-					for deadline := time.Now().Add(5 * time.Second); len(f.fake.Runs()) == 0 && time.Now().Before(deadline); {
-						time.Sleep(5 * time.Millisecond)
-					}
-					time.Sleep(50 * time.Millisecond)
-					f.fake.Stop()
-				}()
-			},
-			tool: "ask_subagent",
-			args: map[string]any{"message": "[[delay=10]] stopped"},
-			want: []string{"connection to the gateway was lost"},
-			max:  3 * time.Second,
-			heal: func(f *faultRig) { _ = f.fake.Start() },
+			name:   "gateway stopped mid-ask_subagent",
+			inject: func(t *testing.T, f *faultRig) { f.dropWhenRunning(f.fake.Stop) },
+			tool:   "ask_subagent",
+			args:   map[string]any{"message": "[[delay=60]] stopped"},
+			want:   []string{"connection to the gateway was lost"},
+			bounds: func(gateway.Options) (time.Duration, time.Duration) { return 0, wellBefore(tools.DefaultTimeout) },
+			heal:   func(f *faultRig) { _ = f.fake.Start() },
 		},
 		{
-			name:   "gateway restarted between calls",
-			inject: func(t *testing.T, f *faultRig) { f.fake.Stop(); f.settle(); _ = f.fake.Start() },
+			name: "gateway restarted between calls",
+			inject: func(t *testing.T, f *faultRig) {
+				noticed := f.lossNoticed()
+				f.fake.Stop()
+				noticed(t)
+				_ = f.fake.Start()
+			},
 			tool:   "list_sessions",
-			max:    3 * time.Second,
+			bounds: func(o gateway.Options) (time.Duration, time.Duration) { return 0, toolBound(o) },
 		},
 		{
-			name:   "tick silence (network stalls, connection stays open)",
-			fake:   gatewaytest.Options{TickInterval: 100 * time.Millisecond},
-			proxy:  true,
+			name:  "tick silence (network stalls, connection stays open)",
+			proxy: true,
+			quick: true,
+			// Ticks every quick: a healthy connection survives any stall
+			// shorter than that (the watchdog allows two intervals). The
+			// call timeout is far longer than the watchdog's two intervals;
+			// the connect timeout is quick too, as gateway_status connects
+			// into the frozen network.
+			setup: func(f *gatewaytest.Options, o *gateway.Options, q time.Duration) {
+				f.TickInterval = q
+				o.DialTimeout, o.CallTimeout = q, max(longTimeout, 10*q)
+			},
 			inject: func(t *testing.T, f *faultRig) { f.p.SetMode(faultproxy.Freeze) },
 			tool:   "list_sessions",
 			want:   []string{"no frame from the gateway for", "the gateway or the network stalled"},
-			max:    2 * time.Second,
+			// The watchdog fires two intervals after the last frame, well
+			// before the call timeout.
+			bounds: func(o gateway.Options) (time.Duration, time.Duration) { return 0, wellBefore(o.CallTimeout) },
 			heal:   func(f *faultRig) { f.p.Heal() },
 		},
 		{
-			name: "20 MiB response over the read limit",
-			fake: gatewaytest.Options{MaxPayload: 512 << 10},
+			name:  "20 MiB response over the read limit",
+			setup: func(f *gatewaytest.Options, _ *gateway.Options, _ time.Duration) { f.MaxPayload = 512 << 10 },
 			inject: func(t *testing.T, f *faultRig) {
 				big := `{"junk":"` + strings.Repeat("x", 20<<20) + `"}`
 				f.fake.Handle("sessions.list", func(c *gatewaytest.Conn, req gatewaytest.Request) {
 					_ = c.WriteRaw([]byte(`{"type":"res","id":"` + req.ID + `","ok":true,"payload":` + big + `}`))
 				})
 			},
-			tool: "list_sessions",
-			want: []string{"larger than the read limit"},
-			max:  3 * time.Second,
-			heal: func(f *faultRig) { f.fake.Handle("sessions.list", nil) },
+			tool:   "list_sessions",
+			want:   []string{"larger than the read limit"},
+			bounds: atOnce,
+			heal:   func(f *faultRig) { f.fake.Handle("sessions.list", nil) },
 		},
 		{
 			name: "malformed response",
@@ -170,10 +246,10 @@ func TestToolFaults(t *testing.T) {
 					_ = c.WriteRaw([]byte(`{"type":"res","id":"` + req.ID + `","ok":false,"error":["not","an","object"]}`))
 				})
 			},
-			tool: "list_models",
-			want: []string{"cannot decode"},
-			max:  time.Second, // the call timeout is 1.5s
-			heal: func(f *faultRig) { f.fake.Handle("models.list", nil) },
+			tool:   "list_models",
+			want:   []string{"cannot decode"},
+			bounds: atOnce, // not after the call timeout
+			heal:   func(f *faultRig) { f.fake.Handle("models.list", nil) },
 		},
 		{
 			name: "result of the wrong shape",
@@ -182,30 +258,39 @@ func TestToolFaults(t *testing.T) {
 					_ = c.Reply(req.ID, map[string]any{"sessions": "not a list"})
 				})
 			},
-			tool: "list_sessions",
-			want: []string{"decode sessions.list result"},
-			max:  time.Second,
-			heal: func(f *faultRig) { f.fake.Handle("sessions.list", nil) },
+			tool:   "list_sessions",
+			want:   []string{"decode sessions.list result"},
+			bounds: atOnce,
+			heal:   func(f *faultRig) { f.fake.Handle("sessions.list", nil) },
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rig := &faultRig{}
-			tc.fake.Token = token
-			rig.env = setupFake(t, tc.fake, tools.Config{}, func(o *gateway.Options) {
+			rig := &faultRig{log: newLogWatch()}
+			var quick time.Duration
+			if tc.quick {
+				quick = quickTimeout(t)
+			}
+			fo := gatewaytest.Options{Token: token}
+			opts := gateway.Options{DialTimeout: longTimeout, CallTimeout: longTimeout,
+				MinBackoff: 10 * time.Millisecond, MaxBackoff: fMaxBackoff, Logger: rig.log.logger()}
+			if tc.setup != nil {
+				tc.setup(&fo, &opts, quick)
+			}
+			rig.env = setupFake(t, fo, tools.Config{}, func(o *gateway.Options) {
+				o.DialTimeout, o.CallTimeout, o.MinBackoff, o.MaxBackoff, o.Logger = opts.DialTimeout, opts.CallTimeout, opts.MinBackoff, opts.MaxBackoff, opts.Logger
 				if tc.proxy {
 					rig.p = faultproxy.New(strings.TrimPrefix(o.URL, "ws://"))
 					t.Cleanup(rig.p.Close)
 					o.URL = "ws://" + rig.p.Addr()
 				}
-				o.DialTimeout, o.CallTimeout = time.Second, 1500*time.Millisecond
-				o.MinBackoff, o.MaxBackoff = 10*time.Millisecond, 30*time.Millisecond
 			})
+			lo, hi := tc.bounds(opts)
 			healthy(t, rig.env) // a working connection first
 			if tc.inject != nil {
 				tc.inject(t, rig)
 			}
 			start := time.Now()
-			res := callBounded(t, rig.env, tc.tool, tc.args, tc.max)
+			res := callBounded(t, rig.env, tc.tool, tc.args, hi)
 			took := time.Since(start)
 			if len(tc.want) == 0 {
 				if res.IsError {
@@ -221,12 +306,15 @@ func TestToolFaults(t *testing.T) {
 					}
 				}
 			}
+			if took < lo {
+				t.Fatalf("%s returned after %s, before its deadline %s", tc.tool, took, lo)
+			}
 			if b, _ := json.Marshal(res); strings.Contains(string(b), token) {
 				t.Fatalf("token in the result: %s", b)
 			}
 			// gateway_status never fails: it reports the fault as data.
 			var st schema.GatewayStatusOutput
-			if sres := callBounded(t, rig.env, "gateway_status", nil, 3*time.Second); sres.IsError {
+			if sres := callBounded(t, rig.env, "gateway_status", nil, toolBound(opts)); sres.IsError {
 				t.Fatalf("gateway_status is an error: %s", text(sres))
 			} else {
 				b, _ := json.Marshal(sres.StructuredContent)
@@ -238,11 +326,11 @@ func TestToolFaults(t *testing.T) {
 			if tc.heal != nil {
 				tc.heal(rig)
 			}
-			time.Sleep(60 * time.Millisecond) // the reconnect backoff
-			if res := callBounded(t, rig.env, "list_sessions", map[string]any{"limit": 1}, 3*time.Second); res.IsError {
+			time.Sleep(2 * opts.MaxBackoff) // the reconnect backoff (a timer) passes
+			if res := callBounded(t, rig.env, "list_sessions", map[string]any{"limit": 1}, toolBound(opts)); res.IsError {
 				t.Fatalf("first call after the fault is gone: %s", text(res))
 			}
-			if res := callBounded(t, rig.env, "ask_subagent", map[string]any{"message": "after " + tc.name}, 5*time.Second); res.IsError {
+			if res := callBounded(t, rig.env, "ask_subagent", map[string]any{"message": "after " + tc.name}, askBound); res.IsError {
 				t.Fatalf("ask_subagent after the fault is gone: %s", text(res))
 			}
 		})
@@ -252,11 +340,14 @@ func TestToolFaults(t *testing.T) {
 // gateway_status reports a gateway that is not there as data, not as an
 // error, within the connect timeout.
 func TestGatewayStatusUnderFaults(t *testing.T) {
-	e := setupFake(t, gatewaytest.Options{Token: token}, tools.Config{}, func(o *gateway.Options) {
-		o.DialTimeout, o.MinBackoff, o.MaxBackoff = time.Second, 10*time.Millisecond, 30*time.Millisecond
+	// The connect timeout fires under the fault, and a healthy connect
+	// fits in it afterwards: measured on this machine.
+	o := gateway.Options{DialTimeout: quickTimeout(t), CallTimeout: longTimeout, MinBackoff: 10 * time.Millisecond, MaxBackoff: fMaxBackoff}
+	e := setupFake(t, gatewaytest.Options{Token: token}, tools.Config{}, func(g *gateway.Options) {
+		g.DialTimeout, g.CallTimeout, g.MinBackoff, g.MaxBackoff = o.DialTimeout, o.CallTimeout, o.MinBackoff, o.MaxBackoff
 	})
 	e.fake.SilentHandshake()
-	res := callBounded(t, e, "gateway_status", nil, 2*time.Second)
+	res := callBounded(t, e, "gateway_status", nil, 2*o.DialTimeout)
 	var st schema.GatewayStatusOutput
 	b, _ := json.Marshal(res.StructuredContent)
 	_ = json.Unmarshal(b, &st)
@@ -264,8 +355,8 @@ func TestGatewayStatusUnderFaults(t *testing.T) {
 		t.Fatalf("%s", b)
 	}
 	e.fake.SetSilentHandshake(false)
-	time.Sleep(60 * time.Millisecond)
-	res = callBounded(t, e, "gateway_status", nil, 2*time.Second)
+	time.Sleep(2 * o.MaxBackoff) // the reconnect backoff (a timer) passes
+	res = callBounded(t, e, "gateway_status", nil, toolBound(o))
 	b, _ = json.Marshal(res.StructuredContent)
 	st = schema.GatewayStatusOutput{}
 	_ = json.Unmarshal(b, &st)
@@ -274,19 +365,13 @@ func TestGatewayStatusUnderFaults(t *testing.T) {
 	}
 }
 
-// healthy waits until a call succeeds (the first connect of a loaded test
-// machine may be slow), so that the fault hits a healthy client.
+// healthy waits until a call succeeds, so that the fault hits a healthy
+// client; only a broken setup makes it wait long (patience).
 func healthy(t *testing.T, e *env) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		res := e.call(t, ctxT(t), "list_sessions", map[string]any{"limit": 1}, nil)
-		if !res.IsError {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not healthy before the fault: %s", text(res))
-		}
-	}
+	waitUntil(t, "healthy before the fault", func() bool {
+		return !e.call(t, patientCtx(t), "list_sessions", map[string]any{"limit": 1}, nil).IsError
+	})
 }
 
 // setupFake is setup with fake options.
@@ -320,7 +405,7 @@ func callBounded(t *testing.T, e *env, name string, args map[string]any, max tim
 		req := mcp.CallToolRequest{}
 		req.Params.Name = name
 		req.Params.Arguments = args
-		res, err := e.c.CallTool(ctxT(t), req)
+		res, err := e.c.CallTool(patientCtx(t), req)
 		done <- result{res, err}
 	}()
 	select {
@@ -332,8 +417,8 @@ func callBounded(t *testing.T, e *env, name string, args map[string]any, max tim
 			t.Fatalf("%s returned after %s, bound %s: %s", name, took, max, text(r.res))
 		}
 		return r.res
-	case <-time.After(max + 5*time.Second):
-		t.Fatalf("%s hung: no result after %s", name, max+5*time.Second)
+	case <-time.After(min(2*max, patience())):
+		t.Fatalf("%s hung: no result after %s (bound %s)", name, min(2*max, patience()), max)
 	}
 	return nil
 }

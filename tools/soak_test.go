@@ -30,6 +30,13 @@ import (
 // closed, the goroutines and file descriptors of the process must be back to
 // what they were before.
 //
+// The faults are paced by the calls, not by the clock: the injector waits
+// for a few successful calls between faults and keeps a stopped gateway down
+// for a few calls, so that a fast run (no -race, thousands of calls a
+// second) sees as many faults per call as a slow one (-race on a loaded
+// machine). The soak runs until it has made its calls and injected at least
+// one fault per 50 calls.
+//
 // The normal test run does 1,000 calls. The full soak (10,000 calls):
 //
 //	CLAWGATE_SOAK_CALLS=10000 go test -race -run '^TestSoak$' -v ./tools/
@@ -46,21 +53,33 @@ func TestSoak(t *testing.T) {
 		calls = n
 	}
 	const workers = 16
-	// The bound of one call: dial (1s) + status/list calls (2s each) or, for
-	// ask_subagent, info + patch + acceptance + run timeout (3s) + grace +
-	// abort (5s). Anything longer is a hang.
-	const callBound = 15 * time.Second
+	// Faults per call: at least one per 50 calls. A fault comes after 2 to
+	// 16 successful calls (9 on average); a stopped gateway stays down for
+	// up to 13 calls (up to 6 after an announced restart).
+	minFaults := int64(max(5, calls/50))
+
+	o := gateway.Options{Token: token, DialTimeout: time.Second, CallTimeout: 2 * time.Second,
+		AgentGrace: 500 * time.Millisecond, MinBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond}
+	const runTimeout = 3 * time.Second // ask_subagent's timeout_seconds below
+	// The bound of one call, from the timeouts it runs under: a tool makes
+	// at most eight gateway calls (patch_session_model: info, two lists to
+	// check the session, patch, the default model, a clear), each waiting
+	// for at most one connect and its call timeout; ask_subagent is bounded
+	// by its timeout_seconds, plus the grace and the abort (5 s at most).
+	// Twice the worst of these is a hang, whatever the machine's speed:
+	// every wait in there has fired by then.
+	callBound := 2 * max(8*(o.DialTimeout+o.CallTimeout), runTimeout+o.AgentGrace+5*time.Second)
 
 	warmUp(t)
 	before := snapshot()
 
 	fake := gatewaytest.New(gatewaytest.Options{Token: token, AgentDelay: time.Millisecond})
-	gw, err := gateway.New(gateway.Options{URL: fake.URL(), Token: token, DialTimeout: time.Second, CallTimeout: 2 * time.Second,
-		AgentGrace: 500 * time.Millisecond, MinBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	o.URL = fake.URL()
+	gw, err := gateway.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := tools.NewServer(tools.Config{Gateway: gw, DefaultTimeout: 3 * time.Second})
+	srv, err := tools.NewServer(tools.Config{Gateway: gw, DefaultTimeout: runTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,6 +94,10 @@ func TestSoak(t *testing.T) {
 		restarts atomic.Int64
 		drops    atomic.Int64
 		mu       sync.Mutex
+		progress = sync.NewCond(&mu) // broadcast on every recorded call and on stop
+		done     int64               // calls recorded
+		oks      int64               // of which succeeded
+		stopped  bool                // the workers have finished
 		outcomes = map[string]int{}
 		slowest  time.Duration
 		problems []string
@@ -83,49 +106,91 @@ func TestSoak(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		outcomes[kind]++
+		done++
+		if kind == "ok" {
+			oks++
+		}
+		progress.Broadcast()
 		slowest = max(slowest, took)
 		if problem != "" && len(problems) < 20 {
 			problems = append(problems, problem)
 		}
 	}
+	// waitFor waits until cond (called with mu held) holds; false if the
+	// workers finished first.
+	waitFor := func(cond func() bool) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for !cond() && !stopped {
+			progress.Wait()
+		}
+		return !stopped
+	}
+	// counts returns the calls recorded and the successful ones.
+	counts := func() (int64, int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		return done, oks
+	}
 
-	stopChaos := make(chan struct{})
 	chaosDone := make(chan struct{})
 	go func() { // the fault injector
 		defer close(chaosDone)
 		rng := rand.New(rand.NewPCG(1, 2))
+		// down keeps the gateway stopped until n more calls have returned
+		// (they fail fast while it is down), then starts it again.
+		down := func(n int) bool {
+			d, _ := counts()
+			waitFor(func() bool { return done >= d+int64(n) })
+			if err := fake.Start(); err != nil {
+				t.Error(err)
+				return false
+			}
+			restarts.Add(1)
+			return true
+		}
 		for {
-			select {
-			case <-stopChaos:
+			_, okBefore := counts()
+			gap := int64(2 + rng.IntN(15)) // successful calls before the next fault
+			if !waitFor(func() bool { return oks >= okBefore+gap }) {
 				return
-			case <-time.After(time.Duration(20+rng.IntN(150)) * time.Millisecond):
 			}
 			switch rng.IntN(4) {
 			case 0: // killed and restarted
 				fake.Stop()
-				time.Sleep(time.Duration(rng.IntN(60)) * time.Millisecond)
-				if err := fake.Start(); err != nil {
-					t.Error(err)
+				if !down(rng.IntN(14)) {
 					return
 				}
-				restarts.Add(1)
 			case 1: // announced restart
 				fake.Shutdown("soak restart")
 				fake.Stop()
-				time.Sleep(time.Duration(rng.IntN(30)) * time.Millisecond)
-				if err := fake.Start(); err != nil {
-					t.Error(err)
+				if !down(rng.IntN(7)) {
 					return
 				}
-				restarts.Add(1)
 			default: // network blip
 				fake.DropConnections()
 				drops.Add(1)
 			}
 		}
 	}()
+	faults := func() int64 { return restarts.Load() + drops.Load() }
+	injectorGone := func() bool {
+		select {
+		case <-chaosDone:
+			return true
+		default:
+			return false
+		}
+	}
 
 	start := time.Now()
+	// If faults stop coming (the gateway never recovers, so no call
+	// succeeds and the injector waits), the workers give up after half of
+	// the test's patience and the soak fails. Only a broken client gets
+	// there: the number of calls a fault costs grows with the machine's
+	// speed (calls fail fast during the reconnect backoff), so no count of
+	// calls can be the limit.
+	giveUp := start.Add(patience() / 2)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -135,7 +200,7 @@ func TestSoak(t *testing.T) {
 			c := clients[w%len(clients)]
 			for {
 				i := next.Add(1)
-				if i > int64(calls) {
+				if i > int64(calls) && (faults() >= minFaults || injectorGone() || time.Now().After(giveUp)) {
 					return
 				}
 				name, args, wantErr := soakCall(rng, w, i)
@@ -146,16 +211,25 @@ func TestSoak(t *testing.T) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	close(stopChaos)
-	<-chaosDone
+	mu.Lock()
+	stopped = true
+	progress.Broadcast()
+	mu.Unlock()
+	<-chaosDone // the gateway is up again
 
-	// Healthy again: every tool works once the gateway stays up.
-	time.Sleep(100 * time.Millisecond)
+	// Healthy again: every tool works once the gateway stays up. Calls
+	// right after the last fault may still fail (a drop the client has not
+	// read yet, the reconnect backoff); a successful call means the client
+	// is on a new connection, so from then on every call must work.
+	waitUntil(t, "a successful call after the last fault", func() bool {
+		kind, _, _ := runSoakCall(clients[0], "list_sessions", map[string]any{"limit": 1}, false, callBound)
+		return kind == "ok"
+	})
 	for _, name := range []string{"gateway_status", "list_sessions", "list_models", "patch_session_model", "ask_subagent"} {
 		args := map[string]any{}
 		switch name {
 		case "patch_session_model":
-			args = map[string]any{"session_key": "agent:main:soak-final", "model": "fake/fake-echo"}
+			args = map[string]any{"session_key": "agent:main:soak-final", "model": "fake/fake-echo", "create": true}
 		case "ask_subagent":
 			args = map[string]any{"message": "after the soak", "session_key": "agent:main:soak-final"}
 		}
@@ -165,22 +239,26 @@ func TestSoak(t *testing.T) {
 	}
 
 	mu.Lock()
-	t.Logf("%d calls by %d workers in %s (%.0f calls/s); %d restarts, %d connection drops, %d connects; slowest call %s",
-		calls, workers, elapsed.Round(time.Millisecond), float64(calls)/elapsed.Seconds(), restarts.Load(), drops.Load(),
-		len(fake.Connects()), slowest.Round(time.Millisecond))
+	made := done
+	t.Logf("%d calls by %d workers in %s (%.0f calls/s); %d restarts, %d connection drops, %d connects; slowest call %s (bound %s)",
+		made, workers, elapsed.Round(time.Millisecond), float64(made)/elapsed.Seconds(), restarts.Load(), drops.Load(),
+		len(fake.Connects()), slowest.Round(time.Millisecond), callBound)
 	t.Logf("outcomes: %v", outcomes)
 	for _, p := range problems {
 		t.Error(p)
 	}
 	// Calls fail fast while the gateway is down, so many do; what matters is
 	// that none hung, every failure said why, and calls kept succeeding
-	// between the faults.
-	total := 0
+	// between the faults: the injector waits for successful calls before
+	// each fault, so reaching the minimum number of faults proves that the
+	// gateway came back after every one of them.
+	total := int64(0)
 	for _, n := range outcomes {
-		total += n
+		total += int64(n)
 	}
-	if total != calls || outcomes["ok"] < calls/20 || restarts.Load()+drops.Load() < 5 {
-		t.Errorf("%d outcomes for %d calls, %d ok, %d faults", total, calls, outcomes["ok"], restarts.Load()+drops.Load())
+	if made < int64(calls) || total != made || faults() < minFaults {
+		t.Errorf("%d outcomes for %d calls (want at least %d), %d ok, %d faults (want at least %d)",
+			total, made, calls, outcomes["ok"], faults(), minFaults)
 	}
 	mu.Unlock()
 
@@ -189,7 +267,7 @@ func TestSoak(t *testing.T) {
 	}
 	gw.Close()
 	fake.Close()
-	after := settle(t, before, 10*time.Second)
+	after := settle(t, before)
 	t.Logf("goroutines %d before, %d after; open fds %d before, %d after", len(before.goroutines), after.numGoroutines, before.fds, after.fds)
 }
 
@@ -209,7 +287,7 @@ func soakCall(rng *rand.Rand, w int, i int64) (string, map[string]any, bool) {
 		if rng.IntN(2) == 0 {
 			model = nil
 		}
-		return "patch_session_model", map[string]any{"session_key": session, "model": model}, false
+		return "patch_session_model", map[string]any{"session_key": session, "model": model, "create": true}, false
 	case n < 19:
 		return "ask_subagent", map[string]any{"message": fmt.Sprintf("soak %d", i), "session_key": session, "timeout_seconds": 3}, false
 	default:
@@ -231,7 +309,9 @@ var soakErrors = []string{
 }
 
 func runSoakCall(c *client.Client, name string, args map[string]any, wantErr bool, bound time.Duration) (kind string, took time.Duration, problem string) {
-	ctx, cancel := context.WithTimeout(context.Background(), bound+10*time.Second)
+	// A call that outlives bound is reported as a hang; the context only
+	// ends the wait for one that never returns.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*bound)
 	defer cancel()
 	req := mcp.CallToolRequest{}
 	req.Params.Name = name
@@ -278,8 +358,7 @@ func startInProcess(t testing.TB, srv *server.MCPServer) *client.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx := patientCtx(t)
 	if err := c.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -330,8 +409,17 @@ func countFDs() int {
 
 // settle waits until every goroutine started since before has ended and the
 // file descriptors are back to their count, or fails with the leftovers.
-func settle(t *testing.T, before procState, within time.Duration) procState {
+// Nothing is left running once everything is closed, so only a leak makes
+// this wait long: it is bounded by patience().
+func settle(t *testing.T, before procState) procState {
 	t.Helper()
+	return settleWith(t, before, true)
+}
+
+// settleWith is settle; with fds false it checks the goroutines only.
+func settleWith(t *testing.T, before procState, fds bool) procState {
+	t.Helper()
+	within := patience()
 	deadline := time.Now().Add(within)
 	for {
 		now := snapshot()
@@ -341,7 +429,7 @@ func settle(t *testing.T, before procState, within time.Duration) procState {
 				extra = append(extra, stack)
 			}
 		}
-		if len(extra) == 0 && now.fds <= before.fds {
+		if len(extra) == 0 && (!fds || now.fds <= before.fds) {
 			return now
 		}
 		if time.Now().After(deadline) {
@@ -357,6 +445,7 @@ func settle(t *testing.T, before procState, within time.Duration) procState {
 // before the baseline is taken.
 func warmUp(t *testing.T) {
 	t.Helper()
+	pre := snapshot()
 	fake := gatewaytest.New(gatewaytest.Options{Token: token})
 	gw, err := gateway.New(gateway.Options{URL: fake.URL(), Token: token})
 	if err != nil {
@@ -367,11 +456,13 @@ func warmUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := startInProcess(t, srv)
-	if kind, _, problem := runSoakCall(c, "list_sessions", map[string]any{"limit": 1}, false, 10*time.Second); kind != "ok" {
+	if kind, _, problem := runSoakCall(c, "list_sessions", map[string]any{"limit": 1}, false, patience()); kind != "ok" {
 		t.Fatalf("warm-up: %s %s", kind, problem)
 	}
 	c.Close()
 	gw.Close()
 	fake.Close()
-	time.Sleep(100 * time.Millisecond)
+	// The warm-up's goroutines end before the baseline is taken (its file
+	// descriptors may stay: the netpoller's are created once).
+	settleWith(t, pre, false)
 }

@@ -1,6 +1,7 @@
 package gatewaytest
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -115,29 +116,49 @@ func TestAgentRunStreams(t *testing.T) {
 func TestAgentDelayAndConcurrency(t *testing.T) {
 	srv := newServer(t, Options{Generation: OpenClaw})
 	c, _ := connected(t, srv, "test-token", nil)
-	start := time.Now()
-	c.sendJSON(obj{"type": "req", "id": "slow", "method": "agent", "params": obj{"message": "wait [[delay=0.6]]",
+	// A run of a minute: the same connection keeps answering while it goes
+	// on. The session row says the run is active, so the answer did not wait
+	// for the run, however slow the machine.
+	c.sendJSON(obj{"type": "req", "id": "slow", "method": "agent", "params": obj{"message": "wait [[delay=60]]",
 		"sessionKey": "agent:main:slow", "idempotencyKey": "slow-1"}})
-	if acc, _ := c.waitFor(isRes("slow"), 0, 5*time.Second); str(sub(acc, "payload"), "status") != "accepted" {
+	if acc, _ := c.waitFor(isRes("slow"), 0, patience()); str(sub(acc, "payload"), "status") != "accepted" {
 		t.Fatalf("accepted: %s", jsonStr(acc))
 	}
-	// The same connection keeps answering while the run is going.
 	res := c.request("sessions.list", obj{"search": "agent:main:slow"})
-	if time.Since(start) > 400*time.Millisecond {
-		t.Errorf("sessions.list waited for the agent run (%v)", time.Since(start))
-	}
 	row := sub(res, "payload")["sessions"].([]any)[0].(obj)
 	if row["hasActiveRun"] != true || jsonStr(row["activeRunIds"]) != `["slow-1"]` || str(row, "status") != "running" {
 		t.Errorf("running session row: %s", jsonStr(row))
 	}
-	_, i := c.waitFor(isRes("slow"), 0, 5*time.Second)
-	fin, _ := c.waitFor(isRes("slow"), i+1, 5*time.Second)
+	_, i := c.waitFor(isRes("slow"), 0, patience())
+	if f, _ := c.waitFor(isRes("slow"), i+1, 0); f != nil {
+		t.Fatalf("the minute-long run already ended: %s", jsonStr(f))
+	}
+	// The delay is honoured: a short run ends no sooner than it says.
+	start := time.Now()
+	c.sendJSON(obj{"type": "req", "id": "short", "method": "agent", "params": obj{"message": "wait [[delay=0.6]]",
+		"sessionKey": "agent:main:short", "idempotencyKey": "short-1"}})
+	_, i = c.waitFor(isRes("short"), 0, patience())
+	fin, _ := c.waitFor(isRes("short"), i+1, patience())
 	if fin == nil || time.Since(start) < 600*time.Millisecond {
 		t.Fatalf("[[delay=0.6]] run ended after %v", time.Since(start))
 	}
 	if txt := str(firstObj(sub(sub(fin, "payload"), "result"), "payloads"), "text"); txt != "FAKE-REPLY: you said <<wait [[delay=0.6]]>>" {
 		t.Errorf("reply %q", txt)
 	}
+}
+
+// runDelay is a [[delay=N]] long enough for the test to make a few more
+// requests while the run goes on: 20 times the slowest of three round trips
+// on c, measured now, and at least 0.4 s.
+func runDelay(t *testing.T, c *testClient) string {
+	t.Helper()
+	var worst time.Duration
+	for range 3 {
+		start := time.Now()
+		c.request("health", nil)
+		worst = max(worst, time.Since(start))
+	}
+	return fmt.Sprintf("[[delay=%.3f]]", max(20*worst, 400*time.Millisecond).Seconds())
 }
 
 func TestAgentAbortOpenClaw(t *testing.T) {
@@ -148,7 +169,7 @@ func TestAgentAbortOpenClaw(t *testing.T) {
 			watcher, _ := connected(t, srv, "test-token", obj{"scopes": []any{scopeRead}})
 			c.sendJSON(obj{"type": "req", "id": "a", "method": "agent", "params": obj{"message": "long [[delay=30]]",
 				"sessionKey": "agent:main:ab", "idempotencyKey": "ab-1"}})
-			c.waitFor(isRes("a"), 0, 5*time.Second)
+			c.waitFor(isRes("a"), 0, patience())
 			params := obj{"sessionKey": "agent:main:ab", "runId": "ab-1"}
 			if method == "sessions.abort" {
 				params = obj{"key": "agent:main:ab", "runId": "ab-1"}
@@ -160,8 +181,8 @@ func TestAgentAbortOpenClaw(t *testing.T) {
 			if method == "sessions.abort" && (str(res, "abortedRunId") != "ab-1" || str(res, "status") != "aborted") {
 				t.Errorf("sessions.abort result %s", jsonStr(res))
 			}
-			_, i := c.waitFor(isRes("a"), 0, 5*time.Second)
-			fin, _ := c.waitFor(isRes("a"), i+1, 5*time.Second)
+			_, i := c.waitFor(isRes("a"), 0, patience())
+			fin, _ := c.waitFor(isRes("a"), i+1, patience())
 			p := sub(fin, "payload")
 			if fin["ok"] != true || str(p, "status") != "timeout" || str(p, "summary") != "aborted" || str(p, "stopReason") != "rpc" {
 				t.Fatalf("aborted final (recorded shape) %s", jsonStr(fin))
@@ -172,7 +193,7 @@ func TestAgentAbortOpenClaw(t *testing.T) {
 			}
 			watcher.waitFor(func(f obj) bool {
 				return str(sub(f, "payload"), "runId") == "ab-1" && str(sub(sub(f, "payload"), "data"), "phase") == "error"
-			}, 0, 5*time.Second)
+			}, 0, patience())
 			if got := eventKinds(runEvents(watcher, "ab-1")); got != want {
 				t.Errorf("other read-scoped clients see the events too: %s", got)
 			}
@@ -199,13 +220,13 @@ func TestAgentAbortClawdbot(t *testing.T) {
 	c, _ := connected(t, srv, "test-token", nil)
 	c.sendJSON(obj{"type": "req", "id": "a", "method": "agent", "params": obj{"message": "x [[delay=0.3]]",
 		"sessionKey": "agent:main:ab", "idempotencyKey": "ab-1"}})
-	c.waitFor(isRes("a"), 0, 5*time.Second)
+	c.waitFor(isRes("a"), 0, patience())
 	res := sub(c.request("chat.abort", obj{"sessionKey": "agent:main:ab", "runId": "ab-1"}), "payload")
 	if res["aborted"] != false || jsonStr(res["runIds"]) != "[]" {
 		t.Errorf("1.24 cannot abort agent runs: %s", jsonStr(res))
 	}
-	_, i := c.waitFor(isRes("a"), 0, 5*time.Second)
-	fin, _ := c.waitFor(isRes("a"), i+1, 5*time.Second)
+	_, i := c.waitFor(isRes("a"), 0, patience())
+	fin, _ := c.waitFor(isRes("a"), i+1, patience())
 	if str(sub(fin, "payload"), "status") != "ok" {
 		t.Errorf("the run must complete normally: %s", jsonStr(fin))
 	}
@@ -216,9 +237,10 @@ func TestAgentIdempotency(t *testing.T) {
 		t.Run(g.String(), func(t *testing.T) {
 			srv := newServer(t, Options{Generation: g})
 			c, _ := connected(t, srv, "test-token", nil)
-			params := obj{"message": "dup [[delay=0.4]]", "sessionKey": "agent:main:dup", "idempotencyKey": "dup-1"}
+			// The duplicate must come while the run goes on.
+			params := obj{"message": "dup " + runDelay(t, c), "sessionKey": "agent:main:dup", "idempotencyKey": "dup-1"}
 			c.sendJSON(obj{"type": "req", "id": "first", "method": "agent", "params": params})
-			acc, _ := c.waitFor(isRes("first"), 0, 5*time.Second)
+			acc, _ := c.waitFor(isRes("first"), 0, patience())
 			dup := c.request("agent", params)
 			p := sub(dup, "payload")
 			if g == OpenClaw && (str(p, "status") != "in_flight" || str(p, "sessionKey") != "agent:main:dup") {
@@ -227,8 +249,8 @@ func TestAgentIdempotency(t *testing.T) {
 			if g == Clawdbot && jsonStr(p) != jsonStr(sub(acc, "payload")) {
 				t.Errorf("1.24 replays the cached accepted payload: %s vs %s", jsonStr(p), jsonStr(sub(acc, "payload")))
 			}
-			_, i := c.waitFor(isRes("first"), 0, 5*time.Second)
-			fin, _ := c.waitFor(isRes("first"), i+1, 5*time.Second)
+			_, i := c.waitFor(isRes("first"), 0, patience())
+			fin, _ := c.waitFor(isRes("first"), i+1, patience())
 			again := c.requestFinal("agent", params)
 			if len(again) != 1 || jsonStr(sub(again[0], "payload")) != jsonStr(sub(fin, "payload")) {
 				t.Errorf("a finished key returns the cached final as one frame: %d frames", len(again))
@@ -291,8 +313,10 @@ func TestAgentWait(t *testing.T) {
 			c, _ := connected(t, srv, "test-token", nil)
 			c.sendJSON(obj{"type": "req", "id": "w", "method": "agent", "params": obj{"message": "w [[delay=0.2]]",
 				"sessionKey": "agent:main:w", "idempotencyKey": "w-1"}})
-			c.waitFor(isRes("w"), 0, 5*time.Second)
-			p := sub(c.request("agent.wait", obj{"runId": "w-1", "timeoutMs": 5000}), "payload")
+			c.waitFor(isRes("w"), 0, patience())
+			// The run ends after 0.2 s: agent.wait may wait as long as that
+			// takes on this machine.
+			p := sub(c.request("agent.wait", obj{"runId": "w-1", "timeoutMs": patience().Milliseconds()}), "payload")
 			if str(p, "status") != "ok" || str(p, "runId") != "w-1" || p["endedAt"] == nil {
 				t.Errorf("agent.wait %s", jsonStr(p))
 			}
@@ -315,7 +339,7 @@ func TestEventSeq(t *testing.T) {
 			isFinal := func(f obj) bool {
 				return isEvent("chat")(f) && str(sub(f, "payload"), "runId") == "s2" && str(sub(f, "payload"), "state") == "final"
 			}
-			if f, _ := b.waitFor(isFinal, 0, 5*time.Second); f == nil {
+			if f, _ := b.waitFor(isFinal, 0, patience()); f == nil {
 				t.Fatal("the second client did not see the run")
 			}
 			seqs := func(c *testClient, runID string) []int64 {
@@ -361,13 +385,15 @@ func TestEventSeq(t *testing.T) {
 func TestTicks(t *testing.T) {
 	srv := newServer(t, Options{Generation: OpenClaw, TickInterval: 50 * time.Millisecond})
 	c, _ := connected(t, srv, "test-token", obj{"scopes": []any{}})
-	tick, _ := c.waitFor(isEvent("tick"), 0, 2*time.Second)
+	tick, _ := c.waitFor(isEvent("tick"), 0, patience())
 	if tick == nil || keysOf(sub(tick, "payload")) != "ts" || tick["seq"] == nil {
 		t.Fatalf("tick %s (ticks need no scope)", jsonStr(tick))
 	}
 	srv2 := newServer(t, Options{Generation: OpenClaw, TickInterval: -1})
 	c2, _ := connected(t, srv2, "test-token", nil)
-	if f, _ := c2.waitFor(isEvent("tick"), 0, 300*time.Millisecond); f != nil {
+	// A window to catch a tick (six intervals of the first server): it
+	// cannot fail a correct fake, however slow.
+	if f, _ := c2.waitFor(isEvent("tick"), 0, 6*50*time.Millisecond); f != nil {
 		t.Error("negative TickInterval must disable ticks")
 	}
 }
@@ -375,16 +401,32 @@ func TestTicks(t *testing.T) {
 func TestEmitAgentEvent(t *testing.T) {
 	srv := newServer(t, Options{Generation: OpenClaw})
 	admin, _ := connected(t, srv, "test-token", nil)
-	none, _ := connected(t, srv, "test-token", obj{"scopes": []any{}})
+	none, noneHello := connected(t, srv, "test-token", obj{"scopes": []any{}})
 	srv.EmitAgentEvent("foreign-run", "tool", obj{"phase": "start", "name": "exec"})
 	srv.EmitAgentEvent("foreign-run", "tool", obj{"phase": "result", "name": "exec"})
-	ev, i := admin.waitFor(isEvent("agent"), 0, 2*time.Second)
-	ev2, _ := admin.waitFor(isEvent("agent"), i+1, 2*time.Second)
+	ev, i := admin.waitFor(isEvent("agent"), 0, patience())
+	ev2, _ := admin.waitFor(isEvent("agent"), i+1, patience())
 	p := sub(ev, "payload")
 	if str(p, "runId") != "foreign-run" || str(p, "stream") != "tool" || jsonStr(p["seq"]) != "1" || jsonStr(sub(ev2, "payload")["seq"]) != "2" {
 		t.Errorf("injected events %s %s", jsonStr(ev), jsonStr(ev2))
 	}
-	if f, _ := none.waitFor(isEvent("agent"), 0, 200*time.Millisecond); f != nil {
+	// Events are queued per connection in order, the agent events before
+	// returning from EmitAgentEvent: once a later event reaches none, an
+	// agent event for none would have arrived before it.
+	sentinel := false
+	for _, sc := range srv.Conns() {
+		if sc.connID == str(sub(noneHello, "server"), "connId") {
+			_ = sc.Event("test.sentinel", obj{})
+			sentinel = true
+		}
+	}
+	if !sentinel {
+		t.Fatal("no server connection for the read-less client")
+	}
+	if f, _ := none.waitFor(isEvent("test.sentinel"), 0, patience()); f == nil {
+		t.Fatal("no sentinel event")
+	}
+	if f, _ := none.waitFor(isEvent("agent"), 0, 0); f != nil {
 		t.Error("2026.9.6 withholds agent events from sockets without operator.read")
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/clawgate/clawgate/gateway/gatewaytest"
 	"github.com/coder/websocket"
@@ -15,8 +14,9 @@ func Example() {
 	srv := gatewaytest.New(gatewaytest.Options{Generation: gatewaytest.Clawdbot})
 	defer srv.Close()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	// The fake answers every frame read below; go test's -timeout bounds
+	// the example should it not (a real client would bound each wait).
+	ctx := context.Background()
 	ws, _, err := websocket.Dial(ctx, srv.URL(), nil)
 	if err != nil {
 		panic(err)

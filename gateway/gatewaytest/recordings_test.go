@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.jsonl from ../../testdata/frames")
@@ -178,7 +177,7 @@ func replayConn(t *testing.T, srv *Server, scen string, lines []*recLine) {
 		header = http.Header{"Origin": {strings.Replace(srv.URL(), "ws://", "http://", 1)}}
 	}
 	c := dialClient(t, srv.URL(), header)
-	if ch, _ := c.waitFor(isEvent("connect.challenge"), 0, 5*time.Second); ch == nil {
+	if ch, _ := c.waitFor(isEvent("connect.challenge"), 0, patience()); ch == nil {
 		t.Fatal("no challenge")
 	}
 
@@ -209,7 +208,7 @@ func replayConn(t *testing.T, srv *Server, scen string, lines []*recLine) {
 	}
 	compareRunEvents(t, c, lines)
 	if serverClose != nil {
-		code, reason := c.waitClose(10 * time.Second)
+		code, reason := c.waitClose(patience())
 		wantCode, _ := num(serverClose.frame["code"])
 		if int64(code) != wantCode || reason != str(serverClose.frame, "reason") {
 			t.Errorf("close: got %d %q, recorded %d %q", code, reason, wantCode, str(serverClose.frame, "reason"))
@@ -225,7 +224,7 @@ func awaitRes(t *testing.T, c *testClient, key string, nth int, want *recLine) b
 	var got obj
 	for i := 0; i <= nth; i++ {
 		var idx int
-		got, idx = c.waitFor(func(f obj) bool { return str(f, "type") == "res" && idKey(f["id"]) == key }, from, 15*time.Second)
+		got, idx = c.waitFor(func(f obj) bool { return str(f, "type") == "res" && idKey(f["id"]) == key }, from, patience())
 		if got == nil {
 			t.Errorf("request %s: fake sent %d res frames, recorded at least %d (want %s)", key, i, nth+1, jsonStr(want.frame))
 			return false

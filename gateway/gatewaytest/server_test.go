@@ -2,6 +2,7 @@ package gatewaytest
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -15,10 +16,10 @@ func TestStopStart(t *testing.T) {
 	c, hello := connected(t, srv, "test-token", nil)
 	c.sendJSON(obj{"type": "req", "id": "run", "method": "agent", "params": obj{"message": "x [[delay=10]]",
 		"sessionKey": "agent:main:k", "idempotencyKey": "k-1"}})
-	c.waitFor(isRes("run"), 0, 5*time.Second)
+	c.waitFor(isRes("run"), 0, patience())
 
 	srv.Stop()
-	if code, _ := c.waitClose(5 * time.Second); code != websocket.StatusAbnormalClosure {
+	if code, _ := c.waitClose(patience()); code != websocket.StatusAbnormalClosure {
 		t.Fatalf("Stop must look like a killed process (1006), got %d", code)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -63,7 +64,7 @@ func TestDropConnections(t *testing.T) {
 	}
 	srv.DropConnections()
 	for _, c := range []*testClient{a, b} {
-		if code, _ := c.waitClose(5 * time.Second); code != websocket.StatusAbnormalClosure {
+		if code, _ := c.waitClose(patience()); code != websocket.StatusAbnormalClosure {
 			t.Errorf("close %d, want 1006", code)
 		}
 	}
@@ -73,12 +74,7 @@ func TestDropConnections(t *testing.T) {
 
 func waitConnCount(t *testing.T, srv *Server, n int) {
 	t.Helper()
-	for i := 0; i < 200 && srv.ConnCount() != n; i++ {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if srv.ConnCount() != n {
-		t.Fatalf("ConnCount %d, want %d", srv.ConnCount(), n)
-	}
+	waitUntil(t, fmt.Sprintf("ConnCount %d", n), func() bool { return srv.ConnCount() == n })
 }
 
 func TestShutdown(t *testing.T) {
@@ -87,7 +83,7 @@ func TestShutdown(t *testing.T) {
 			srv := newServer(t, Options{Generation: g})
 			c, _ := connected(t, srv, "test-token", nil)
 			srv.Shutdown("gateway stopping")
-			ev, _ := c.waitFor(isEvent("shutdown"), 0, 5*time.Second)
+			ev, _ := c.waitFor(isEvent("shutdown"), 0, patience())
 			want := `{"reason":"gateway stopping"}`
 			if g == Clawdbot {
 				want = `{"reason":"gateway stopping","restartExpectedMs":null}`
@@ -95,7 +91,7 @@ func TestShutdown(t *testing.T) {
 			if got := jsonStr(sub(ev, "payload")); got != want || ev["seq"] == nil {
 				t.Errorf("shutdown event %s, want payload %s", jsonStr(ev), want)
 			}
-			if code, reason := c.waitClose(5 * time.Second); code != websocket.StatusServiceRestart || reason != "service restart" {
+			if code, reason := c.waitClose(patience()); code != websocket.StatusServiceRestart || reason != "service restart" {
 				t.Errorf("close %d %q", code, reason)
 			}
 			connected(t, srv, "test-token", nil) // still listening
@@ -129,6 +125,7 @@ func TestHandleOverride(t *testing.T) {
 
 	srv.Stall("health")
 	c.sendJSON(obj{"type": "req", "id": "stalled", "method": "health"})
+	// A window to catch an answer: it cannot fail a correct fake.
 	if f, _ := c.waitFor(isRes("stalled"), 0, 300*time.Millisecond); f != nil {
 		t.Errorf("stalled method answered: %s", jsonStr(f))
 	}
@@ -147,10 +144,10 @@ func TestHandleOverride(t *testing.T) {
 	if res["ok"] != false || str(sub(res, "payload"), "status") != "error" || errMsg(res) != "UNAVAILABLE: both" {
 		t.Errorf("ReplyFrame %s", jsonStr(res))
 	}
-	if ev, _ := c.waitFor(isEvent("custom.event"), 0, 2*time.Second); ev == nil || ev["seq"] == nil {
+	if ev, _ := c.waitFor(isEvent("custom.event"), 0, patience()); ev == nil || ev["seq"] == nil {
 		t.Errorf("Event %s", jsonStr(ev))
 	}
-	if code, reason := c.waitClose(5 * time.Second); code != 4000 || reason != "scripted close" {
+	if code, reason := c.waitClose(patience()); code != 4000 || reason != "scripted close" {
 		t.Errorf("Close %d %q", code, reason)
 	}
 	c.mu.Lock()
@@ -166,7 +163,7 @@ func TestKillFromHandler(t *testing.T) {
 	srv.Handle("health", func(c *Conn, _ Request) { c.Kill() })
 	c, _ := connected(t, srv, "test-token", nil)
 	c.sendJSON(obj{"type": "req", "id": "h", "method": "health"})
-	if code, _ := c.waitClose(5 * time.Second); code != websocket.StatusAbnormalClosure {
+	if code, _ := c.waitClose(patience()); code != websocket.StatusAbnormalClosure {
 		t.Errorf("Kill: close %d, want 1006", code)
 	}
 }
@@ -201,20 +198,21 @@ func TestNoGoroutineLeak(t *testing.T) {
 	c.sendJSON(obj{"type": "req", "id": "long", "method": "agent", "params": obj{"message": "y [[delay=30]]",
 		"sessionKey": "agent:main:l", "idempotencyKey": "l2"}})
 	c.sendJSON(obj{"type": "req", "id": "wait", "method": "agent.wait", "params": obj{"runId": "l2", "timeoutMs": 30000}})
-	c.waitFor(isRes("long"), 0, 5*time.Second)
+	c.waitFor(isRes("long"), 0, patience())
 	silent := dialClient(t, srv.URL(), nil) // a connection that never shakes hands
 	_ = silent
 	srv.Close()
-	c.waitClose(5 * time.Second)
-	silent.waitClose(5 * time.Second)
+	c.waitClose(patience())
+	silent.waitClose(patience())
 	srv.Close() // idempotent
-	var now int
-	for i := 0; i < 100; i++ {
-		now = runtime.NumGoroutine()
-		if now <= before {
-			return
-		}
+	// Close has returned: what is left ends at once unless it leaked, so
+	// only a leak makes this wait long (patience).
+	now := runtime.NumGoroutine()
+	for deadline := time.Now().Add(patience()); now > before && time.Now().Before(deadline); now = runtime.NumGoroutine() {
 		time.Sleep(20 * time.Millisecond)
+	}
+	if now <= before {
+		return
 	}
 	buf := make([]byte, 1<<16)
 	t.Fatalf("goroutines: %d before, %d after Close\n%s", before, now, buf[:runtime.Stack(buf, true)])
