@@ -25,8 +25,8 @@ type GatewayStatusOutput struct {
 
 // MainSessionStatus is the main session's model and context use.
 type MainSessionStatus struct {
-	Key         string   `json:"key" jsonschema:"description=Session key.,example=agent:main:main"`
-	Model       string   `json:"model,omitempty" jsonschema:"description=Model of the session as provider/model when known.,example=anthropic/claude-sonnet-4-5"`
+	Key           string   `json:"key" jsonschema:"description=Session key.,example=agent:main:main"`
+	Model         string   `json:"model,omitempty" jsonschema:"description=Model of the session as provider/model when known.,example=anthropic/claude-sonnet-4-5"`
 	ContextUsed   int64    `json:"context_used" jsonschema:"description=Tokens in the session's context (as the gateway counts them)."`
 	ContextWindow int64    `json:"context_window,omitempty" jsonschema:"description=Context window of the session's model in tokens."`
 	PercentUsed   *float64 `json:"percent_used,omitempty" jsonschema:"description=context_used as a percentage of context_window."`
