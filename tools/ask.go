@@ -19,7 +19,7 @@ const subagentSessionName = "subagent"
 
 // abortBudget is the part of the caller's +1 s allowance that ask_subagent
 // waits for the gateway to confirm an abort after timeout_seconds.
-const abortBudget = 800 * time.Millisecond
+const abortBudget = 500 * time.Millisecond
 
 func (t *tools) askSubagent(ctx context.Context, req mcp.CallToolRequest, in schema.AskSubagentInput) (schema.AskSubagentOutput, string, error) {
 	var out schema.AskSubagentOutput
