@@ -1,7 +1,6 @@
 package bench_test
 
 import (
-	"flag"
 	"fmt"
 	"runtime"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/testwait"
 )
 
 // TestGoroutinesReturnToBaseline drives clawgate's serving path (the stdio
@@ -92,16 +92,16 @@ func (c *stdioClawgate) burst(k int, params string) error {
 }
 
 // settled waits until the goroutine count is at most target and returns it;
-// only a leak makes that wait long, so it is bounded by patience(). With
-// target < 0 it waits until the count stops changing (two samples 50 ms
-// apart, for at most 10 s) and returns it: a baseline, which can only be too
-// high (goroutines still ending), making the later check more lenient, never
-// failing it.
+// only a leak makes that wait long, so it is bounded by testwait.Patience().
+// With target < 0 it waits until the count stops changing (two samples
+// 50 ms apart, for at most 10 s) and returns it: a baseline, which can only
+// be too high (goroutines still ending), making the later check more
+// lenient, never failing it.
 func settled(target int) int {
 	last := runtime.NumGoroutine()
 	within := 10 * time.Second
 	if target >= 0 {
-		within = patience()
+		within = testwait.Patience()
 	}
 	for deadline := time.Now().Add(within); time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
@@ -112,29 +112,4 @@ func settled(target int) int {
 		last = n
 	}
 	return last
-}
-
-// binaryStart is about when this test binary started; with go test's
-// -timeout it gives the binary's deadline.
-var binaryStart = time.Now()
-
-// patience bounds a wait for something that happens unless clawgate is
-// broken (goroutines ending, a reply). Such a bound only matters when
-// something is broken, so it is not a guess at how fast the machine is: it
-// is most of what is left of the test binary's deadline (go test -timeout,
-// 10 minutes by default), leaving a tenth to report the failure.
-func patience() time.Duration {
-	f := flag.Lookup("test.timeout")
-	if f == nil {
-		return time.Hour
-	}
-	g, ok := f.Value.(flag.Getter)
-	if !ok {
-		return time.Hour
-	}
-	d, _ := g.Get().(time.Duration)
-	if d <= 0 {
-		return 24 * time.Hour // -timeout 0: no deadline asked for
-	}
-	return max(time.Until(binaryStart.Add(d))*9/10, time.Second)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/clawgate/clawgate/gateway"
 	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/tools"
 )
 
@@ -95,7 +96,7 @@ func newSchemaServer(t *testing.T, url string, dialTimeout time.Duration) *schem
 // rpc sends one JSON-RPC request and decodes its result into out.
 func (s *schemaServer) rpc(t *testing.T, req string, out any) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), patience())
+	ctx, cancel := context.WithTimeout(t.Context(), testwait.Patience())
 	defer cancel()
 	resp, err := json.Marshal(s.handle(ctx, json.RawMessage(req)))
 	if err != nil {

@@ -3,7 +3,6 @@ package cli_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"github.com/clawgate/clawgate/cli"
 	"github.com/clawgate/clawgate/config"
 	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/testwait"
 )
 
 const secret = "cli-SECRET-token-42"
@@ -27,9 +27,7 @@ const secret = "cli-SECRET-token-42"
 func run(t *testing.T, args []string, vars map[string]string, stdin string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	code := cli.Run(ctx, args, cli.Env{
+	code := cli.Run(testwait.Ctx(t), args, cli.Env{
 		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb,
 		Getenv:    func(k string) string { return vars[k] },
 		ConfigEnv: config.MapEnv(vars),
@@ -164,16 +162,20 @@ func start(t *testing.T, env []string, args ...string) *session {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
-		for sc.Scan() {
-			s.lines <- sc.Text()
-		}
-		close(s.lines)
-	}()
+	go s.readLines(stdout)
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	return s
+}
+
+// readLines sends each line of the server's stdout to s.lines, and closes
+// s.lines at EOF.
+func (s *session) readLines(stdout io.Reader) {
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+	for sc.Scan() {
+		s.lines <- sc.Text()
+	}
+	close(s.lines)
 }
 
 func (s *session) send(line string) {
@@ -184,6 +186,7 @@ func (s *session) send(line string) {
 }
 
 // next returns the next stdout line as JSON; every line must be JSON-RPC 2.0.
+// The line must come: it is awaited for testwait.Patience().
 func (s *session) next() map[string]any {
 	s.t.Helper()
 	select {
@@ -196,7 +199,7 @@ func (s *session) next() map[string]any {
 			s.t.Fatalf("non-JSON-RPC line on stdout: %q", line)
 		}
 		return m
-	case <-time.After(15 * time.Second):
+	case <-time.After(testwait.Patience()):
 		s.t.Fatalf("no output; stderr:\n%s", s.stderr)
 	}
 	return nil
@@ -270,16 +273,7 @@ func TestStdioTranscript(t *testing.T) {
 	for line := range s.lines {
 		t.Fatalf("output after the last result: %q", line)
 	}
-	done := make(chan error, 1)
-	go func() { done <- s.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exit after EOF: %v\n%s", err, s.stderr)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no exit after EOF")
-	}
+	waitExit(t, s, 0)
 	if strings.Contains(s.stderr.String(), secret) {
 		t.Fatal("token in stderr")
 	}
@@ -290,36 +284,10 @@ func TestSIGTERMMidCallExitsCleanly(t *testing.T) {
 	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
 	s.initialize()
 	s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"[[delay=30]] slow"}}}`)
-	deadline := time.Now().Add(10 * time.Second)
-	for len(g.Runs()) == 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	start := time.Now()
+	waitRun(t, g)
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- s.cmd.Wait() }()
-	select {
-	case <-done:
-		if el := time.Since(start); el > 5*time.Second {
-			t.Fatalf("exit took %s", el)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no exit after SIGTERM")
-	}
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if runs := g.Runs(); len(runs) == 1 && runs[0].Aborted {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the run in progress was not aborted on exit: %+v", g.Runs())
-		}
-	}
-	for line := range s.lines {
-		var m map[string]any
-		if json.Unmarshal([]byte(line), &m) != nil {
-			t.Fatalf("non-JSON on stdout: %q", line)
-		}
-	}
+	waitExit(t, s, 0) // within exitBound, and only JSON-RPC on stdout
+	waitRunAborted(t, g)
 }
 
 func TestCancelledNotificationAbortsRun(t *testing.T) {
@@ -327,20 +295,12 @@ func TestCancelledNotificationAbortsRun(t *testing.T) {
 	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
 	s.initialize()
 	s.send(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"[[delay=30]] cancel me"}}}`)
-	deadline := time.Now().Add(10 * time.Second)
-	for len(g.Runs()) == 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(100 * time.Millisecond) // let the run be accepted
+	waitRun(t, g) // tracked before it is sent: from now on a cancel aborts it
 	s.send(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7,"reason":"user gave up"}}`)
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if runs := g.Runs(); len(runs) == 1 && runs[0].Aborted {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the run was not aborted after notifications/cancelled: %+v\n%s", g.Runs(), s.stderr)
-		}
-	}
+	testwait.Until(t, "the run aborted after notifications/cancelled", func() bool {
+		runs := g.Runs()
+		return len(runs) == 1 && runs[0].Aborted
+	})
 	// The server stays healthy: the next request is answered.
 	s.send(`{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"list_models","arguments":{}}}`)
 	for {
@@ -355,21 +315,29 @@ func TestCancelledNotificationAbortsRun(t *testing.T) {
 }
 
 // Long ask_subagent runs must not hold up other tool calls (mcp-go's default
-// worker pool would run only five tool calls at once).
+// worker pool would run only five tool calls at once): the other call is
+// answered well before the runs could end.
 func TestSlowRunsDoNotBlockOtherTools(t *testing.T) {
 	g := fake(t, gatewaytest.OpenClaw)
 	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
 	s.initialize()
 	for i := range 8 {
-		s.send(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"[[delay=30]] slow %d","session_key":"agent:main:slow-%d"}}}`, 100+i, i, i))
+		s.send(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"%s slow %d","session_key":"agent:main:slow-%d"}}}`, 100+i, longRun, i, i))
 	}
-	for deadline := time.Now().Add(10 * time.Second); len(g.Runs()) < 8; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of 8 runs started", len(g.Runs()))
-		}
-	}
+	testwait.Until(t, "8 runs started", func() bool { return len(g.Runs()) >= 8 })
+	sent := time.Now()
 	s.send(`{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"gateway_status","arguments":{}}}`)
 	if r := s.response(); r["id"] != 9.0 || r["result"].(map[string]any)["structuredContent"].(map[string]any)["connected"] != true {
 		t.Fatalf("gateway_status behind slow runs: %v", r)
 	}
+	if el := time.Since(sent); el > testwait.WellBefore(testwait.LongTimeout) {
+		t.Fatalf("gateway_status answered after %s, not well before the runs could end", el)
+	}
 }
+
+// longRun is the directive of an agent run that does not end within a
+// test: it lasts testwait.LongTimeout, so only the call's own timeout
+// (tools.DefaultTimeout, 55 s) would end it. A call that must be answered
+// at once, not when its run ends, is required within
+// testwait.WellBefore(testwait.LongTimeout), well before either.
+var longRun = fmt.Sprintf("[[delay=%.0f]]", testwait.LongTimeout.Seconds())

@@ -13,11 +13,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/clawgate/clawgate/cli"
 	"github.com/clawgate/clawgate/config"
 	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/testwait"
 )
 
 // initAndList is an MCP client's first two requests, then EOF.
@@ -290,10 +290,9 @@ func TestCallInterrupted(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		deadline := time.Now().Add(30 * time.Second)
-		for len(g.Runs()) == 0 && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
+		// Once the run is tracked (it is before it is sent), Ctrl-C aborts
+		// it; if it never starts, cli.Run's result below says so.
+		testwait.Wait(func() bool { return len(g.Runs()) > 0 })
 		cancel()
 	}()
 	vars := map[string]string{"OPENCLAW_GATEWAY_URL": g.URL(), "OPENCLAW_GATEWAY_TOKEN": secret}
@@ -305,7 +304,7 @@ func TestCallInterrupted(t *testing.T) {
 	if code != cli.ExitInterrupt || out.Len() != 0 {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
 	}
-	waitFor(t, "the run to be aborted on the gateway", func() bool { r := g.Runs(); return len(r) == 1 && r[0].Aborted })
+	testwait.Until(t, "the run aborted on the gateway", func() bool { r := g.Runs(); return len(r) == 1 && r[0].Aborted })
 }
 
 // clawgate version and --version print the version, the VCS revision and
@@ -366,7 +365,7 @@ func TestCallSIGINTExits130(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	waitFor(t, "the run to start", func() bool { return len(g.Runs()) == 1 })
+	testwait.Until(t, "the run started", func() bool { return len(g.Runs()) == 1 })
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
@@ -377,18 +376,5 @@ func TestCallSIGINTExits130(t *testing.T) {
 	if !strings.Contains(errb.String(), "ask_subagent was cancelled after") || !strings.Contains(errb.String(), "the run was aborted on the gateway") {
 		t.Errorf("stderr %q", errb.String())
 	}
-	waitFor(t, "the run to be aborted on the gateway", func() bool { return g.Runs()[0].Aborted })
-}
-
-// waitFor polls cond until it holds; the 30 s limit only matters when
-// something is broken.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.Until(t, "the run aborted on the gateway", func() bool { return g.Runs()[0].Aborted })
 }

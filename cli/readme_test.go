@@ -14,11 +14,11 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/titanous/json5"
 
 	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/testwait"
 )
 
 // The README is the front door: every command of its Install, Try and Run
@@ -118,7 +118,9 @@ func newReadmeEnv(t *testing.T) *readmeEnv {
 // an MCP client's first requests on stdin.
 func (e *readmeEnv) run(t *testing.T, line string) (stdout, stderr string, err error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	// The command ends by itself (serving ones at the EOF after the
+	// requests below); only a hang waits this long.
+	ctx, cancel := context.WithTimeout(context.Background(), testwait.Patience())
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-c", line)
 	cmd.Dir = ".."

@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/testwait"
 )
 
 // Recognisable credentials: neither may ever appear in stdout, stderr (logs
@@ -62,18 +62,16 @@ func TestSecretsNeverShown(t *testing.T) {
 			s.send(`{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"[[delay=20]] slow"}}}`)
 			// clawgate tracks a run before sending it: once the fake has
 			// it, a cancel aborts it.
-			waitUntil(t, "the run started", func() bool { return len(g.Runs()) >= 2 })
+			testwait.Until(t, "the run started", func() bool { return len(g.Runs()) >= 2 })
 			s.send(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":8,"reason":"secret test"}}`)
 			if gen == gatewaytest.OpenClaw {
-				waitUntil(t, "the cancelled run aborted", func() bool { return g.Runs()[1].Aborted })
+				testwait.Until(t, "the cancelled run aborted", func() bool { return g.Runs()[1].Aborted })
 			}
 			g.Stall("sessions.list")
 			call(9, "list_sessions", `{}`) // times out
 			g.Handle("sessions.list", nil)
 			go func() { // dropped while the run goes on
-				for deadline := time.Now().Add(patience()); len(g.Runs()) < 3 && time.Now().Before(deadline); {
-					time.Sleep(2 * time.Millisecond)
-				}
+				testwait.Wait(func() bool { return len(g.Runs()) >= 3 })
 				g.DropConnections()
 			}()
 			call(10, "ask_subagent", `{"message":"[[delay=5]] dropped"}`)
@@ -87,7 +85,7 @@ func TestSecretsNeverShown(t *testing.T) {
 			// backoff (200 ms doubling up to 3 s, by how many dials
 			// failed): calls fail until it has passed.
 			id := 13.0
-			waitUntil(t, "a call after the restart", func() bool {
+			testwait.Until(t, "a call after the restart", func() bool {
 				id++
 				return !isToolError(call(id, "list_sessions", `{"limit":1}`))
 			})

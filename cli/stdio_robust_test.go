@@ -1,9 +1,7 @@
 package cli_test
 
 import (
-	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -11,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawgate/clawgate/gateway"
 	"github.com/clawgate/clawgate/gateway/gatewaytest"
-	"github.com/clawgate/clawgate/schema"
+	"github.com/clawgate/clawgate/internal/testwait"
+	"github.com/clawgate/clawgate/internal/testwait/gatewaywait"
 )
 
 // Stdio robustness of the built binary: whatever arrives on stdin, every
@@ -206,7 +204,7 @@ func TestStdioEOF(t *testing.T) {
 		s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret, "CLAWGATE_CONNECT_TIMEOUT=60s"})
 		s.initialize()
 		s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_sessions","arguments":{}}}`)
-		waitUntil(t, "the connect reached the wedged gateway", func() bool { return g.ConnCount() > 0 })
+		testwait.Until(t, "the connect reached the wedged gateway", func() bool { return g.ConnCount() > 0 })
 		s.stdin.Close()
 		waitExit(t, s, 0)
 	})
@@ -223,7 +221,7 @@ func TestStdioSignals(t *testing.T) {
 			s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret, "CLAWGATE_CONNECT_TIMEOUT=60s"})
 			s.initialize()
 			s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"gateway_status","arguments":{}}}`)
-			waitUntil(t, "the connect reached the wedged gateway", func() bool { return len(g.Connects()) > 0 })
+			testwait.Until(t, "the connect reached the wedged gateway", func() bool { return len(g.Connects()) > 0 })
 			_ = s.cmd.Process.Signal(tc.sig)
 			waitExit(t, s, 0)
 		})
@@ -258,8 +256,8 @@ func waitExit(t *testing.T, s *session, code int) {
 		if el := time.Since(start); el > exitBound {
 			t.Fatalf("exit took %s (bound %s); stderr:\n%s", el, exitBound, s.stderr)
 		}
-	case <-time.After(min(2*exitBound, patience())):
-		t.Fatalf("no exit within %s; stderr:\n%s", min(2*exitBound, patience()), s.stderr)
+	case <-time.After(min(2*exitBound, testwait.Patience())):
+		t.Fatalf("no exit within %s; stderr:\n%s", min(2*exitBound, testwait.Patience()), s.stderr)
 	}
 	if got := s.cmd.ProcessState.ExitCode(); got != code {
 		t.Fatalf("exit code %d, want %d; stderr:\n%s", got, code, s.stderr)
@@ -276,78 +274,23 @@ func waitExit(t *testing.T, s *session, code int) {
 // before sending its request, so from then on closing aborts it.
 func waitRun(t *testing.T, g *gatewaytest.Server) {
 	t.Helper()
-	waitUntil(t, "the run started", func() bool { return len(g.Runs()) > 0 })
+	testwait.Until(t, "the run started", func() bool { return len(g.Runs()) > 0 })
 }
 
 func waitRunAborted(t *testing.T, g *gatewaytest.Server) {
 	t.Helper()
-	waitUntil(t, "the run in flight aborted on exit", func() bool {
+	testwait.Until(t, "the run in flight aborted on exit", func() bool {
 		runs := g.Runs()
 		return len(runs) == 1 && runs[0].Aborted
 	})
 }
 
-// binaryStart is about when this test binary started; with go test's
-// -timeout it gives the binary's deadline.
-var binaryStart = time.Now()
-
-// patience bounds a wait for something that happens unless clawgate is
-// broken (a run starting, a run aborted). Such a bound only matters when
-// something is broken, so it is not a guess at how fast the machine is: it
-// is most of what is left of the test binary's deadline (go test -timeout,
-// 10 minutes by default), leaving a tenth to report the failure.
-func patience() time.Duration {
-	f := flag.Lookup("test.timeout")
-	if f == nil {
-		return time.Hour
-	}
-	g, ok := f.Value.(flag.Getter)
-	if !ok {
-		return time.Hour
-	}
-	d, _ := g.Get().(time.Duration)
-	if d <= 0 {
-		return 24 * time.Hour // -timeout 0: no deadline asked for
-	}
-	return max(time.Until(binaryStart.Add(d))*9/10, time.Second)
-}
-
-// waitUntil polls cond until it holds; it fails the test only when cond has
-// not held within patience(), i.e. when something is broken.
-func waitUntil(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(patience())
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not after %s", what, patience())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // quickTimeout is a call timeout for a test that waits for it to fire and
-// whose other calls must complete within it: 20 times the slowest of three
-// connects plus a call to a fresh fake, measured now in this process (so it
-// grows with the machine's load and with -race instead of assuming a
-// speed), and at least 2 s.
+// whose other calls must complete within it: gatewaywait.QuickTimeout,
+// measured in this process, and at least 2 s, because the calls it bounds
+// are made by another process, the clawgate binary (in whole milliseconds,
+// to pass it in CLAWGATE_CALL_TIMEOUT).
 func quickTimeout(t testing.TB) time.Duration {
 	t.Helper()
-	const token = "calibration-token"
-	g := gatewaytest.New(gatewaytest.Options{Token: token})
-	defer g.Close()
-	var worst time.Duration
-	for range 3 {
-		c, err := gateway.New(gateway.Options{URL: g.URL(), Token: token})
-		if err != nil {
-			t.Fatal(err)
-		}
-		start := time.Now()
-		_, err = c.SessionsList(context.Background(), schema.SessionsListParams{Limit: 1})
-		worst = max(worst, time.Since(start))
-		c.Close()
-		if err != nil {
-			t.Fatalf("calibrating against a fresh fake: %v", err)
-		}
-	}
-	return max(20*worst, 2*time.Second).Round(time.Millisecond)
+	return max(gatewaywait.QuickTimeout(t), 2*time.Second).Round(time.Millisecond)
 }

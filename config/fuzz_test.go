@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clawgate/clawgate/internal/testwait"
 )
 
 // fuzzSecret is the value of the environment variable FUZZ_SECRET, which
@@ -87,11 +89,12 @@ func FuzzDiscover(f *testing.F) {
 				s, err := Discover(Overrides{}, vars, home)
 				done <- result{s, err}
 			}()
+			bound := testwait.FuzzPatience() // Discover only reads files
 			select {
 			case r := <-done:
 				return r
-			case <-time.After(10 * time.Second):
-				t.Fatal("Discover hung")
+			case <-time.After(bound):
+				t.Fatalf("Discover hung for %s", bound)
 			}
 			return result{}
 		}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/clawgate/clawgate/gateway"
 	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/testwait"
+	"github.com/clawgate/clawgate/internal/testwait/gatewaywait"
 	"github.com/clawgate/clawgate/schema"
 )
 
@@ -33,7 +35,7 @@ func TestMethodsAgainstFakeGenerations(t *testing.T) {
 		t.Run(gen.String(), func(t *testing.T) {
 			s := newFake(t, gatewaytest.Options{Generation: gen})
 			c := newClient(t, gateway.Options{URL: s.URL()})
-			ctx := testCtx(t)
+			ctx := testwait.Ctx(t)
 			info, err := c.Info(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -122,7 +124,7 @@ func TestConcurrentCallsAnsweredOutOfOrder(t *testing.T) {
 		}
 	})
 	c := newClient(t, gateway.Options{URL: s.URL()})
-	ctx := testCtx(t)
+	ctx := testwait.Ctx(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, 20)
 	for i := range 20 {
@@ -164,7 +166,7 @@ func TestAgentIgnoresOtherRunsAndChecksTerminalFirstFrame(t *testing.T) {
 		})
 		c := newClient(t, gateway.Options{URL: s.URL()})
 		var got []string
-		run, err := c.Agent(testCtx(t), gateway.AgentRequest{Message: "x", SessionKey: "agent:main:t"}, func(ev schema.AgentEvent) {
+		run, err := c.Agent(testwait.Ctx(t), gateway.AgentRequest{Message: "x", SessionKey: "agent:main:t"}, func(ev schema.AgentEvent) {
 			got = append(got, ev.DecodeData().Text)
 		})
 		if err != nil || run.Reply.Text() != "done" {
@@ -176,17 +178,17 @@ func TestAgentIgnoresOtherRunsAndChecksTerminalFirstFrame(t *testing.T) {
 	})
 	t.Run("terminal first frame: validation error", func(t *testing.T) {
 		s := newFake(t, gatewaytest.Options{Generation: gatewaytest.Clawdbot})
-		o := gateway.Options{URL: s.URL(), DialTimeout: longTimeout, CallTimeout: longTimeout}
+		o := gateway.Options{URL: s.URL(), DialTimeout: testwait.LongTimeout, CallTimeout: testwait.LongTimeout}
 		c := newClient(t, o)
-		if _, err := c.Info(testCtx(t)); err != nil {
+		if _, err := c.Info(testwait.Ctx(t)); err != nil {
 			t.Fatal(err)
 		}
 		// Clawdbot refuses an agent run without a session key in one
 		// frame: the refusal ends the wait at once, not a timeout.
 		start := time.Now()
-		_, err := c.Agent(testCtx(t), gateway.AgentRequest{Message: "x"}, nil)
+		_, err := c.Agent(testwait.Ctx(t), gateway.AgentRequest{Message: "x"}, nil)
 		ge, ok := gateway.AsError(err)
-		if el := time.Since(start); !ok || ge.Code != "UNAVAILABLE" || !strings.Contains(ge.Message, "Pass --to") || el > wellBefore(o.CallTimeout) {
+		if el := time.Since(start); !ok || ge.Code != "UNAVAILABLE" || !strings.Contains(ge.Message, "Pass --to") || el > testwait.WellBefore(o.CallTimeout) {
 			t.Fatalf("got %v after %s", err, el)
 		}
 	})
@@ -198,7 +200,7 @@ func TestAgentIgnoresOtherRunsAndChecksTerminalFirstFrame(t *testing.T) {
 			_ = c.Reply(req.ID, map[string]any{"runId": p.IdempotencyKey, "status": "in_flight"})
 		})
 		c := newClient(t, gateway.Options{URL: s.URL()})
-		run, err := c.Agent(testCtx(t), gateway.AgentRequest{Message: "x", SessionKey: "agent:main:t"}, nil)
+		run, err := c.Agent(testwait.Ctx(t), gateway.AgentRequest{Message: "x", SessionKey: "agent:main:t"}, nil)
 		if err != nil || run.Reply.Status != schema.RunInFlight {
 			t.Fatalf("%+v %v", run, err)
 		}
@@ -208,7 +210,7 @@ func TestAgentIgnoresOtherRunsAndChecksTerminalFirstFrame(t *testing.T) {
 func TestEventFloodOfOtherRuns(t *testing.T) {
 	s := newFake(t, gatewaytest.Options{AgentDelay: 300 * time.Millisecond})
 	c := newClient(t, gateway.Options{URL: s.URL()})
-	ctx := testCtx(t)
+	ctx := testwait.Ctx(t)
 	if _, err := c.Info(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -243,9 +245,9 @@ func TestConnectionLossFailsPendingCallsAtOnce(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newFake(t, gatewaytest.Options{})
 			s.Stall("sessions.list")
-			o := gateway.Options{URL: s.URL(), DialTimeout: longTimeout, CallTimeout: longTimeout}
+			o := gateway.Options{URL: s.URL(), DialTimeout: testwait.LongTimeout, CallTimeout: testwait.LongTimeout}
 			c := newClient(t, o)
-			ctx := testCtx(t)
+			ctx := testwait.Ctx(t)
 			if _, err := c.Info(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -260,18 +262,18 @@ func TestConnectionLossFailsPendingCallsAtOnce(t *testing.T) {
 				errs <- err
 			}()
 			// Both are pending: the call is on the gateway, the run streams.
-			recv(t, "the run's first event", started)
-			waitUntil(t, "the call reached the gateway", func() bool { return len(s.RequestsFor("sessions.list")) > 0 })
+			testwait.Recv(t, "the run's first event", started)
+			testwait.Until(t, "the call reached the gateway", func() bool { return len(s.RequestsFor("sessions.list")) > 0 })
 			start := time.Now()
 			tc.cut(s)
 			for range 2 {
-				err := recv(t, "a pending call's error", errs)
+				err := testwait.Recv(t, "a pending call's error", errs)
 				var lost *gateway.ConnLostError
 				if !errors.As(err, &lost) || !strings.Contains(err.Error(), tc.want) {
 					t.Fatalf("got %v", err)
 				}
 			}
-			if el := time.Since(start); el > wellBefore(o.CallTimeout) {
+			if el := time.Since(start); el > testwait.WellBefore(o.CallTimeout) {
 				t.Fatalf("pending calls failed after %s, not at once (call timeout %s, run of a minute)", el, o.CallTimeout)
 			}
 		})
@@ -281,9 +283,9 @@ func TestConnectionLossFailsPendingCallsAtOnce(t *testing.T) {
 func TestStalledCallHitsDeadlineAndConnectionStays(t *testing.T) {
 	s := newFake(t, gatewaytest.Options{})
 	s.Stall("status")
-	o := gateway.Options{URL: s.URL(), DialTimeout: longTimeout, CallTimeout: quickTimeout(t)}
+	o := gateway.Options{URL: s.URL(), DialTimeout: testwait.LongTimeout, CallTimeout: gatewaywait.QuickTimeout(t)}
 	c := newClient(t, o)
-	ctx := testCtx(t)
+	ctx := testwait.Ctx(t)
 	if _, err := c.Info(ctx); err != nil { // connected: the call's timeout is the call's alone
 		t.Fatal(err)
 	}
@@ -306,16 +308,16 @@ func TestStalledCallHitsDeadlineAndConnectionStays(t *testing.T) {
 
 func TestReconnectAfterGatewayRestart(t *testing.T) {
 	s := newFake(t, gatewaytest.Options{})
-	o := gateway.Options{URL: s.URL(), DialTimeout: longTimeout, CallTimeout: longTimeout, MinBackoff: 50 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}
+	o := gateway.Options{URL: s.URL(), DialTimeout: testwait.LongTimeout, CallTimeout: testwait.LongTimeout, MinBackoff: 50 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}
 	c := newClient(t, o)
-	ctx := testCtx(t)
+	ctx := testwait.Ctx(t)
 	if _, err := c.SessionsList(ctx, schema.SessionsListParams{Limit: 1}); err != nil {
 		t.Fatal(err)
 	}
 	s.Stop()
 	start := time.Now()
 	_, err := c.SessionsList(ctx, schema.SessionsListParams{Limit: 1})
-	if el := time.Since(start); err == nil || el > wellBefore(o.DialTimeout) {
+	if el := time.Since(start); err == nil || el > testwait.WellBefore(o.DialTimeout) {
 		t.Fatalf("call to a stopped gateway: %v after %s, not at once", err, el)
 	}
 	// Within the backoff the error comes back without a new dial.
@@ -337,7 +339,7 @@ func TestReconnectAfterGatewayRestart(t *testing.T) {
 func TestStartupUnavailableIsRetried(t *testing.T) {
 	s := newFake(t, gatewaytest.Options{StartupUnavailable: 2})
 	c := newClient(t, gateway.Options{URL: s.URL()})
-	info, err := c.Info(testCtx(t))
+	info, err := c.Info(testwait.Ctx(t))
 	if err != nil || info.Protocol != 4 {
 		t.Fatalf("%+v %v", info, err)
 	}
@@ -349,7 +351,7 @@ func TestStartupUnavailableIsRetried(t *testing.T) {
 func TestSilentScopeDowngradeIsAnError(t *testing.T) {
 	s := newFake(t, gatewaytest.Options{ClearScopes: true})
 	c := newClient(t, gateway.Options{URL: s.URL()})
-	_, err := c.SessionsList(testCtx(t), schema.SessionsListParams{})
+	_, err := c.SessionsList(testwait.Ctx(t), schema.SessionsListParams{})
 	var se *gateway.ScopeError
 	if !errors.As(err, &se) {
 		t.Fatalf("got %v", err)
@@ -360,7 +362,7 @@ func TestWrongTokenAgainstFake(t *testing.T) {
 	for _, gen := range generations {
 		s := newFake(t, gatewaytest.Options{Generation: gen})
 		c := newClient(t, gateway.Options{URL: s.URL(), Token: "wrong-SECRET"})
-		_, err := c.Info(testCtx(t))
+		_, err := c.Info(testwait.Ctx(t))
 		ge, ok := gateway.AsError(err)
 		if !ok || ge.Kind() != gateway.KindAuth || strings.Contains(err.Error(), "wrong-SECRET") {
 			t.Fatalf("%s: %v", gen, err)
@@ -372,7 +374,7 @@ func TestReadOnlyRequestsReadScope(t *testing.T) {
 	for _, gen := range generations {
 		s := newFake(t, gatewaytest.Options{Generation: gen})
 		c := newClient(t, gateway.Options{URL: s.URL(), ReadOnly: true})
-		ctx := testCtx(t)
+		ctx := testwait.Ctx(t)
 		if _, err := c.SessionsList(ctx, schema.SessionsListParams{}); err != nil {
 			t.Fatal(err)
 		}
@@ -395,7 +397,7 @@ func TestAgentCancelAndTimeoutAbortTheRun(t *testing.T) {
 		t.Run(gen.String(), func(t *testing.T) {
 			s := newFake(t, gatewaytest.Options{Generation: gen})
 			c := newClient(t, gateway.Options{URL: s.URL(), AgentGrace: 100 * time.Millisecond})
-			ctx, cancel := context.WithCancel(testCtx(t))
+			ctx, cancel := context.WithCancel(testwait.Ctx(t))
 			// Cancelled once the run is accepted and streaming.
 			_, err := c.Agent(ctx, gateway.AgentRequest{Message: "[[delay=60]] cancel me", SessionKey: "agent:main:cancel"},
 				func(schema.AgentEvent) { cancel() })
@@ -403,7 +405,7 @@ func TestAgentCancelAndTimeoutAbortTheRun(t *testing.T) {
 			if !errors.As(err, &re) || !errors.Is(err, context.Canceled) {
 				t.Fatalf("cancel: %v", err)
 			}
-			_, err = c.Agent(testCtx(t), gateway.AgentRequest{Message: "[[delay=60]] time me out", SessionKey: "agent:main:timeout", Timeout: 200 * time.Millisecond}, nil)
+			_, err = c.Agent(testwait.Ctx(t), gateway.AgentRequest{Message: "[[delay=60]] time me out", SessionKey: "agent:main:timeout", Timeout: 200 * time.Millisecond}, nil)
 			var re2 *gateway.RunError
 			if !errors.As(err, &re2) {
 				t.Fatalf("timeout: %v", err)
@@ -433,20 +435,20 @@ func TestCloseAbortsRunsInProgress(t *testing.T) {
 	started := make(chan struct{})
 	var once sync.Once
 	go func() {
-		run, err := c.Agent(testCtx(t), gateway.AgentRequest{Message: "[[delay=20]] still going", SessionKey: "agent:main:close"},
+		run, err := c.Agent(testwait.Ctx(t), gateway.AgentRequest{Message: "[[delay=20]] still going", SessionKey: "agent:main:close"},
 			func(schema.AgentEvent) { once.Do(func() { close(started) }) })
 		if err == nil && !run.Reply.Aborted() {
 			err = fmt.Errorf("run finished normally: %+v", run.Reply)
 		}
 		errs <- err
 	}()
-	recv(t, "the run's first event", started) // the run is accepted and streaming
+	testwait.Recv(t, "the run's first event", started) // the run is accepted and streaming
 	c.Close()
-	if err := recv(t, "Agent's return after Close", errs); err != nil && strings.HasPrefix(err.Error(), "run finished normally") {
+	if err := testwait.Recv(t, "Agent's return after Close", errs); err != nil && strings.HasPrefix(err.Error(), "run finished normally") {
 		t.Fatal(err)
 	}
 	waitAborted(t, s, "[[delay=20]] still going")
-	if _, err := c.Info(testCtx(t)); !errors.Is(err, gateway.ErrClosed) {
+	if _, err := c.Info(testwait.Ctx(t)); !errors.Is(err, gateway.ErrClosed) {
 		t.Fatalf("call after Close: %v", err)
 	}
 }
@@ -455,7 +457,7 @@ func TestCloseAbortsRunsInProgress(t *testing.T) {
 // (the fake finishes an aborted run just after answering the abort).
 func waitAborted(t *testing.T, s *gatewaytest.Server, message string) {
 	t.Helper()
-	waitUntil(t, fmt.Sprintf("run %q aborted on the gateway", message), func() bool {
+	testwait.Until(t, fmt.Sprintf("run %q aborted on the gateway", message), func() bool {
 		for _, r := range s.Runs() {
 			if r.Message == message && r.Aborted {
 				return true
@@ -467,14 +469,14 @@ func waitAborted(t *testing.T, s *gatewaytest.Server, message string) {
 
 func TestDownGatewayReportsWhyNotTheOldLoss(t *testing.T) {
 	s := newFake(t, gatewaytest.Options{})
-	log := newLogWatch()
-	c := newClient(t, gateway.Options{URL: s.URL(), MinBackoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Logger: log.logger()})
-	ctx := testCtx(t)
+	log := testwait.NewLogWatch()
+	c := newClient(t, gateway.Options{URL: s.URL(), MinBackoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Logger: log.Logger()})
+	ctx := testwait.Ctx(t)
 	if _, err := c.Info(ctx); err != nil {
 		t.Fatal(err)
 	}
 	s.Stop()
-	waitUntil(t, "the client noticed the loss", func() bool { return log.count(logConnLost) > 0 })
+	testwait.Until(t, "the client noticed the loss", func() bool { return log.Count(logConnLost) > 0 })
 	// The next calls, the second within the reconnect backoff, say that
 	// the gateway cannot be reached, not that the old connection was lost.
 	for range 2 {

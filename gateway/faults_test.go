@@ -14,6 +14,8 @@ import (
 	"github.com/clawgate/clawgate/gateway"
 	"github.com/clawgate/clawgate/gateway/gatewaytest"
 	"github.com/clawgate/clawgate/internal/faultproxy"
+	"github.com/clawgate/clawgate/internal/testwait"
+	"github.com/clawgate/clawgate/internal/testwait/gatewaywait"
 	"github.com/clawgate/clawgate/schema"
 )
 
@@ -24,10 +26,11 @@ import (
 // works. TESTING.md lists the cases. Faults already covered elsewhere are
 // not repeated here: see TESTING.md for the map.
 
-// The client under test waits with long timeouts (longTimeout), so that an
-// error that must come at once is required well before a timeout could have
-// produced it. The cases that check that a timeout fires set that timeout
-// to quickTimeout(t), measured on this machine, and allow twice it.
+// The client under test waits with long timeouts (testwait.LongTimeout), so
+// that an error that must come at once is required well before a timeout
+// could have produced it. The cases that check that a timeout fires set that
+// timeout to gatewaywait.QuickTimeout(t), measured on this machine, and
+// allow twice it.
 const fMaxBackoff = 30 * time.Millisecond
 
 type faultEnv struct {
@@ -35,8 +38,8 @@ type faultEnv struct {
 	s     *gatewaytest.Server
 	p     *faultproxy.Proxy // nil unless the case runs through the proxy
 	c     *gateway.Client
-	log   *logWatch
-	quick time.Duration // quickTimeout(t), for the cases that use it
+	log   *testwait.LogWatch
+	quick time.Duration // gatewaywait.QuickTimeout(t), for the cases that use it
 }
 
 // bigString is a JSON string value of about n bytes.
@@ -47,26 +50,6 @@ func runIDOf(req gatewaytest.Request) string {
 	var p struct{ IdempotencyKey string }
 	_ = json.Unmarshal(req.Params, &p)
 	return p.IdempotencyKey
-}
-
-// Bounds of a fault case's operation, from the client's options.
-type boundsFunc func(o gateway.Options) (lo, hi time.Duration)
-
-// atOnce: the error must come well before the connect or call timeout.
-func atOnce(o gateway.Options) (time.Duration, time.Duration) {
-	return 0, wellBefore(min(o.DialTimeout, o.CallTimeout))
-}
-
-// dialFires: the connect timeout fires; the error comes back after it, and
-// before twice it.
-func dialFires(o gateway.Options) (time.Duration, time.Duration) {
-	return o.DialTimeout, 2 * o.DialTimeout
-}
-
-// callFires: the call timeout fires; the error comes back after it, and
-// before twice it.
-func callFires(o gateway.Options) (time.Duration, time.Duration) {
-	return o.CallTimeout, 2 * o.CallTimeout
 }
 
 // succeeds: the operation succeeds before the client's own timeouts (a
@@ -83,12 +66,12 @@ func TestFaultMatrix(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		proxy    bool
-		quick    bool                                                                  // the case needs quickTimeout(t) (in e.quick and setup's argument)
+		quick    bool                                                                  // the case needs gatewaywait.QuickTimeout(t) (in e.quick and setup's argument)
 		setup    func(f *gatewaytest.Options, o *gateway.Options, quick time.Duration) // fake and client options
 		inject   func(t *testing.T, e *faultEnv)
 		op       func(e *faultEnv) error
 		check    func(t *testing.T, e *faultEnv, err error)
-		bounds   boundsFunc // of op's duration
+		bounds   gatewaywait.Bounds // of op's duration
 		heal     func(e *faultEnv)
 		parallel bool // slow under -race: runs alongside the other slow ones
 	}{
@@ -97,7 +80,7 @@ func TestFaultMatrix(t *testing.T) {
 			inject: func(t *testing.T, e *faultEnv) { noticed := lossNoticed(e); e.s.Stop(); noticed(t) },
 			op:     list,
 			check:  wantConnectError("dial", "Is the gateway running?", "connection refused"),
-			bounds: atOnce,
+			bounds: gatewaywait.AtOnce,
 			heal:   func(e *faultEnv) { _ = e.s.Start() },
 		},
 		{
@@ -108,7 +91,7 @@ func TestFaultMatrix(t *testing.T) {
 			inject: func(t *testing.T, e *faultEnv) { e.p.SetMode(faultproxy.Blackhole); dropAll(t, e) },
 			op:     list,
 			check:  wantConnectError("dial", "no WebSocket upgrade within the connect timeout", "Is the gateway running?"),
-			bounds: dialFires,
+			bounds: gatewaywait.DialFires,
 			heal:   func(e *faultEnv) { e.p.Heal() },
 		},
 		{
@@ -118,7 +101,7 @@ func TestFaultMatrix(t *testing.T) {
 			inject: func(t *testing.T, e *faultEnv) { e.s.SilentHandshake(); dropAll(t, e) },
 			op:     list,
 			check:  wantConnectError("challenge", "sent no connect.challenge", "timed out waiting for the gateway"),
-			bounds: dialFires,
+			bounds: gatewaywait.DialFires,
 			heal:   func(e *faultEnv) { e.s.SetSilentHandshake(false) },
 		},
 		{
@@ -128,7 +111,7 @@ func TestFaultMatrix(t *testing.T) {
 			inject: func(t *testing.T, e *faultEnv) { e.s.NoHelloReply(); dropAll(t, e) },
 			op:     list,
 			check:  wantConnectError("hello", "did not complete the handshake", "timed out waiting for the gateway"),
-			bounds: dialFires,
+			bounds: gatewaywait.DialFires,
 			heal:   func(e *faultEnv) { e.s.Handle("connect", nil) },
 		},
 		{
@@ -143,7 +126,7 @@ func TestFaultMatrix(t *testing.T) {
 					t.Fatalf("got %T %v", err, err)
 				}
 			},
-			bounds: callFires,
+			bounds: gatewaywait.CallFires,
 			heal:   func(e *faultEnv) { e.s.Handle("sessions.list", nil) },
 		},
 		{
@@ -166,7 +149,7 @@ func TestFaultMatrix(t *testing.T) {
 				return list(e)
 			},
 			check:  wantConnLost("gateway connection broke"), // not a TimeoutError: the drop ended it
-			bounds: atOnce,
+			bounds: gatewaywait.AtOnce,
 			heal:   func(e *faultEnv) { e.s.Handle("sessions.list", nil) },
 		},
 		{
@@ -186,7 +169,7 @@ func TestFaultMatrix(t *testing.T) {
 					t.Fatalf("got %T %v", err, err)
 				}
 			},
-			bounds: func(gateway.Options) (time.Duration, time.Duration) { return 0, wellBefore(time.Minute) }, // the run's [[delay=60]]
+			bounds: func(gateway.Options) (time.Duration, time.Duration) { return 0, testwait.WellBefore(time.Minute) }, // the run's [[delay=60]]
 		},
 		{
 			name: "gateway restarted between calls",
@@ -223,14 +206,14 @@ func TestFaultMatrix(t *testing.T) {
 			// intervals.
 			setup: func(f *gatewaytest.Options, o *gateway.Options, q time.Duration) {
 				f.TickInterval = q
-				o.CallTimeout = max(longTimeout, 10*q)
+				o.CallTimeout = max(testwait.LongTimeout, 10*q)
 			},
 			inject: func(t *testing.T, e *faultEnv) { e.p.SetMode(faultproxy.Freeze) },
 			op:     list,
 			check:  wantConnLost("no frame from the gateway for", "2 × tickIntervalMs"),
 			// The watchdog fires two intervals after the last frame, well
 			// before the call timeout; the error says it was the watchdog.
-			bounds: func(o gateway.Options) (time.Duration, time.Duration) { return 0, wellBefore(o.CallTimeout) },
+			bounds: func(o gateway.Options) (time.Duration, time.Duration) { return 0, testwait.WellBefore(o.CallTimeout) },
 			heal:   func(e *faultEnv) { e.p.Heal() },
 		},
 		{
@@ -238,7 +221,7 @@ func TestFaultMatrix(t *testing.T) {
 			// Decoding 20 MiB takes a quarter of a second without -race
 			// and ten times that with it, more on a busy machine: the
 			// call may take as long as it needs (patience).
-			setup: func(_ *gatewaytest.Options, o *gateway.Options, _ time.Duration) { o.CallTimeout = patience() },
+			setup: func(_ *gatewaytest.Options, o *gateway.Options, _ time.Duration) { o.CallTimeout = testwait.Patience() },
 			inject: func(t *testing.T, e *faultEnv) {
 				e.s.Handle("sessions.list", func(c *gatewaytest.Conn, req gatewaytest.Request) {
 					_ = c.WriteRaw([]byte(`{"type":"res","id":"` + req.ID + `","ok":true,"payload":{"count":1,"sessions":[{"key":"agent:main:big"}],"junk":` + bigString(20<<20) + `}}`))
@@ -266,7 +249,7 @@ func TestFaultMatrix(t *testing.T) {
 			},
 			op:     list,
 			check:  wantConnLost("larger than the read limit"),
-			bounds: atOnce,
+			bounds: gatewaywait.AtOnce,
 			heal:   func(e *faultEnv) { e.s.Handle("sessions.list", nil) },
 		},
 		{
@@ -278,7 +261,7 @@ func TestFaultMatrix(t *testing.T) {
 			},
 			op:     list,
 			check:  wantConnectError("hello", "larger than the read limit"),
-			bounds: atOnce,
+			bounds: gatewaywait.AtOnce,
 			heal:   func(e *faultEnv) { e.s.Handle("connect", nil) },
 		},
 		{
@@ -289,7 +272,7 @@ func TestFaultMatrix(t *testing.T) {
 			// 2-core machine), before the run's own later frames. The run
 			// may take as long as that needs (patience): this case is
 			// about the result, not about speed.
-			setup: func(_ *gatewaytest.Options, o *gateway.Options, _ time.Duration) { o.CallTimeout = patience() },
+			setup: func(_ *gatewaytest.Options, o *gateway.Options, _ time.Duration) { o.CallTimeout = testwait.Patience() },
 			inject: func(t *testing.T, e *faultEnv) {
 				big := []byte(`{"type":"event","event":"agent","payload":{"runId":"someone-elses-run","seq":1,"stream":"assistant","data":{"text":` + bigString(20<<20) + `}}}`)
 				e.s.Handle("agent", func(c *gatewaytest.Conn, req gatewaytest.Request) {
@@ -315,7 +298,7 @@ func TestFaultMatrix(t *testing.T) {
 			},
 			check: wantNoError,
 			bounds: func(o gateway.Options) (time.Duration, time.Duration) {
-				return 0, patience()
+				return 0, testwait.Patience()
 			},
 			heal:     func(e *faultEnv) { e.s.Handle("agent", nil) },
 			parallel: true,
@@ -334,7 +317,7 @@ func TestFaultMatrix(t *testing.T) {
 					t.Fatalf("got %T %v", err, err)
 				}
 			},
-			bounds: atOnce, // not after the call timeout
+			bounds: gatewaywait.AtOnce, // not after the call timeout
 			heal:   func(e *faultEnv) { e.s.Handle("sessions.list", nil) },
 		},
 		{
@@ -358,7 +341,7 @@ func TestFaultMatrix(t *testing.T) {
 					t.Fatalf("abort requests: %+v", e.s.RequestsFor("chat.abort"))
 				}
 			},
-			bounds: atOnce,
+			bounds: gatewaywait.AtOnce,
 			heal:   func(e *faultEnv) { e.s.Handle("agent", nil) },
 		},
 		{
@@ -371,7 +354,7 @@ func TestFaultMatrix(t *testing.T) {
 			},
 			op:     list,
 			check:  wantConnectError("hello", "undecodable hello-ok"),
-			bounds: atOnce,
+			bounds: gatewaywait.AtOnce,
 			heal:   func(e *faultEnv) { e.s.Handle("connect", nil) },
 		},
 		{
@@ -384,7 +367,7 @@ func TestFaultMatrix(t *testing.T) {
 			},
 			op:     list,
 			check:  wantConnectError("hello", "gateway sent a malformed frame"),
-			bounds: atOnce,
+			bounds: gatewaywait.AtOnce,
 			heal:   func(e *faultEnv) { e.s.Handle("connect", nil) },
 		},
 		{
@@ -397,7 +380,7 @@ func TestFaultMatrix(t *testing.T) {
 			},
 			op:     list,
 			check:  wantConnectError("hello", "gateway chose protocol 99, outside 3..4"),
-			bounds: atOnce,
+			bounds: gatewaywait.AtOnce,
 			heal:   func(e *faultEnv) { e.s.Handle("connect", nil) },
 		},
 	} {
@@ -405,13 +388,13 @@ func TestFaultMatrix(t *testing.T) {
 			if tc.parallel {
 				t.Parallel()
 			}
-			e := &faultEnv{ctx: testCtx(t), log: newLogWatch()}
+			e := &faultEnv{ctx: testwait.Ctx(t), log: testwait.NewLogWatch()}
 			if tc.quick {
-				e.quick = quickTimeout(t)
+				e.quick = gatewaywait.QuickTimeout(t)
 			}
 			fo := gatewaytest.Options{Token: testToken}
-			o := gateway.Options{DialTimeout: longTimeout, CallTimeout: longTimeout, AgentGrace: 200 * time.Millisecond,
-				MinBackoff: 10 * time.Millisecond, MaxBackoff: fMaxBackoff, Logger: e.log.logger()}
+			o := gateway.Options{DialTimeout: testwait.LongTimeout, CallTimeout: testwait.LongTimeout, AgentGrace: 200 * time.Millisecond,
+				MinBackoff: 10 * time.Millisecond, MaxBackoff: fMaxBackoff, Logger: e.log.Logger()}
 			if tc.setup != nil {
 				tc.setup(&fo, &o, e.quick)
 			}
@@ -466,8 +449,8 @@ func bounded(t *testing.T, max time.Duration, op func() error) (time.Duration, e
 			t.Fatalf("returned after %s, bound %s (err %v)", took, max, err)
 		}
 		return took, err
-	case <-time.After(min(2*max, patience())):
-		t.Fatalf("hung: no return after %s (bound %s)", min(2*max, patience()), max)
+	case <-time.After(min(2*max, testwait.Patience())):
+		t.Fatalf("hung: no return after %s (bound %s)", min(2*max, testwait.Patience()), max)
 	}
 	return 0, nil
 }
@@ -478,11 +461,11 @@ func bounded(t *testing.T, max time.Duration, op func() error) (time.Duration, e
 // written into a connection that is just dying fails with ConnLostError,
 // which is right but not the case under test). Call it before the drop.
 func lossNoticed(e *faultEnv) func(t *testing.T) {
-	n := e.log.count(logConnLost)
+	n := e.log.Count(logConnLost)
 	return func(t *testing.T) {
 		t.Helper()
-		waitUntil(t, "the fake closed every connection", func() bool { return e.s.ConnCount() == 0 })
-		waitUntil(t, "the client noticed the lost connection", func() bool { return e.log.count(logConnLost) > n })
+		testwait.Until(t, "the fake closed every connection", func() bool { return e.s.ConnCount() == 0 })
+		testwait.Until(t, "the client noticed the lost connection", func() bool { return e.log.Count(logConnLost) > n })
 	}
 }
 
@@ -564,13 +547,13 @@ func TestMalformedChallenge(t *testing.T) {
 			s.send(map[string]any{"type": "res", "id": req["id"], "ok": true, "payload": map[string]any{"fine": true}})
 		}
 	})
-	o := gateway.Options{URL: url, DialTimeout: longTimeout, CallTimeout: longTimeout, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
+	o := gateway.Options{URL: url, DialTimeout: testwait.LongTimeout, CallTimeout: testwait.LongTimeout, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
 	c := newClient(t, o)
-	_, err := bounded(t, wellBefore(o.DialTimeout), func() error { return c.Call(testCtx(t), "status", nil, nil) })
+	_, err := bounded(t, testwait.WellBefore(o.DialTimeout), func() error { return c.Call(testwait.Ctx(t), "status", nil, nil) })
 	wantConnectError("challenge", "gateway sent a malformed frame")(t, nil, err)
 	time.Sleep(2 * o.MaxBackoff) // the reconnect backoff (a timer) passes
 	var out struct{ Fine bool }
-	if err := c.Call(testCtx(t), "status", nil, &out); err != nil || !out.Fine {
+	if err := c.Call(testwait.Ctx(t), "status", nil, &out); err != nil || !out.Fine {
 		t.Fatalf("after a good challenge: %v %+v", err, out)
 	}
 }
@@ -601,12 +584,12 @@ func TestMalformedFramesDuringAgentRun(t *testing.T) {
 		_ = c.Reply(req.ID, map[string]any{"runId": id, "status": "ok", "summary": "completed",
 			"result": map[string]any{"payloads": []any{map[string]any{"text": "survived"}}, "meta": map[string]any{"durationMs": 1}}})
 	})
-	o := gateway.Options{URL: s.URL(), DialTimeout: longTimeout, CallTimeout: longTimeout}
+	o := gateway.Options{URL: s.URL(), DialTimeout: testwait.LongTimeout, CallTimeout: testwait.LongTimeout}
 	c := newClient(t, o)
 	var texts []string
 	var seqs []int64
 	_, err := bounded(t, o.DialTimeout+o.CallTimeout, func() error {
-		run, err := c.Agent(testCtx(t), gateway.AgentRequest{Message: "x", SessionKey: "agent:main:t", Timeout: time.Minute}, func(ev schema.AgentEvent) {
+		run, err := c.Agent(testwait.Ctx(t), gateway.AgentRequest{Message: "x", SessionKey: "agent:main:t", Timeout: time.Minute}, func(ev schema.AgentEvent) {
 			texts = append(texts, ev.DecodeData().Text)
 			seqs = append(seqs, ev.Seq)
 		})
@@ -622,7 +605,7 @@ func TestMalformedFramesDuringAgentRun(t *testing.T) {
 		t.Fatalf("events seq %v text %q", seqs, texts)
 	}
 	// The connection survived all of it.
-	if _, err := c.SessionsList(testCtx(t), schema.SessionsListParams{Limit: 1}); err != nil || len(s.Connects()) != 1 {
+	if _, err := c.SessionsList(testwait.Ctx(t), schema.SessionsListParams{Limit: 1}); err != nil || len(s.Connects()) != 1 {
 		t.Fatalf("after the run: %v, %d connects", err, len(s.Connects()))
 	}
 }
@@ -648,12 +631,12 @@ func TestOwnEventFloodWithSlowCallback(t *testing.T) {
 		select {
 		case ping := <-pings: // the ping's reply comes after the flood
 			_ = c.Reply(ping.ID, map[string]any{})
-		case <-time.After(patience()):
+		case <-time.After(testwait.Patience()):
 		}
 		_ = c.Reply(req.ID, map[string]any{"runId": id, "status": "ok", "summary": "completed",
 			"result": map[string]any{"payloads": []any{map[string]any{"text": "flooded"}}, "meta": map[string]any{"durationMs": 1}}})
 	})
-	c := newClient(t, gateway.Options{URL: s.URL(), DialTimeout: longTimeout, CallTimeout: longTimeout})
+	c := newClient(t, gateway.Options{URL: s.URL(), DialTimeout: testwait.LongTimeout, CallTimeout: testwait.LongTimeout})
 	var delivered atomic.Int64
 	first, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
@@ -663,20 +646,20 @@ func TestOwnEventFloodWithSlowCallback(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		run, err := c.Agent(testCtx(t), gateway.AgentRequest{Message: "x", SessionKey: "agent:main:t", Timeout: time.Minute}, func(schema.AgentEvent) {
+		run, err := c.Agent(testwait.Ctx(t), gateway.AgentRequest{Message: "x", SessionKey: "agent:main:t", Timeout: time.Minute}, func(schema.AgentEvent) {
 			delivered.Add(1)
 			once.Do(func() { close(first) })
 			<-release
 		})
 		done <- result{run, err}
 	}()
-	recv(t, "the first event", first)
-	err := c.Call(testCtx(t), "test.ping", nil, nil) // returns once the flood has been read
+	testwait.Recv(t, "the first event", first)
+	err := c.Call(testwait.Ctx(t), "test.ping", nil, nil) // returns once the flood has been read
 	close(release)
 	if err != nil {
 		t.Fatalf("ping after the flood: %v", err)
 	}
-	r := recv(t, "the run's result", done)
+	r := testwait.Recv(t, "the run's result", done)
 	if r.err != nil || r.run.Reply.Text() != "flooded" {
 		t.Fatalf("%+v %v", r.run, r.err)
 	}
@@ -698,27 +681,27 @@ func TestOwnEventFloodWithSlowCallback(t *testing.T) {
 func TestRestartWithManyCallsInFlight(t *testing.T) {
 	s := newFake(t, gatewaytest.Options{})
 	s.Stall("status")
-	o := gateway.Options{URL: s.URL(), DialTimeout: longTimeout, CallTimeout: longTimeout, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
+	o := gateway.Options{URL: s.URL(), DialTimeout: testwait.LongTimeout, CallTimeout: testwait.LongTimeout, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
 	c := newClient(t, o)
-	if _, err := c.Info(testCtx(t)); err != nil {
+	if _, err := c.Info(testwait.Ctx(t)); err != nil {
 		t.Fatal(err)
 	}
 	const n = 50
 	errs := make(chan error, n)
 	for range n {
-		go func() { errs <- c.Call(testCtx(t), "status", nil, nil) }()
+		go func() { errs <- c.Call(testwait.Ctx(t), "status", nil, nil) }()
 	}
-	waitUntil(t, "all calls reached the gateway", func() bool { return len(s.RequestsFor("status")) >= n })
+	testwait.Until(t, "all calls reached the gateway", func() bool { return len(s.RequestsFor("status")) >= n })
 	s.Stop()
 	start := time.Now()
 	for range n {
-		err := recv(t, "a call in flight after the gateway stopped", errs)
+		err := testwait.Recv(t, "a call in flight after the gateway stopped", errs)
 		var lost *gateway.ConnLostError
 		if !errors.As(err, &lost) {
 			t.Fatalf("got %v", err)
 		}
 	}
-	if el := time.Since(start); el > wellBefore(o.CallTimeout) {
+	if el := time.Since(start); el > testwait.WellBefore(o.CallTimeout) {
 		t.Fatalf("calls failed after %s, not at once (the call timeout is %s)", el, o.CallTimeout)
 	}
 	s.Handle("status", nil)
@@ -729,7 +712,7 @@ func TestRestartWithManyCallsInFlight(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, _, err := c.Status(testCtx(t)); err != nil {
+			if _, _, err := c.Status(testwait.Ctx(t)); err != nil {
 				t.Error(err)
 			}
 		}()

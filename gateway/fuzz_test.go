@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/schema"
 )
 
@@ -52,10 +52,11 @@ func FuzzHandleFrame(f *testing.F) {
 			}
 			c.handleFrame(websocket.MessageBinary, data)
 		}()
+		bound := testwait.FuzzPatience() // handleFrame never waits
 		select {
 		case <-done:
-		case <-time.After(hangBound()):
-			t.Fatalf("handleFrame blocked for %s", hangBound())
+		case <-time.After(bound):
+			t.Fatalf("handleFrame blocked for %s", bound)
 		}
 
 		if c.isDead() {
@@ -215,23 +216,3 @@ func sendsConnect(frames []byte) bool {
 // but is slower than this on a busy machine fails the dial, which the target
 // accepts (an error without the token).
 const fuzzDialTimeout = 2 * time.Second
-
-// binaryStart is about when this test binary started; with go test's
-// -timeout it gives the binary's deadline.
-var binaryStart = time.Now()
-
-// hangBound bounds a wait for something that cannot block unless the code is
-// broken (handleFrame never waits). It only matters then, so it is not a
-// guess at the machine's speed: most of what is left of the test binary's
-// deadline (go test -timeout), or a minute per input while fuzzing (no
-// deadline), so that a blocking input is reported.
-func hangBound() time.Duration {
-	if f := flag.Lookup("test.timeout"); f != nil {
-		if g, ok := f.Value.(flag.Getter); ok {
-			if d, _ := g.Get().(time.Duration); d > 0 {
-				return max(time.Until(binaryStart.Add(d))*9/10, time.Second)
-			}
-		}
-	}
-	return time.Minute
-}

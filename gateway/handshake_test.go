@@ -18,6 +18,8 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/clawgate/clawgate/gateway"
+	"github.com/clawgate/clawgate/internal/testwait"
+	"github.com/clawgate/clawgate/internal/testwait/gatewaywait"
 	"github.com/clawgate/clawgate/schema"
 )
 
@@ -34,15 +36,6 @@ func newClient(t *testing.T, o gateway.Options) *gateway.Client {
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
-}
-
-// testCtx is the context of calls that return unless something is broken:
-// it ends after patience(), not after a guess at how slow the machine is.
-// Each call is bounded by the client's own timeouts anyway.
-func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), patience())
-	t.Cleanup(cancel)
-	return ctx
 }
 
 func TestHandshakeAgainstRecordedHello(t *testing.T) {
@@ -71,7 +64,7 @@ func TestHandshakeAgainstRecordedHello(t *testing.T) {
 				s.drain(ctx)
 			})
 			c := newClient(t, gateway.Options{URL: url, ClientVersion: "1.2.3"})
-			info, err := c.Info(testCtx(t))
+			info, err := c.Info(testwait.Ctx(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -151,7 +144,7 @@ func TestHandshakeRefusals(t *testing.T) {
 				s.ws.Close(tc.closeCode, "refused")
 			})
 			c := newClient(t, gateway.Options{URL: url})
-			_, err := c.Info(testCtx(t))
+			_, err := c.Info(testwait.Ctx(t))
 			ge, ok := gateway.AsError(err)
 			if !ok {
 				t.Fatalf("want *gateway.Error, got %T %v", err, err)
@@ -163,7 +156,7 @@ func TestHandshakeRefusals(t *testing.T) {
 				t.Fatalf("%v should be permanent", err)
 			}
 			// A second call within the backoff gets the same error without a new connect.
-			_, err2 := c.Info(testCtx(t))
+			_, err2 := c.Info(testwait.Ctx(t))
 			if err2 == nil || err2.Error() != err.Error() || connects.Load() != 1 {
 				t.Fatalf("second call: %v (connects %d)", err2, connects.Load())
 			}
@@ -183,7 +176,7 @@ func TestEmptyGrantedScopes(t *testing.T) {
 		s.drain(ctx)
 	})
 	c := newClient(t, gateway.Options{URL: url})
-	_, err := c.SessionsList(testCtx(t), schema.SessionsListParams{})
+	_, err := c.SessionsList(testwait.Ctx(t), schema.SessionsListParams{})
 	var se *gateway.ScopeError
 	if !errors.As(err, &se) || !strings.Contains(err.Error(), "granted no scopes") || !strings.Contains(err.Error(), "127.0.0.1") {
 		t.Fatalf("got %v", err)
@@ -204,10 +197,10 @@ func TestHandshakeStalls(t *testing.T) {
 			// The connect timeout must fire at the stalled step, after
 			// the TCP connect and the upgrade: a timeout measured on this
 			// machine, not a guess.
-			o := gateway.Options{URL: url, DialTimeout: quickTimeout(t)}
+			o := gateway.Options{URL: url, DialTimeout: gatewaywait.QuickTimeout(t)}
 			c := newClient(t, o)
 			start := time.Now()
-			_, err := c.Info(testCtx(t))
+			_, err := c.Info(testwait.Ctx(t))
 			var ce *gateway.ConnectError
 			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.expect) {
 				t.Fatalf("got %T %v", err, err)
@@ -224,7 +217,7 @@ func TestGatewayNotListening(t *testing.T) {
 	url := "ws" + strings.TrimPrefix(srv.URL, "http")
 	srv.Close()
 	c := newClient(t, gateway.Options{URL: url})
-	_, err := c.Info(testCtx(t))
+	_, err := c.Info(testwait.Ctx(t))
 	var ce *gateway.ConnectError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "Is the gateway running?") {
 		t.Fatalf("got %v", err)
@@ -249,16 +242,16 @@ func TestLivenessWatchdog(t *testing.T) {
 	}, func(ctx context.Context, s *scriptConn) {
 		s.drain(ctx) // the call is never answered, and no ticks either
 	}))
-	o := gateway.Options{URL: url, DialTimeout: longTimeout, CallTimeout: longTimeout}
+	o := gateway.Options{URL: url, DialTimeout: testwait.LongTimeout, CallTimeout: testwait.LongTimeout}
 	c := newClient(t, o)
 	start := time.Now()
-	err := c.Call(testCtx(t), "status", nil, nil)
+	err := c.Call(testwait.Ctx(t), "status", nil, nil)
 	var lost *gateway.ConnLostError
 	if !errors.As(err, &lost) || !strings.Contains(err.Error(), "no frame from the gateway") {
 		t.Fatalf("got %v", err)
 	}
 	// 2 × 100 ms after the handshake: well before the call timeout.
-	if el := time.Since(start); el > wellBefore(o.CallTimeout) {
+	if el := time.Since(start); el > testwait.WellBefore(o.CallTimeout) {
 		t.Fatalf("watchdog took %s (call timeout %s)", el, o.CallTimeout)
 	}
 }
@@ -279,7 +272,7 @@ func TestMalformedFramesAreSkipped(t *testing.T) {
 	}))
 	c := newClient(t, gateway.Options{URL: url})
 	var out struct{ Value int }
-	if err := c.Call(testCtx(t), "status", nil, &out); err != nil || out.Value != 42 {
+	if err := c.Call(testwait.Ctx(t), "status", nil, &out); err != nil || out.Value != 42 {
 		t.Fatalf("got %v %+v", err, out)
 	}
 }
@@ -300,14 +293,14 @@ func TestOversizedFrames(t *testing.T) {
 			}
 		}))
 		c := newClient(t, gateway.Options{URL: url})
-		err := c.Call(testCtx(t), "agent", map[string]string{"message": strings.Repeat("x", 2000)}, nil)
+		err := c.Call(testwait.Ctx(t), "agent", map[string]string{"message": strings.Repeat("x", 2000)}, nil)
 		var tl *gateway.FrameTooLargeError
 		if !errors.As(err, &tl) || tl.Limit != 1024 || !strings.Contains(err.Error(), "policy.maxPayload") {
 			t.Fatalf("got %v", err)
 		}
 		// Frames arrive in order: once a small call is answered, the
 		// server has seen everything sent before it.
-		if err := c.Call(testCtx(t), "status", nil, nil); err != nil {
+		if err := c.Call(testwait.Ctx(t), "status", nil, nil); err != nil {
 			t.Fatalf("small call after the refused one: %v", err)
 		}
 		if got.Load() != 1 {
@@ -326,7 +319,7 @@ func TestOversizedFrames(t *testing.T) {
 			s.drain(ctx)
 		}))
 		c := newClient(t, gateway.Options{URL: url})
-		err := c.Call(testCtx(t), "status", nil, nil)
+		err := c.Call(testwait.Ctx(t), "status", nil, nil)
 		var lost *gateway.ConnLostError
 		if !errors.As(err, &lost) || !strings.Contains(err.Error(), "larger than the read limit") {
 			t.Fatalf("got %v", err)
@@ -383,18 +376,18 @@ func TestTLSFingerprintPinning(t *testing.T) {
 
 	for _, fp := range []string{pin, "sha256:" + colons} {
 		c := newClient(t, gateway.Options{URL: url, TLSFingerprint: fp})
-		if _, err := c.Info(testCtx(t)); err != nil {
+		if _, err := c.Info(testwait.Ctx(t)); err != nil {
 			t.Fatalf("pinned %s: %v", fp, err)
 		}
 	}
 	wrong := strings.Repeat("ab", 32)
 	c := newClient(t, gateway.Options{URL: url, TLSFingerprint: wrong})
-	if _, err := c.Info(testCtx(t)); err == nil || !strings.Contains(err.Error(), "does not match the pinned") {
+	if _, err := c.Info(testwait.Ctx(t)); err == nil || !strings.Contains(err.Error(), "does not match the pinned") {
 		t.Fatalf("wrong pin: %v", err)
 	}
 	// Without a pin, the self-signed certificate is not trusted.
 	c = newClient(t, gateway.Options{URL: url})
-	if _, err := c.Info(testCtx(t)); err == nil {
+	if _, err := c.Info(testwait.Ctx(t)); err == nil {
 		t.Fatal("self-signed certificate accepted without a pin")
 	}
 	if _, err := gateway.New(gateway.Options{URL: url, TLSFingerprint: "xyz"}); err == nil {

@@ -112,10 +112,12 @@ func TestLive(t *testing.T) {
 				t.Fatalf("reply %q", run.Reply.Text())
 			}
 
-			// cancel a slow run
+			// cancel a slow run once it is accepted and streaming (its first
+			// event), as TestAgentCancelAndTimeoutAbortTheRun does
 			actx, acancel := context.WithCancel(ctx)
-			time.AfterFunc(2*time.Second, acancel)
-			_, err = c.Agent(actx, gateway.AgentRequest{Message: "[[delay=20]] slow " + name, SessionKey: key, Timeout: 60 * time.Second}, nil)
+			defer acancel()
+			_, err = c.Agent(actx, gateway.AgentRequest{Message: "[[delay=20]] slow " + name, SessionKey: key, Timeout: 60 * time.Second},
+				func(schema.AgentEvent) { acancel() })
 			var re *gateway.RunError
 			if !errors.As(err, &re) {
 				t.Fatalf("cancelled run: %v", err)

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/coder/websocket"
+
+	"github.com/clawgate/clawgate/internal/testwait"
 )
 
 // A scripted server plays exactly the frames a test gives it, for handshake
@@ -36,7 +38,7 @@ func (s *scriptConn) send(v any) {
 }
 
 func (s *scriptConn) sendRaw(b []byte) {
-	ctx, cancel := context.WithTimeout(context.Background(), patience())
+	ctx, cancel := context.WithTimeout(context.Background(), testwait.Patience())
 	defer cancel()
 	_ = s.ws.Write(ctx, websocket.MessageText, b)
 }
@@ -96,7 +98,7 @@ func newScripted(t *testing.T, sc script) string {
 		ws.SetReadLimit(64 << 20)
 		// The script ends when the client goes away (or the test ends:
 		// cleanup closes the connections); patience bounds a stuck one.
-		ctx, cancel := context.WithTimeout(r.Context(), patience())
+		ctx, cancel := context.WithTimeout(r.Context(), testwait.Patience())
 		defer cancel()
 		sc(ctx, &scriptConn{t: t, ws: ws, r: r})
 		ws.CloseNow()

@@ -7,6 +7,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/tools"
 )
 
@@ -45,7 +46,7 @@ func BenchmarkProgressLatency(b *testing.B) {
 	ctx := b.Context()
 	go func() { _, _ = e.c.CallTool(ctx, req) }()
 	var runID string
-	waitUntil(b, "the run started", func() bool {
+	testwait.Until(b, "the run started", func() bool {
 		if runs := e.fake.Runs(); len(runs) > 0 {
 			runID = runs[0].RunID
 		}
@@ -57,7 +58,7 @@ func BenchmarkProgressLatency(b *testing.B) {
 		e.fake.EmitAgentEvent(runID, "lifecycle", map[string]any{"phase": "start"})
 		select {
 		case <-got:
-		case <-time.After(patience()):
+		case <-time.After(testwait.Patience()):
 			b.Fatal("no progress notification")
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/tools"
 )
 
@@ -203,7 +204,7 @@ func TestUnknownToolRawMCPError(t *testing.T) {
 		c := newInProcess(t, &stubGateway{}, tools.Config{ReadOnly: tc.readOnly})
 		req := mcp.CallToolRequest{}
 		req.Params.Name = tc.name
-		_, err = c.CallTool(ctxT(t), req)
+		_, err = c.CallTool(testwait.Ctx(t), req)
 		if err == nil || !errors.Is(err, mcp.ErrInvalidParams) || !strings.Contains(err.Error(), raw) {
 			t.Fatalf("%s: client error %v, want invalid params with %q", tc.name, err, raw)
 		}

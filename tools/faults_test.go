@@ -11,6 +11,8 @@ import (
 	"github.com/clawgate/clawgate/gateway"
 	"github.com/clawgate/clawgate/gateway/gatewaytest"
 	"github.com/clawgate/clawgate/internal/faultproxy"
+	"github.com/clawgate/clawgate/internal/testwait"
+	"github.com/clawgate/clawgate/internal/testwait/gatewaywait"
 	"github.com/clawgate/clawgate/schema"
 	"github.com/clawgate/clawgate/tools"
 )
@@ -21,18 +23,14 @@ import (
 // for gateway_status, connected:false), and the next call works once the
 // gateway does. TESTING.md lists the cases.
 
-// The client under test waits with long timeouts (longTimeout), so that an
-// error that must come at once is required well before a timeout could have
-// produced it. The cases that check that a timeout fires set that timeout to
-// quickTimeout(t), measured on this machine, and allow twice it.
-const (
-	longTimeout = time.Minute
-	fMaxBackoff = 30 * time.Millisecond
-)
+// The client under test waits with long timeouts (testwait.LongTimeout), so
+// that an error that must come at once is required well before a timeout
+// could have produced it. The cases that check that a timeout fires set that
+// timeout to gatewaywait.QuickTimeout(t), measured on this machine, and
+// allow twice it.
 
-// wellBefore is the bound of an event that must come at once rather than
-// when timeout fires: half of timeout.
-func wellBefore(timeout time.Duration) time.Duration { return timeout / 2 }
+// fMaxBackoff is the client's longest reconnect backoff in these cases.
+const fMaxBackoff = 30 * time.Millisecond
 
 // toolBound is how long a read or patch tool may take before it has hung:
 // it makes at most eight gateway calls, each waiting for at most one
@@ -44,43 +42,23 @@ func toolBound(o gateway.Options) time.Duration { return 8 * (o.DialTimeout + o.
 // tools.DefaultTimeout, which covers connecting, the model and the run).
 const askBound = 2 * tools.DefaultTimeout
 
-// Bounds of a fault case's tool call, from the client's options.
-type boundsFunc func(o gateway.Options) (lo, hi time.Duration)
-
-// atOnce: the error must come well before the connect or call timeout.
-func atOnce(o gateway.Options) (time.Duration, time.Duration) {
-	return 0, wellBefore(min(o.DialTimeout, o.CallTimeout))
-}
-
-// dialFires: the connect timeout fires; the error comes after it, and
-// before twice it.
-func dialFires(o gateway.Options) (time.Duration, time.Duration) {
-	return o.DialTimeout, 2 * o.DialTimeout
-}
-
-// callFires: the call timeout fires; the error comes after it, and before
-// twice it.
-func callFires(o gateway.Options) (time.Duration, time.Duration) {
-	return o.CallTimeout, 2 * o.CallTimeout
-}
-
 type toolFault struct {
 	name   string
 	proxy  bool
-	quick  bool                                                                  // the case needs quickTimeout(t)
+	quick  bool                                                                  // the case needs gatewaywait.QuickTimeout(t)
 	setup  func(f *gatewaytest.Options, o *gateway.Options, quick time.Duration) // fake and client options
 	inject func(t *testing.T, f *faultRig)
 	tool   string
 	args   map[string]any
 	want   []string // substrings of the error text
-	bounds boundsFunc
+	bounds gatewaywait.Bounds
 	heal   func(f *faultRig)
 }
 
 type faultRig struct {
 	*env
 	p   *faultproxy.Proxy
-	log *logWatch
+	log *testwait.LogWatch
 }
 
 // lossNoticed returns a function that waits until the fake has closed every
@@ -88,11 +66,11 @@ type faultRig struct {
 // logs the loss), so that the next call does not race the drop. Call it
 // before the drop.
 func (f *faultRig) lossNoticed() func(t *testing.T) {
-	n := f.log.count(logConnLost)
+	n := f.log.Count(logConnLost)
 	return func(t *testing.T) {
 		t.Helper()
-		waitUntil(t, "the fake closed every connection", func() bool { return f.fake.ConnCount() == 0 })
-		waitUntil(t, "the client noticed the lost connection", func() bool { return f.log.count(logConnLost) > n })
+		testwait.Until(t, "the fake closed every connection", func() bool { return f.fake.ConnCount() == 0 })
+		testwait.Until(t, "the client noticed the lost connection", func() bool { return f.log.Count(logConnLost) > n })
 	}
 }
 
@@ -112,9 +90,7 @@ func (f *faultRig) reconnectInto(t *testing.T) {
 // the agent run, on its own goroutine.
 func (f *faultRig) dropWhenRunning(drop func()) {
 	go func() {
-		for deadline := time.Now().Add(patience()); len(f.fake.Runs()) == 0 && time.Now().Before(deadline); {
-			time.Sleep(2 * time.Millisecond)
-		}
+		testwait.Wait(func() bool { return len(f.fake.Runs()) > 0 })
 		drop()
 	}()
 }
@@ -130,7 +106,7 @@ func TestToolFaults(t *testing.T) {
 			},
 			tool:   "list_sessions",
 			want:   []string{"cannot connect to the gateway at ws://127.0.0.1:", "connection refused", "Is the gateway running?"},
-			bounds: atOnce,
+			bounds: gatewaywait.AtOnce,
 			heal:   func(f *faultRig) { _ = f.fake.Start() },
 		},
 		{
@@ -141,7 +117,7 @@ func TestToolFaults(t *testing.T) {
 			inject: func(t *testing.T, f *faultRig) { f.p.SetMode(faultproxy.Blackhole); f.reconnectInto(t) },
 			tool:   "list_models",
 			want:   []string{"no WebSocket upgrade within the connect timeout"},
-			bounds: dialFires,
+			bounds: gatewaywait.DialFires,
 			heal:   func(f *faultRig) { f.p.Heal() },
 		},
 		{
@@ -151,7 +127,7 @@ func TestToolFaults(t *testing.T) {
 			inject: func(t *testing.T, f *faultRig) { f.fake.SilentHandshake(); f.reconnectInto(t) },
 			tool:   "list_models",
 			want:   []string{"accepted the WebSocket but sent no connect.challenge"},
-			bounds: dialFires,
+			bounds: gatewaywait.DialFires,
 			heal:   func(f *faultRig) { f.fake.SetSilentHandshake(false) },
 		},
 		{
@@ -161,7 +137,7 @@ func TestToolFaults(t *testing.T) {
 			inject: func(t *testing.T, f *faultRig) { f.fake.NoHelloReply(); f.reconnectInto(t) },
 			tool:   "list_sessions",
 			want:   []string{"did not complete the handshake"},
-			bounds: dialFires,
+			bounds: gatewaywait.DialFires,
 			heal:   func(f *faultRig) { f.fake.Handle("connect", nil) },
 		},
 		{
@@ -171,7 +147,7 @@ func TestToolFaults(t *testing.T) {
 			inject: func(t *testing.T, f *faultRig) { f.fake.Stall("models.list") },
 			tool:   "list_models",
 			want:   []string{"did not send a reply to models.list within", "the connection stays open"},
-			bounds: callFires,
+			bounds: gatewaywait.CallFires,
 			heal:   func(f *faultRig) { f.fake.Handle("models.list", nil) },
 		},
 		{
@@ -180,9 +156,11 @@ func TestToolFaults(t *testing.T) {
 			tool:   "ask_subagent",
 			// The run would last a minute, the tool call its default
 			// timeout: the drop must end it at once.
-			args:   map[string]any{"message": "[[delay=60]] dropped"},
-			want:   []string{"connection to the gateway was lost", "the run may still be going on the gateway"},
-			bounds: func(gateway.Options) (time.Duration, time.Duration) { return 0, wellBefore(tools.DefaultTimeout) },
+			args: map[string]any{"message": "[[delay=60]] dropped"},
+			want: []string{"connection to the gateway was lost", "the run may still be going on the gateway"},
+			bounds: func(gateway.Options) (time.Duration, time.Duration) {
+				return 0, testwait.WellBefore(tools.DefaultTimeout)
+			},
 		},
 		{
 			name:   "gateway stopped mid-ask_subagent",
@@ -190,8 +168,10 @@ func TestToolFaults(t *testing.T) {
 			tool:   "ask_subagent",
 			args:   map[string]any{"message": "[[delay=60]] stopped"},
 			want:   []string{"connection to the gateway was lost"},
-			bounds: func(gateway.Options) (time.Duration, time.Duration) { return 0, wellBefore(tools.DefaultTimeout) },
-			heal:   func(f *faultRig) { _ = f.fake.Start() },
+			bounds: func(gateway.Options) (time.Duration, time.Duration) {
+				return 0, testwait.WellBefore(tools.DefaultTimeout)
+			},
+			heal: func(f *faultRig) { _ = f.fake.Start() },
 		},
 		{
 			name: "gateway restarted between calls",
@@ -215,14 +195,14 @@ func TestToolFaults(t *testing.T) {
 			// into the frozen network.
 			setup: func(f *gatewaytest.Options, o *gateway.Options, q time.Duration) {
 				f.TickInterval = q
-				o.DialTimeout, o.CallTimeout = q, max(longTimeout, 10*q)
+				o.DialTimeout, o.CallTimeout = q, max(testwait.LongTimeout, 10*q)
 			},
 			inject: func(t *testing.T, f *faultRig) { f.p.SetMode(faultproxy.Freeze) },
 			tool:   "list_sessions",
 			want:   []string{"no frame from the gateway for", "the gateway or the network stalled"},
 			// The watchdog fires two intervals after the last frame, well
 			// before the call timeout.
-			bounds: func(o gateway.Options) (time.Duration, time.Duration) { return 0, wellBefore(o.CallTimeout) },
+			bounds: func(o gateway.Options) (time.Duration, time.Duration) { return 0, testwait.WellBefore(o.CallTimeout) },
 			heal:   func(f *faultRig) { f.p.Heal() },
 		},
 		{
@@ -236,7 +216,7 @@ func TestToolFaults(t *testing.T) {
 			},
 			tool:   "list_sessions",
 			want:   []string{"larger than the read limit"},
-			bounds: atOnce,
+			bounds: gatewaywait.AtOnce,
 			heal:   func(f *faultRig) { f.fake.Handle("sessions.list", nil) },
 		},
 		{
@@ -248,7 +228,7 @@ func TestToolFaults(t *testing.T) {
 			},
 			tool:   "list_models",
 			want:   []string{"cannot decode"},
-			bounds: atOnce, // not after the call timeout
+			bounds: gatewaywait.AtOnce, // not after the call timeout
 			heal:   func(f *faultRig) { f.fake.Handle("models.list", nil) },
 		},
 		{
@@ -260,19 +240,19 @@ func TestToolFaults(t *testing.T) {
 			},
 			tool:   "list_sessions",
 			want:   []string{"decode sessions.list result"},
-			bounds: atOnce,
+			bounds: gatewaywait.AtOnce,
 			heal:   func(f *faultRig) { f.fake.Handle("sessions.list", nil) },
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rig := &faultRig{log: newLogWatch()}
+			rig := &faultRig{log: testwait.NewLogWatch()}
 			var quick time.Duration
 			if tc.quick {
-				quick = quickTimeout(t)
+				quick = gatewaywait.QuickTimeout(t)
 			}
 			fo := gatewaytest.Options{Token: token}
-			opts := gateway.Options{DialTimeout: longTimeout, CallTimeout: longTimeout,
-				MinBackoff: 10 * time.Millisecond, MaxBackoff: fMaxBackoff, Logger: rig.log.logger()}
+			opts := gateway.Options{DialTimeout: testwait.LongTimeout, CallTimeout: testwait.LongTimeout,
+				MinBackoff: 10 * time.Millisecond, MaxBackoff: fMaxBackoff, Logger: rig.log.Logger()}
 			if tc.setup != nil {
 				tc.setup(&fo, &opts, quick)
 			}
@@ -342,7 +322,7 @@ func TestToolFaults(t *testing.T) {
 func TestGatewayStatusUnderFaults(t *testing.T) {
 	// The connect timeout fires under the fault, and a healthy connect
 	// fits in it afterwards: measured on this machine.
-	o := gateway.Options{DialTimeout: quickTimeout(t), CallTimeout: longTimeout, MinBackoff: 10 * time.Millisecond, MaxBackoff: fMaxBackoff}
+	o := gateway.Options{DialTimeout: gatewaywait.QuickTimeout(t), CallTimeout: testwait.LongTimeout, MinBackoff: 10 * time.Millisecond, MaxBackoff: fMaxBackoff}
 	e := setupFake(t, gatewaytest.Options{Token: token}, tools.Config{}, func(g *gateway.Options) {
 		g.DialTimeout, g.CallTimeout, g.MinBackoff, g.MaxBackoff = o.DialTimeout, o.CallTimeout, o.MinBackoff, o.MaxBackoff
 	})
@@ -369,8 +349,8 @@ func TestGatewayStatusUnderFaults(t *testing.T) {
 // client; only a broken setup makes it wait long (patience).
 func healthy(t *testing.T, e *env) {
 	t.Helper()
-	waitUntil(t, "healthy before the fault", func() bool {
-		return !e.call(t, patientCtx(t), "list_sessions", map[string]any{"limit": 1}, nil).IsError
+	testwait.Until(t, "healthy before the fault", func() bool {
+		return !e.call(t, testwait.Ctx(t), "list_sessions", map[string]any{"limit": 1}, nil).IsError
 	})
 }
 
@@ -405,7 +385,7 @@ func callBounded(t *testing.T, e *env, name string, args map[string]any, max tim
 		req := mcp.CallToolRequest{}
 		req.Params.Name = name
 		req.Params.Arguments = args
-		res, err := e.c.CallTool(patientCtx(t), req)
+		res, err := e.c.CallTool(testwait.Ctx(t), req)
 		done <- result{res, err}
 	}()
 	select {
@@ -417,8 +397,8 @@ func callBounded(t *testing.T, e *env, name string, args map[string]any, max tim
 			t.Fatalf("%s returned after %s, bound %s: %s", name, took, max, text(r.res))
 		}
 		return r.res
-	case <-time.After(min(2*max, patience())):
-		t.Fatalf("%s hung: no result after %s (bound %s)", name, min(2*max, patience()), max)
+	case <-time.After(min(2*max, testwait.Patience())):
+		t.Fatalf("%s hung: no result after %s (bound %s)", name, min(2*max, testwait.Patience()), max)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/clawgate/clawgate/gateway"
+	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/schema"
 	"github.com/clawgate/clawgate/tools"
 )
@@ -141,11 +142,13 @@ func FuzzToolArguments(f *testing.F) {
 		req := mcp.CallToolRequest{}
 		req.Params.Name = name
 		req.Params.Arguments = json.RawMessage(args)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		// The stub gateway answers at once: only a hang waits this long.
+		bound := testwait.FuzzPatience()
+		ctx, cancel := context.WithTimeout(context.Background(), bound)
 		defer cancel()
 		res, err := c.CallTool(ctx, req)
 		if ctx.Err() != nil {
-			t.Fatalf("%s %s: no answer within 10s", name, args)
+			t.Fatalf("%s %s: no answer within %s", name, args, bound)
 		}
 		if err != nil {
 			if strings.Contains(err.Error(), "panic") {

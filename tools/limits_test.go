@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/schema"
 	"github.com/clawgate/clawgate/tools"
 )
@@ -47,7 +48,7 @@ func TestAllowModelAliasResolvingToForbiddenModel(t *testing.T) {
 			// "Fake" is the fake gateway's alias of fake/fake-echo; the policy
 			// allows the alias's name only.
 			e := setup(t, gen, tools.Config{AllowModels: tools.ModelPolicy{"Fake"}})
-			ctx := ctxT(t)
+			ctx := testwait.Ctx(t)
 			res := e.call(t, ctx, "patch_session_model", map[string]any{"session_key": "agent:main:alias", "model": "Fake", "create": true}, nil)
 			if !res.IsError || !strings.Contains(text(res), `model "Fake" resolves to fake/fake-echo, which this clawgate does not allow`) ||
 				!strings.Contains(text(res), "the override was cleared") {
@@ -76,7 +77,7 @@ func TestAllowModelAliasResolvingToForbiddenModel(t *testing.T) {
 func TestAllowModelDefaultForAskSubagent(t *testing.T) {
 	e := setup(t, gatewaytest.OpenClaw, tools.Config{AllowModels: tools.ModelPolicy{"fake/fake-echo", "anthropic/*"}})
 	var out schema.AskSubagentOutput
-	res := e.call(t, ctxT(t), "ask_subagent", map[string]any{"message": "default model please"}, &out)
+	res := e.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "default model please"}, &out)
 	if res.IsError || out.Model != "fake/fake-echo" {
 		t.Fatalf("%s %+v", text(res), out)
 	}
@@ -92,7 +93,7 @@ func TestAllowModelDefaultForAskSubagent(t *testing.T) {
 func TestAllowModelFiltersListModels(t *testing.T) {
 	e := setup(t, gatewaytest.OpenClaw, tools.Config{AllowModels: tools.ModelPolicy{"FAKE/*"}})
 	var lm schema.ListModelsOutput
-	if res := e.call(t, ctxT(t), "list_models", nil, &lm); res.IsError || len(lm.Models) != 1 || lm.Models[0].ID != "fake/fake-echo" {
+	if res := e.call(t, testwait.Ctx(t), "list_models", nil, &lm); res.IsError || len(lm.Models) != 1 || lm.Models[0].ID != "fake/fake-echo" {
 		t.Fatalf("%s %+v", text(res), lm)
 	}
 }
@@ -103,7 +104,7 @@ func TestAllowModelFiltersListModels(t *testing.T) {
 func TestAskSubagentMainSessionRefusedBeforeAnyPatch(t *testing.T) {
 	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
 	for _, key := range []string{"agent:main:main", " agent:main:main ", "Agent:Main:Main", "main", "MAIN"} {
-		res := e.call(t, ctxT(t), "ask_subagent", map[string]any{"message": "hi", "session_key": key, "model": "fake/fake-echo"}, nil)
+		res := e.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "hi", "session_key": key, "model": "fake/fake-echo"}, nil)
 		if !res.IsError || !strings.Contains(text(res), "is the gateway's main session") || !strings.Contains(text(res), "--allow-main-session") {
 			t.Fatalf("%q: %s", key, text(res))
 		}
@@ -118,7 +119,7 @@ func TestAskSubagentMainSessionRefusedBeforeAnyPatch(t *testing.T) {
 func TestAllowModelRefusalHasNoSideEffects(t *testing.T) {
 	for _, gen := range gens {
 		e := setup(t, gen, tools.Config{AllowModels: tools.ModelPolicy{"anthropic/claude-haiku-*"}})
-		ctx := ctxT(t)
+		ctx := testwait.Ctx(t)
 		for _, c := range []struct {
 			tool string
 			args map[string]any

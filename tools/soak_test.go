@@ -21,6 +21,7 @@ import (
 
 	"github.com/clawgate/clawgate/gateway"
 	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/tools"
 )
 
@@ -190,7 +191,7 @@ func TestSoak(t *testing.T) {
 	// there: the number of calls a fault costs grows with the machine's
 	// speed (calls fail fast during the reconnect backoff), so no count of
 	// calls can be the limit.
-	giveUp := start.Add(patience() / 2)
+	giveUp := start.Add(testwait.Patience() / 2)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -221,7 +222,7 @@ func TestSoak(t *testing.T) {
 	// right after the last fault may still fail (a drop the client has not
 	// read yet, the reconnect backoff); a successful call means the client
 	// is on a new connection, so from then on every call must work.
-	waitUntil(t, "a successful call after the last fault", func() bool {
+	testwait.Until(t, "a successful call after the last fault", func() bool {
 		kind, _, _ := runSoakCall(clients[0], "list_sessions", map[string]any{"limit": 1}, false, callBound)
 		return kind == "ok"
 	})
@@ -358,7 +359,7 @@ func startInProcess(t testing.TB, srv *server.MCPServer) *client.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := patientCtx(t)
+	ctx := testwait.Ctx(t)
 	if err := c.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -410,7 +411,7 @@ func countFDs() int {
 // settle waits until every goroutine started since before has ended and the
 // file descriptors are back to their count, or fails with the leftovers.
 // Nothing is left running once everything is closed, so only a leak makes
-// this wait long: it is bounded by patience().
+// this wait long: it is bounded by testwait.Patience().
 func settle(t *testing.T, before procState) procState {
 	t.Helper()
 	return settleWith(t, before, true)
@@ -419,7 +420,7 @@ func settle(t *testing.T, before procState) procState {
 // settleWith is settle; with fds false it checks the goroutines only.
 func settleWith(t *testing.T, before procState, fds bool) procState {
 	t.Helper()
-	within := patience()
+	within := testwait.Patience()
 	deadline := time.Now().Add(within)
 	for {
 		now := snapshot()
@@ -456,7 +457,7 @@ func warmUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := startInProcess(t, srv)
-	if kind, _, problem := runSoakCall(c, "list_sessions", map[string]any{"limit": 1}, false, patience()); kind != "ok" {
+	if kind, _, problem := runSoakCall(c, "list_sessions", map[string]any{"limit": 1}, false, testwait.Patience()); kind != "ok" {
 		t.Fatalf("warm-up: %s %s", kind, problem)
 	}
 	c.Close()

@@ -3,9 +3,11 @@ package tools_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 
 	"github.com/clawgate/clawgate/gateway"
 	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/schema"
 	"github.com/clawgate/clawgate/tools"
 )
@@ -71,12 +74,6 @@ func text(res *mcp.CallToolResult) string {
 	return b.String()
 }
 
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 var gens = []gatewaytest.Generation{gatewaytest.OpenClaw, gatewaytest.Clawdbot}
 
 func TestEveryToolHappyPath(t *testing.T) {
@@ -84,7 +81,7 @@ func TestEveryToolHappyPath(t *testing.T) {
 		t.Run(gen.String(), func(t *testing.T) {
 			t.Parallel()
 			e := setup(t, gen, tools.Config{})
-			ctx := ctxT(t)
+			ctx := testwait.Ctx(t)
 
 			var st schema.GatewayStatusOutput
 			res := e.call(t, ctx, "gateway_status", nil, &st)
@@ -154,7 +151,7 @@ func TestGatewayStatusWhenDown(t *testing.T) {
 	c := newInProcess(t, unreachableGateway(t), tools.Config{})
 	req := mcp.CallToolRequest{}
 	req.Params.Name = "gateway_status"
-	res, err := c.CallTool(ctxT(t), req)
+	res, err := c.CallTool(testwait.Ctx(t), req)
 	if err != nil || res.IsError {
 		t.Fatalf("%v %v", res, err)
 	}
@@ -175,7 +172,7 @@ func TestRefusedModelListsAllowedOnes(t *testing.T) {
 		{gatewaytest.Clawdbot, "default model fake/fake-echo is always allowed"},
 	} {
 		e := setup(t, tc.gen, tools.Config{})
-		res := e.call(t, ctxT(t), "patch_session_model", map[string]any{"session_key": "agent:main:x", "model": "fake/nope", "create": true}, nil)
+		res := e.call(t, testwait.Ctx(t), "patch_session_model", map[string]any{"session_key": "agent:main:x", "model": "fake/nope", "create": true}, nil)
 		if !res.IsError || !strings.Contains(text(res), "model not allowed: fake/nope") || !strings.Contains(text(res), tc.want) {
 			t.Fatalf("%s: %s", tc.gen, text(res))
 		}
@@ -184,7 +181,7 @@ func TestRefusedModelListsAllowedOnes(t *testing.T) {
 
 func TestAllowModelPolicy(t *testing.T) {
 	e := setup(t, gatewaytest.OpenClaw, tools.Config{AllowModels: tools.ModelPolicy{"anthropic/claude-sonnet-*"}})
-	ctx := ctxT(t)
+	ctx := testwait.Ctx(t)
 	res := e.call(t, ctx, "patch_session_model", map[string]any{"session_key": "agent:main:x", "model": "fake/fake-echo"}, nil)
 	if !res.IsError || !strings.Contains(text(res), "not allowed by this clawgate") {
 		t.Fatalf("patch: %s", text(res))
@@ -208,7 +205,7 @@ func TestAllowModelPolicy(t *testing.T) {
 
 func TestReadOnlyMode(t *testing.T) {
 	e := setup(t, gatewaytest.OpenClaw, tools.Config{ReadOnly: true})
-	ctx := ctxT(t)
+	ctx := testwait.Ctx(t)
 	list, err := e.c.ListTools(ctx, mcp.ListToolsRequest{})
 	if err != nil {
 		t.Fatal(err)
@@ -236,7 +233,7 @@ func TestReadOnlyMode(t *testing.T) {
 func TestAskSubagentRefusesMainSession(t *testing.T) {
 	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
 	for _, key := range []string{"agent:main:main", "main", "AGENT:MAIN:MAIN"} {
-		res := e.call(t, ctxT(t), "ask_subagent", map[string]any{"message": "hi", "session_key": key}, nil)
+		res := e.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "hi", "session_key": key}, nil)
 		if !res.IsError || !strings.Contains(text(res), "main session") {
 			t.Fatalf("%s: %s", key, text(res))
 		}
@@ -245,7 +242,7 @@ func TestAskSubagentRefusesMainSession(t *testing.T) {
 		t.Fatal("a run started in the main session")
 	}
 	e2 := setup(t, gatewaytest.OpenClaw, tools.Config{AllowMainSession: true})
-	if res := e2.call(t, ctxT(t), "ask_subagent", map[string]any{"message": "hi", "session_key": "agent:main:main"}, nil); res.IsError {
+	if res := e2.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "hi", "session_key": "agent:main:main"}, nil); res.IsError {
 		t.Fatalf("allowed main session: %s", text(res))
 	}
 }
@@ -269,61 +266,45 @@ func TestAskSubagentProgress(t *testing.T) {
 	req.Params.Name = "ask_subagent"
 	req.Params.Arguments = map[string]any{"message": "[[delay=0.6]] stream please"}
 	req.Params.Meta = &mcp.Meta{ProgressToken: "tok-1"}
-	res, err := e.c.CallTool(ctxT(t), req)
+	res, err := e.c.CallTool(testwait.Ctx(t), req)
 	if err != nil || res.IsError {
 		t.Fatalf("%v %s", err, text(res))
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testwait.Until(t, `progress "run started" and "writing: …"`, func() bool {
 		mu.Lock()
-		got := slices.Clone(msgs)
-		mu.Unlock()
-		if slices.Contains(got, "run started") && slices.ContainsFunc(got, func(m string) bool { return strings.HasPrefix(m, "writing: ") }) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("progress messages %q", got)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		defer mu.Unlock()
+		return slices.Contains(msgs, "run started") && slices.ContainsFunc(msgs, func(m string) bool { return strings.HasPrefix(m, "writing: ") })
+	})
 }
 
+// Cancelling the call once the run is under way (its first progress) aborts
+// the run on the gateway, and the call returns at once: well before the
+// run (testwait.LongTimeout) or the call's timeout (tools.DefaultTimeout,
+// 55 s) could have ended it.
 func TestAskSubagentCancelAbortsTheRun(t *testing.T) {
 	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
-	ctx, cancel := context.WithCancel(ctxT(t))
-	time.AfterFunc(300*time.Millisecond, cancel)
+	ctx, cancel := context.WithCancel(testwait.Ctx(t))
+	var cancelled atomic.Int64 // when cancel was called, in Unix nanoseconds
+	e.c.OnNotification(func(n mcp.JSONRPCNotification) {
+		if n.Method == "notifications/progress" && cancelled.CompareAndSwap(0, time.Now().UnixNano()) {
+			cancel()
+		}
+	})
 	req := mcp.CallToolRequest{}
 	req.Params.Name = "ask_subagent"
-	req.Params.Arguments = map[string]any{"message": "[[delay=20]] never finishes"}
-	start := time.Now()
+	req.Params.Arguments = map[string]any{"message": fmt.Sprintf("[[delay=%.0f]] never finishes", testwait.LongTimeout.Seconds())}
+	req.Params.Meta = &mcp.Meta{ProgressToken: "cancel-me"}
 	_, _ = e.c.CallTool(ctx, req)
-	if time.Since(start) > 5*time.Second {
-		t.Fatalf("cancel took %s", time.Since(start))
+	if cancelled.Load() == 0 {
+		t.Fatal("the call returned before its first progress")
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	if el := time.Since(time.Unix(0, cancelled.Load())); el > testwait.WellBefore(testwait.LongTimeout) {
+		t.Fatalf("the call returned %s after the cancel, not at once", el)
+	}
+	testwait.Until(t, "the run aborted on the gateway", func() bool {
 		runs := e.fake.Runs()
-		if len(runs) == 1 && runs[0].Aborted {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("run not aborted on the gateway: %+v", runs)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// waitFor polls cond until it holds; the 30 s limit only matters when
-// something is broken.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return len(runs) == 1 && runs[0].Aborted
+	})
 }
 
 // timeout_seconds is a wall-clock bound on the tool call: the answer comes
@@ -339,7 +320,7 @@ func TestAskSubagentTimeout(t *testing.T) {
 	} {
 		e := setup(t, tc.gen, tools.Config{})
 		start := time.Now()
-		res := e.call(t, ctxT(t), "ask_subagent", map[string]any{"message": "[[delay=20]] slow", "timeout_seconds": 1}, nil)
+		res := e.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "[[delay=20]] slow", "timeout_seconds": 1}, nil)
 		el := time.Since(start)
 		runs := e.fake.Runs()
 		if !res.IsError || !strings.Contains(text(res), "timed out after") || !strings.Contains(text(res), tc.want) ||
@@ -351,7 +332,7 @@ func TestAskSubagentTimeout(t *testing.T) {
 		}
 		if tc.gen == gatewaytest.OpenClaw {
 			// The fake marks the run aborted when its goroutine sees the abort.
-			waitFor(t, "the run to be aborted on the gateway", func() bool { r := e.fake.Runs(); return len(r) == 1 && r[0].Aborted })
+			testwait.Until(t, "the run aborted on the gateway", func() bool { r := e.fake.Runs(); return len(r) == 1 && r[0].Aborted })
 		}
 	}
 }
@@ -365,7 +346,7 @@ func TestAskSubagentTimeoutWithSilentAbort(t *testing.T) {
 		e.fake.Handle(m, func(*gatewaytest.Conn, gatewaytest.Request) {}) // never answers
 	}
 	start := time.Now()
-	res := e.call(t, ctxT(t), "ask_subagent", map[string]any{"message": "[[delay=20]] slow", "timeout_seconds": 1}, nil)
+	res := e.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "[[delay=20]] slow", "timeout_seconds": 1}, nil)
 	el := time.Since(start)
 	if !res.IsError || !strings.Contains(text(res), "did not confirm it in time") {
 		t.Fatalf("%s after %s", text(res), el)
@@ -381,7 +362,7 @@ func TestAskSubagentTimeoutWhileConnecting(t *testing.T) {
 	e := setup(t, gatewaytest.OpenClaw, tools.Config{}, func(o *gateway.Options) { o.DialTimeout = time.Minute })
 	e.fake.SilentHandshake()
 	start := time.Now()
-	res := e.call(t, ctxT(t), "ask_subagent", map[string]any{"message": "hi", "timeout_seconds": 1}, nil)
+	res := e.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "hi", "timeout_seconds": 1}, nil)
 	el := time.Since(start)
 	if !res.IsError || !strings.Contains(text(res), "timed out after") || !strings.Contains(text(res), "while connecting") {
 		t.Fatalf("%s after %s", text(res), el)
@@ -405,7 +386,7 @@ func TestInvalidArguments(t *testing.T) {
 		{"patch_session_model", map[string]any{"model": "fake/fake-echo"}, `missing required argument "session_key"`},
 		{"list_sessions", map[string]any{"bogus": 1}, `unknown argument "bogus" (list_sessions takes limit, active_minutes, search and agent_id)`},
 	} {
-		res := e.call(t, ctxT(t), tc.name, tc.args, nil)
+		res := e.call(t, testwait.Ctx(t), tc.name, tc.args, nil)
 		if want := "Invalid arguments for " + tc.name + ": " + tc.want + "."; !res.IsError || text(res) != want {
 			t.Fatalf("%s %v: %q (isError %v), want %q", tc.name, tc.args, text(res), res.IsError, want)
 		}
@@ -417,7 +398,7 @@ func TestInvalidArguments(t *testing.T) {
 
 func TestTokenNeverInResults(t *testing.T) {
 	e := setup(t, gatewaytest.OpenClaw, tools.Config{}, func(o *gateway.Options) { o.Token = "wrong-" + token })
-	ctx := ctxT(t)
+	ctx := testwait.Ctx(t)
 	for _, name := range []string{"gateway_status", "list_sessions", "list_models"} {
 		res := e.call(t, ctx, name, nil, nil)
 		b, _ := json.Marshal(res)
@@ -434,19 +415,25 @@ func TestTokenNeverInResults(t *testing.T) {
 // generations (shapes recorded from the real gateways), a run aborted by a
 // client as an abort. The gateway's own timeout is set a second after
 // clawgate's, so on Clawdbot, whose timed-out shape is told apart only by
-// its duration, clawgate's own deadline comes first.
+// its duration, clawgate's own deadline comes first: the fake replies 2 s
+// after it (and should it still come first, the reply's duration says
+// timeout too). On OpenClaw the reply's shape alone tells a timeout from an
+// abort, and clawgate's own deadline (testwait.LongTimeout) is far away, so
+// the reply comes first however slow the machine.
 func TestAskSubagentGatewayTimeoutShapes(t *testing.T) {
+	long := int(testwait.LongTimeout / time.Second)
 	for _, tc := range []struct {
-		gen   gatewaytest.Generation
-		after time.Duration // when the fake sends the final reply
-		final map[string]any
-		want  string
+		gen     gatewaytest.Generation
+		timeout int           // timeout_seconds
+		after   time.Duration // when the fake sends the final reply
+		final   map[string]any
+		want    string
 	}{
-		{gatewaytest.OpenClaw, 100 * time.Millisecond, map[string]any{"status": "timeout", "summary": "aborted", "timeoutPhase": "provider",
+		{gatewaytest.OpenClaw, long, 100 * time.Millisecond, map[string]any{"status": "timeout", "summary": "aborted", "timeoutPhase": "provider",
 			"result": map[string]any{"payloads": []any{map[string]any{"text": "Request timed out", "isError": true}}, "meta": map[string]any{}}}, "was stopped on the gateway"},
-		{gatewaytest.Clawdbot, 3 * time.Second, map[string]any{"status": "ok", "summary": "completed",
+		{gatewaytest.Clawdbot, 1, 3 * time.Second, map[string]any{"status": "ok", "summary": "completed",
 			"result": map[string]any{"payloads": []any{}, "meta": map[string]any{"durationMs": 1000, "aborted": true}}}, "timed out after"},
-		{gatewaytest.OpenClaw, 100 * time.Millisecond, map[string]any{"status": "timeout", "summary": "aborted", "stopReason": "rpc"}, "was aborted on the gateway"},
+		{gatewaytest.OpenClaw, long, 100 * time.Millisecond, map[string]any{"status": "timeout", "summary": "aborted", "stopReason": "rpc"}, "was aborted on the gateway"},
 	} {
 		e := setup(t, tc.gen, tools.Config{})
 		sentTimeout := make(chan int, 1)
@@ -464,12 +451,12 @@ func TestAskSubagentGatewayTimeoutShapes(t *testing.T) {
 				_ = c.Reply(req.ID, tc.final)
 			}()
 		})
-		res := e.call(t, ctxT(t), "ask_subagent", map[string]any{"message": "slow", "timeout_seconds": 1}, nil)
+		res := e.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "slow", "timeout_seconds": tc.timeout}, nil)
 		if !res.IsError || !strings.Contains(text(res), tc.want) {
 			t.Errorf("%s %v: %s", tc.gen, tc.final["stopReason"], text(res))
 		}
-		if got := <-sentTimeout; got != 2 {
-			t.Errorf("%s: the gateway's own timeout was %d s, want 2 (timeout_seconds + 1)", tc.gen, got)
+		if got := <-sentTimeout; got != tc.timeout+1 {
+			t.Errorf("%s: the gateway's own timeout was %d s, want %d (timeout_seconds + 1)", tc.gen, got, tc.timeout+1)
 		}
 	}
 }
@@ -481,7 +468,7 @@ func TestPatchSessionModelUnknownKey(t *testing.T) {
 	for _, gen := range gens {
 		t.Run(gen.String(), func(t *testing.T) {
 			e := setup(t, gen, tools.Config{})
-			ctx := ctxT(t)
+			ctx := testwait.Ctx(t)
 			// A run creates agent:main:subagent.
 			if res := e.call(t, ctx, "ask_subagent", map[string]any{"message": "make the session"}, nil); res.IsError {
 				t.Fatal(text(res))
@@ -521,7 +508,7 @@ func TestPatchSessionModelUnknownKey(t *testing.T) {
 // Text results count right: "1 session", "1 model".
 func TestTextPlurals(t *testing.T) {
 	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
-	ctx := ctxT(t)
+	ctx := testwait.Ctx(t)
 	if res := e.call(t, ctx, "list_sessions", map[string]any{"limit": 1}, nil); !strings.HasPrefix(text(res), "1 session (") {
 		t.Errorf("list_sessions: %q", text(res))
 	}
@@ -534,7 +521,7 @@ func TestTextPlurals(t *testing.T) {
 // gateway default (OpenClaw); Clawdbot rows only show the last run's model.
 func TestListSessionsModelSource(t *testing.T) {
 	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
-	ctx := ctxT(t)
+	ctx := testwait.Ctx(t)
 	if res := e.call(t, ctx, "patch_session_model", map[string]any{"session_key": "agent:main:src", "model": "fake/fake-echo", "create": true}, nil); res.IsError {
 		t.Fatal(text(res))
 	}

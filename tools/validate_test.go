@@ -16,6 +16,7 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/tools"
 )
 
@@ -41,7 +42,7 @@ func (v *validationEnv) call(t *testing.T, tool, args string) (string, bool) {
 	if args != "" {
 		req.Params.Arguments = json.RawMessage(args)
 	}
-	res, err := v.c.CallTool(ctxT(t), req)
+	res, err := v.c.CallTool(testwait.Ctx(t), req)
 	if err != nil {
 		t.Fatalf("%s %s: JSON-RPC error %v", tool, args, err)
 	}
@@ -404,7 +405,7 @@ func TestValidationOfGoValues(t *testing.T) {
 	req := mcp.CallToolRequest{}
 	req.Params.Name = "list_sessions"
 	req.Params.Arguments = map[string]any{"limit": -1, "limt": 2}
-	res, err := env.c.CallTool(ctxT(t), req)
+	res, err := env.c.CallTool(testwait.Ctx(t), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,7 +414,7 @@ func TestValidationOfGoValues(t *testing.T) {
 		t.Fatalf("got %q, want %q", text(res), want)
 	}
 	req.Params.Arguments = []string{"a"}
-	if res, err = env.c.CallTool(ctxT(t), req); err != nil || text(res) != "Invalid arguments for list_sessions: the arguments must be a JSON object (got an array)." {
+	if res, err = env.c.CallTool(testwait.Ctx(t), req); err != nil || text(res) != "Invalid arguments for list_sessions: the arguments must be a JSON object (got an array)." {
 		t.Fatalf("%v %s", err, fmt.Sprint(text(res)))
 	}
 }

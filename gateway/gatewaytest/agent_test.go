@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clawgate/clawgate/internal/testwait"
 )
 
 // runEvents returns the agent/chat events of runID received by c.
@@ -121,7 +123,7 @@ func TestAgentDelayAndConcurrency(t *testing.T) {
 	// for the run, however slow the machine.
 	c.sendJSON(obj{"type": "req", "id": "slow", "method": "agent", "params": obj{"message": "wait [[delay=60]]",
 		"sessionKey": "agent:main:slow", "idempotencyKey": "slow-1"}})
-	if acc, _ := c.waitFor(isRes("slow"), 0, patience()); str(sub(acc, "payload"), "status") != "accepted" {
+	if acc, _ := c.waitFor(isRes("slow"), 0, testwait.Patience()); str(sub(acc, "payload"), "status") != "accepted" {
 		t.Fatalf("accepted: %s", jsonStr(acc))
 	}
 	res := c.request("sessions.list", obj{"search": "agent:main:slow"})
@@ -129,7 +131,7 @@ func TestAgentDelayAndConcurrency(t *testing.T) {
 	if row["hasActiveRun"] != true || jsonStr(row["activeRunIds"]) != `["slow-1"]` || str(row, "status") != "running" {
 		t.Errorf("running session row: %s", jsonStr(row))
 	}
-	_, i := c.waitFor(isRes("slow"), 0, patience())
+	_, i := c.waitFor(isRes("slow"), 0, testwait.Patience())
 	if f, _ := c.waitFor(isRes("slow"), i+1, 0); f != nil {
 		t.Fatalf("the minute-long run already ended: %s", jsonStr(f))
 	}
@@ -137,8 +139,8 @@ func TestAgentDelayAndConcurrency(t *testing.T) {
 	start := time.Now()
 	c.sendJSON(obj{"type": "req", "id": "short", "method": "agent", "params": obj{"message": "wait [[delay=0.6]]",
 		"sessionKey": "agent:main:short", "idempotencyKey": "short-1"}})
-	_, i = c.waitFor(isRes("short"), 0, patience())
-	fin, _ := c.waitFor(isRes("short"), i+1, patience())
+	_, i = c.waitFor(isRes("short"), 0, testwait.Patience())
+	fin, _ := c.waitFor(isRes("short"), i+1, testwait.Patience())
 	if fin == nil || time.Since(start) < 600*time.Millisecond {
 		t.Fatalf("[[delay=0.6]] run ended after %v", time.Since(start))
 	}
@@ -148,17 +150,15 @@ func TestAgentDelayAndConcurrency(t *testing.T) {
 }
 
 // runDelay is a [[delay=N]] long enough for the test to make a few more
-// requests while the run goes on: 20 times the slowest of three round trips
-// on c, measured now, and at least 0.4 s.
+// requests while the run goes on: testwait.QuickTimeout of a round trip on
+// c, and at least 0.4 s.
 func runDelay(t *testing.T, c *testClient) string {
 	t.Helper()
-	var worst time.Duration
-	for range 3 {
-		start := time.Now()
+	d := testwait.QuickTimeout(t, func() error {
 		c.request("health", nil)
-		worst = max(worst, time.Since(start))
-	}
-	return fmt.Sprintf("[[delay=%.3f]]", max(20*worst, 400*time.Millisecond).Seconds())
+		return nil
+	})
+	return fmt.Sprintf("[[delay=%.3f]]", max(d, 400*time.Millisecond).Seconds())
 }
 
 func TestAgentAbortOpenClaw(t *testing.T) {
@@ -169,7 +169,7 @@ func TestAgentAbortOpenClaw(t *testing.T) {
 			watcher, _ := connected(t, srv, "test-token", obj{"scopes": []any{scopeRead}})
 			c.sendJSON(obj{"type": "req", "id": "a", "method": "agent", "params": obj{"message": "long [[delay=30]]",
 				"sessionKey": "agent:main:ab", "idempotencyKey": "ab-1"}})
-			c.waitFor(isRes("a"), 0, patience())
+			c.waitFor(isRes("a"), 0, testwait.Patience())
 			params := obj{"sessionKey": "agent:main:ab", "runId": "ab-1"}
 			if method == "sessions.abort" {
 				params = obj{"key": "agent:main:ab", "runId": "ab-1"}
@@ -181,8 +181,8 @@ func TestAgentAbortOpenClaw(t *testing.T) {
 			if method == "sessions.abort" && (str(res, "abortedRunId") != "ab-1" || str(res, "status") != "aborted") {
 				t.Errorf("sessions.abort result %s", jsonStr(res))
 			}
-			_, i := c.waitFor(isRes("a"), 0, patience())
-			fin, _ := c.waitFor(isRes("a"), i+1, patience())
+			_, i := c.waitFor(isRes("a"), 0, testwait.Patience())
+			fin, _ := c.waitFor(isRes("a"), i+1, testwait.Patience())
 			p := sub(fin, "payload")
 			if fin["ok"] != true || str(p, "status") != "timeout" || str(p, "summary") != "aborted" || str(p, "stopReason") != "rpc" {
 				t.Fatalf("aborted final (recorded shape) %s", jsonStr(fin))
@@ -193,7 +193,7 @@ func TestAgentAbortOpenClaw(t *testing.T) {
 			}
 			watcher.waitFor(func(f obj) bool {
 				return str(sub(f, "payload"), "runId") == "ab-1" && str(sub(sub(f, "payload"), "data"), "phase") == "error"
-			}, 0, patience())
+			}, 0, testwait.Patience())
 			if got := eventKinds(runEvents(watcher, "ab-1")); got != want {
 				t.Errorf("other read-scoped clients see the events too: %s", got)
 			}
@@ -220,13 +220,13 @@ func TestAgentAbortClawdbot(t *testing.T) {
 	c, _ := connected(t, srv, "test-token", nil)
 	c.sendJSON(obj{"type": "req", "id": "a", "method": "agent", "params": obj{"message": "x [[delay=0.3]]",
 		"sessionKey": "agent:main:ab", "idempotencyKey": "ab-1"}})
-	c.waitFor(isRes("a"), 0, patience())
+	c.waitFor(isRes("a"), 0, testwait.Patience())
 	res := sub(c.request("chat.abort", obj{"sessionKey": "agent:main:ab", "runId": "ab-1"}), "payload")
 	if res["aborted"] != false || jsonStr(res["runIds"]) != "[]" {
 		t.Errorf("1.24 cannot abort agent runs: %s", jsonStr(res))
 	}
-	_, i := c.waitFor(isRes("a"), 0, patience())
-	fin, _ := c.waitFor(isRes("a"), i+1, patience())
+	_, i := c.waitFor(isRes("a"), 0, testwait.Patience())
+	fin, _ := c.waitFor(isRes("a"), i+1, testwait.Patience())
 	if str(sub(fin, "payload"), "status") != "ok" {
 		t.Errorf("the run must complete normally: %s", jsonStr(fin))
 	}
@@ -240,7 +240,7 @@ func TestAgentIdempotency(t *testing.T) {
 			// The duplicate must come while the run goes on.
 			params := obj{"message": "dup " + runDelay(t, c), "sessionKey": "agent:main:dup", "idempotencyKey": "dup-1"}
 			c.sendJSON(obj{"type": "req", "id": "first", "method": "agent", "params": params})
-			acc, _ := c.waitFor(isRes("first"), 0, patience())
+			acc, _ := c.waitFor(isRes("first"), 0, testwait.Patience())
 			dup := c.request("agent", params)
 			p := sub(dup, "payload")
 			if g == OpenClaw && (str(p, "status") != "in_flight" || str(p, "sessionKey") != "agent:main:dup") {
@@ -249,8 +249,8 @@ func TestAgentIdempotency(t *testing.T) {
 			if g == Clawdbot && jsonStr(p) != jsonStr(sub(acc, "payload")) {
 				t.Errorf("1.24 replays the cached accepted payload: %s vs %s", jsonStr(p), jsonStr(sub(acc, "payload")))
 			}
-			_, i := c.waitFor(isRes("first"), 0, patience())
-			fin, _ := c.waitFor(isRes("first"), i+1, patience())
+			_, i := c.waitFor(isRes("first"), 0, testwait.Patience())
+			fin, _ := c.waitFor(isRes("first"), i+1, testwait.Patience())
 			again := c.requestFinal("agent", params)
 			if len(again) != 1 || jsonStr(sub(again[0], "payload")) != jsonStr(sub(fin, "payload")) {
 				t.Errorf("a finished key returns the cached final as one frame: %d frames", len(again))
@@ -313,10 +313,10 @@ func TestAgentWait(t *testing.T) {
 			c, _ := connected(t, srv, "test-token", nil)
 			c.sendJSON(obj{"type": "req", "id": "w", "method": "agent", "params": obj{"message": "w [[delay=0.2]]",
 				"sessionKey": "agent:main:w", "idempotencyKey": "w-1"}})
-			c.waitFor(isRes("w"), 0, patience())
+			c.waitFor(isRes("w"), 0, testwait.Patience())
 			// The run ends after 0.2 s: agent.wait may wait as long as that
 			// takes on this machine.
-			p := sub(c.request("agent.wait", obj{"runId": "w-1", "timeoutMs": patience().Milliseconds()}), "payload")
+			p := sub(c.request("agent.wait", obj{"runId": "w-1", "timeoutMs": testwait.Patience().Milliseconds()}), "payload")
 			if str(p, "status") != "ok" || str(p, "runId") != "w-1" || p["endedAt"] == nil {
 				t.Errorf("agent.wait %s", jsonStr(p))
 			}
@@ -339,7 +339,7 @@ func TestEventSeq(t *testing.T) {
 			isFinal := func(f obj) bool {
 				return isEvent("chat")(f) && str(sub(f, "payload"), "runId") == "s2" && str(sub(f, "payload"), "state") == "final"
 			}
-			if f, _ := b.waitFor(isFinal, 0, patience()); f == nil {
+			if f, _ := b.waitFor(isFinal, 0, testwait.Patience()); f == nil {
 				t.Fatal("the second client did not see the run")
 			}
 			seqs := func(c *testClient, runID string) []int64 {
@@ -385,7 +385,7 @@ func TestEventSeq(t *testing.T) {
 func TestTicks(t *testing.T) {
 	srv := newServer(t, Options{Generation: OpenClaw, TickInterval: 50 * time.Millisecond})
 	c, _ := connected(t, srv, "test-token", obj{"scopes": []any{}})
-	tick, _ := c.waitFor(isEvent("tick"), 0, patience())
+	tick, _ := c.waitFor(isEvent("tick"), 0, testwait.Patience())
 	if tick == nil || keysOf(sub(tick, "payload")) != "ts" || tick["seq"] == nil {
 		t.Fatalf("tick %s (ticks need no scope)", jsonStr(tick))
 	}
@@ -404,8 +404,8 @@ func TestEmitAgentEvent(t *testing.T) {
 	none, noneHello := connected(t, srv, "test-token", obj{"scopes": []any{}})
 	srv.EmitAgentEvent("foreign-run", "tool", obj{"phase": "start", "name": "exec"})
 	srv.EmitAgentEvent("foreign-run", "tool", obj{"phase": "result", "name": "exec"})
-	ev, i := admin.waitFor(isEvent("agent"), 0, patience())
-	ev2, _ := admin.waitFor(isEvent("agent"), i+1, patience())
+	ev, i := admin.waitFor(isEvent("agent"), 0, testwait.Patience())
+	ev2, _ := admin.waitFor(isEvent("agent"), i+1, testwait.Patience())
 	p := sub(ev, "payload")
 	if str(p, "runId") != "foreign-run" || str(p, "stream") != "tool" || jsonStr(p["seq"]) != "1" || jsonStr(sub(ev2, "payload")["seq"]) != "2" {
 		t.Errorf("injected events %s %s", jsonStr(ev), jsonStr(ev2))
@@ -423,7 +423,7 @@ func TestEmitAgentEvent(t *testing.T) {
 	if !sentinel {
 		t.Fatal("no server connection for the read-less client")
 	}
-	if f, _ := none.waitFor(isEvent("test.sentinel"), 0, patience()); f == nil {
+	if f, _ := none.waitFor(isEvent("test.sentinel"), 0, testwait.Patience()); f == nil {
 		t.Fatal("no sentinel event")
 	}
 	if f, _ := none.waitFor(isEvent("agent"), 0, 0); f != nil {

@@ -3,7 +3,6 @@ package gatewaytest
 import (
 	"context"
 	"errors"
-	"flag"
 	"net/http"
 	"sort"
 	"strings"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
+
+	"github.com/clawgate/clawgate/internal/testwait"
 )
 
 // testClient is a raw coder/websocket client that records every frame.
@@ -32,7 +33,7 @@ type testClient struct {
 // dialClient connects to url (optionally with headers) and starts reading.
 func dialClient(t testing.TB, url string, header http.Header) *testClient {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), patience())
+	ctx, cancel := context.WithTimeout(context.Background(), testwait.Patience())
 	defer cancel()
 	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: header})
 	if err != nil {
@@ -80,7 +81,7 @@ func (c *testClient) sendJSON(v any) {
 // sendRaw sends b as a text frame.
 func (c *testClient) sendRaw(b []byte) {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), patience())
+	ctx, cancel := context.WithTimeout(context.Background(), testwait.Patience())
 	defer cancel()
 	if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
 		c.t.Fatalf("write: %v", err)
@@ -89,8 +90,9 @@ func (c *testClient) sendRaw(b []byte) {
 
 // waitFor waits until pred matches a received frame (scanning from index
 // from) and returns it with its index; nil if the connection ended or the
-// timeout passed. A wait for a frame that must come uses patience(); a
-// shorter timeout is only for checking that a frame does not come.
+// timeout passed. A wait for a frame that must come uses
+// testwait.Patience(); a shorter timeout is only for checking that a frame
+// does not come.
 func (c *testClient) waitFor(pred func(obj) bool, from int, timeout time.Duration) (obj, int) {
 	deadline := time.Now().Add(timeout)
 	timer := time.AfterFunc(timeout, func() {
@@ -152,7 +154,7 @@ func (c *testClient) request(method string, params any) obj {
 		frame["params"] = params
 	}
 	c.sendJSON(frame)
-	res, _ := c.waitFor(isRes(id), 0, patience())
+	res, _ := c.waitFor(isRes(id), 0, testwait.Patience())
 	if res == nil {
 		c.t.Fatalf("no response to %s", method)
 	}
@@ -168,7 +170,7 @@ func (c *testClient) requestFinal(method string, params any) []obj {
 	var out []obj
 	from := 0
 	for {
-		res, i := c.waitFor(isRes(id), from, patience())
+		res, i := c.waitFor(isRes(id), from, testwait.Patience())
 		if res == nil {
 			c.t.Fatalf("no final response to %s (got %d frames)", method, len(out))
 		}
@@ -204,7 +206,7 @@ func connectParamsFor(token string, over obj) obj {
 // handshake waits for the challenge and sends connect; it returns the res.
 func (c *testClient) handshake(params obj) obj {
 	c.t.Helper()
-	if ch, _ := c.waitFor(isEvent("connect.challenge"), 0, patience()); ch == nil {
+	if ch, _ := c.waitFor(isEvent("connect.challenge"), 0, testwait.Patience()); ch == nil {
 		c.t.Fatal("no connect.challenge")
 	}
 	return c.request("connect", params)
@@ -258,42 +260,4 @@ func keysOf(m obj) string {
 	}
 	sort.Strings(ks)
 	return strings.Join(ks, ",")
-}
-
-// binaryStart is about when this test binary started; with go test's
-// -timeout it gives the binary's deadline.
-var binaryStart = time.Now()
-
-// patience bounds a wait for something that happens unless the fake is
-// broken (a frame, a close). Such a bound only matters when something is
-// broken, so it is not a guess at how fast the machine is: it is most of
-// what is left of the test binary's deadline (go test -timeout, 10 minutes
-// by default), leaving a tenth to report the failure.
-func patience() time.Duration {
-	f := flag.Lookup("test.timeout")
-	if f == nil {
-		return time.Hour
-	}
-	g, ok := f.Value.(flag.Getter)
-	if !ok {
-		return time.Hour
-	}
-	d, _ := g.Get().(time.Duration)
-	if d <= 0 {
-		return 24 * time.Hour // -timeout 0: no deadline asked for
-	}
-	return max(time.Until(binaryStart.Add(d))*9/10, time.Second)
-}
-
-// waitUntil polls cond until it holds; it fails the test only when cond has
-// not held within patience(), i.e. when something is broken.
-func waitUntil(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(patience())
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not after %s", what, patience())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

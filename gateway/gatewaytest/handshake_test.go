@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/clawgate/clawgate/internal/testwait"
 )
 
 func TestChallengeAndHello(t *testing.T) {
@@ -15,7 +17,7 @@ func TestChallengeAndHello(t *testing.T) {
 		t.Run(g.String(), func(t *testing.T) {
 			srv := newServer(t, Options{Generation: g, TickInterval: 5 * time.Second})
 			c := dialClient(t, srv.URL(), nil)
-			ch, _ := c.waitFor(isEvent("connect.challenge"), 0, patience())
+			ch, _ := c.waitFor(isEvent("connect.challenge"), 0, testwait.Patience())
 			if ch == nil {
 				t.Fatal("no challenge")
 			}
@@ -63,7 +65,7 @@ func TestChallengeAndHello(t *testing.T) {
 			if str(sub(hello, "server"), "connId") == str(sub(hello2, "server"), "connId") {
 				t.Error("connId must be fresh per connection")
 			}
-			if ev, _ := c.waitFor(isEvent("health"), 0, patience()); ev == nil {
+			if ev, _ := c.waitFor(isEvent("health"), 0, testwait.Patience()); ev == nil {
 				t.Error("no health event after hello-ok")
 			}
 		})
@@ -84,7 +86,7 @@ func TestMaxPayloadOption(t *testing.T) {
 		t.Fatalf("frame under the limit: %s", jsonStr(res))
 	}
 	c.sendJSON(obj{"type": "req", "id": "big", "method": "health", "params": obj{"pad": strings.Repeat("x", 5000)}})
-	if code, reason := c.waitClose(patience()); code != websocket.StatusMessageTooBig || reason != "" {
+	if code, reason := c.waitClose(testwait.Patience()); code != websocket.StatusMessageTooBig || reason != "" {
 		t.Fatalf("close %d %q, want 1009 with empty reason", code, reason)
 	}
 }
@@ -94,17 +96,17 @@ func TestReadLimits(t *testing.T) {
 		srv := newServer(t, Options{Generation: Clawdbot})
 		c, _ := connected(t, srv, "test-token", nil)
 		c.sendJSON(obj{"type": "req", "id": "big", "method": "health", "params": obj{"pad": strings.Repeat("x", 600<<10)}})
-		if code, _ := c.waitClose(patience()); code != websocket.StatusMessageTooBig {
+		if code, _ := c.waitClose(testwait.Patience()); code != websocket.StatusMessageTooBig {
 			t.Fatalf("close %d, want 1009", code)
 		}
 	})
 	t.Run("openclaw pre-auth 64KiB", func(t *testing.T) {
 		srv := newServer(t, Options{Generation: OpenClaw})
 		c := dialClient(t, srv.URL(), nil)
-		c.waitFor(isEvent("connect.challenge"), 0, patience())
+		c.waitFor(isEvent("connect.challenge"), 0, testwait.Patience())
 		params := connectParamsFor("test-token", obj{"userAgent": strings.Repeat("x", 70<<10)})
 		c.sendJSON(obj{"type": "req", "id": "c1", "method": "connect", "params": params})
-		if code, _ := c.waitClose(patience()); code != websocket.StatusMessageTooBig {
+		if code, _ := c.waitClose(testwait.Patience()); code != websocket.StatusMessageTooBig {
 			t.Fatalf("close %d, want 1009", code)
 		}
 		if n := len(srv.Connects()); n != 0 {
@@ -170,7 +172,7 @@ func checkConnectFailure(t *testing.T, c *testClient, res obj, code, msg string,
 	if res["ok"] != false || str(e, "code") != code || str(e, "message") != msg {
 		t.Fatalf("got %s, want %s %q", jsonStr(res), code, msg)
 	}
-	gotCode, reason := c.waitClose(patience())
+	gotCode, reason := c.waitClose(testwait.Patience())
 	if gotCode != closeCode || reason != truncateReason(msg) {
 		t.Fatalf("close %d %q, want %d %q", gotCode, reason, closeCode, truncateReason(msg))
 	}
@@ -279,7 +281,7 @@ func TestStartupUnavailable(t *testing.T) {
 			str(sub(e, "details"), "reason") != "startup-sidecars" {
 			t.Fatalf("attempt %d: %s", i, jsonStr(res))
 		}
-		if code, reason := c.waitClose(patience()); code != websocket.StatusTryAgainLater || reason != "gateway starting" {
+		if code, reason := c.waitClose(testwait.Patience()); code != websocket.StatusTryAgainLater || reason != "gateway starting" {
 			t.Fatalf("close %d %q", code, reason)
 		}
 	}
@@ -291,7 +293,7 @@ func TestHandshakeTimeout(t *testing.T) {
 	srv := newServer(t, Options{Generation: Clawdbot, HandshakeTimeout: hs})
 	start := time.Now() // the server's timer starts after this
 	c := dialClient(t, srv.URL(), nil)
-	if code, reason := c.waitClose(patience()); code != websocket.StatusNormalClosure || reason != "" {
+	if code, reason := c.waitClose(testwait.Patience()); code != websocket.StatusNormalClosure || reason != "" {
 		t.Fatalf("close %d %q, want 1000 with empty reason (recorded)", code, reason)
 	}
 	if el := time.Since(start); el < hs {
@@ -303,7 +305,7 @@ func TestHandshakeTimeout(t *testing.T) {
 	srv.NoHelloReply()
 	start = time.Now()
 	c = dialClient(t, srv.URL(), nil)
-	c.waitFor(isEvent("connect.challenge"), 0, patience())
+	c.waitFor(isEvent("connect.challenge"), 0, testwait.Patience())
 	c.sendJSON(obj{"type": "req", "id": "c1", "method": "connect", "params": connectParamsFor("test-token", nil)})
 	if f, _ := c.waitFor(isRes("c1"), 0, time.Until(start.Add(2*hs))); f != nil {
 		t.Fatalf("NoHelloReply answered: %s", jsonStr(f))
@@ -318,25 +320,25 @@ func TestHandshakeFrames(t *testing.T) {
 		t.Run(g.String(), func(t *testing.T) {
 			srv := newServer(t, Options{Generation: g})
 			c := dialClient(t, srv.URL(), nil)
-			c.waitFor(isEvent("connect.challenge"), 0, patience())
+			c.waitFor(isEvent("connect.challenge"), 0, testwait.Patience())
 			c.sendJSON(obj{"type": "req", "id": "h1", "method": "health", "params": obj{}})
-			r, _ := c.waitFor(isRes("h1"), 0, patience())
+			r, _ := c.waitFor(isRes("h1"), 0, testwait.Patience())
 			if msg := str(sub(r, "error"), "message"); msg != "invalid handshake: first request must be connect" {
 				t.Errorf("got %s", jsonStr(r))
 			}
-			if code, reason := c.waitClose(patience()); code != 1008 || reason != "invalid handshake: first request must be connect" {
+			if code, reason := c.waitClose(testwait.Patience()); code != 1008 || reason != "invalid handshake: first request must be connect" {
 				t.Errorf("close %d %q", code, reason)
 			}
 			c = dialClient(t, srv.URL(), nil)
-			c.waitFor(isEvent("connect.challenge"), 0, patience())
+			c.waitFor(isEvent("connect.challenge"), 0, testwait.Patience())
 			c.sendRaw([]byte("not json"))
-			if code, reason := c.waitClose(patience()); code != 1000 || reason != "" {
+			if code, reason := c.waitClose(testwait.Patience()); code != 1000 || reason != "" {
 				t.Errorf("non-JSON first frame: close %d %q, want 1000 (recorded)", code, reason)
 			}
 			c = dialClient(t, srv.URL(), nil)
-			c.waitFor(isEvent("connect.challenge"), 0, patience())
+			c.waitFor(isEvent("connect.challenge"), 0, testwait.Patience())
 			c.sendRaw([]byte(`{"type":"req","id":1,"method":"connect","params":{}}`))
-			if code, reason := c.waitClose(patience()); code != 1008 || reason != "invalid request frame" {
+			if code, reason := c.waitClose(testwait.Patience()); code != 1008 || reason != "invalid request frame" {
 				t.Errorf("numeric id: close %d %q", code, reason)
 			}
 		})
@@ -351,7 +353,7 @@ func TestCloseReasonTruncated(t *testing.T) {
 	if !strings.HasPrefix(msg, "invalid connect params: must have required property 'minProtocol'; must have required property 'maxProtocol'") {
 		t.Fatalf("message %q", msg)
 	}
-	_, reason := c.waitClose(patience())
+	_, reason := c.waitClose(testwait.Patience())
 	if len(reason) != 120 || !strings.HasPrefix(msg, reason) {
 		t.Errorf("close reason %q (%d bytes), want the first 120 bytes of the message", reason, len(reason))
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/clawgate/clawgate/internal/testwait"
 )
 
 func TestMethodScopes(t *testing.T) {
@@ -58,7 +60,7 @@ func TestRequestFrameRules(t *testing.T) {
 			c, _ := connected(t, srv, "test-token", nil)
 			c.sendJSON(obj{"type": "req", "id": "tp", "method": "health", "params": obj{},
 				"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"})
-			res, _ := c.waitFor(isRes("tp"), 0, patience())
+			res, _ := c.waitFor(isRes("tp"), 0, testwait.Patience())
 			if g == Clawdbot && errMsg(res) != "INVALID_REQUEST: invalid request frame: at root: unexpected property 'traceparent'" {
 				t.Errorf("traceparent on 1.24: %s", jsonStr(res))
 			}
@@ -66,7 +68,7 @@ func TestRequestFrameRules(t *testing.T) {
 				t.Errorf("traceparent on 2026.9.6: %s", jsonStr(res))
 			}
 			c.sendRaw([]byte(`{"type":"req","id":7,"method":"health"}`))
-			res, _ = c.waitFor(func(f obj) bool { return jsonStr(f["id"]) == "7" }, 0, patience())
+			res, _ = c.waitFor(func(f obj) bool { return jsonStr(f["id"]) == "7" }, 0, testwait.Patience())
 			if errMsg(res) != "INVALID_REQUEST: invalid request frame: at /id: must be string" {
 				t.Errorf("numeric id: %s", jsonStr(res))
 			}

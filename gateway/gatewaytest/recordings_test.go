@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/clawgate/clawgate/internal/testwait"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.jsonl from ../../testdata/frames")
@@ -177,7 +179,7 @@ func replayConn(t *testing.T, srv *Server, scen string, lines []*recLine) {
 		header = http.Header{"Origin": {strings.Replace(srv.URL(), "ws://", "http://", 1)}}
 	}
 	c := dialClient(t, srv.URL(), header)
-	if ch, _ := c.waitFor(isEvent("connect.challenge"), 0, patience()); ch == nil {
+	if ch, _ := c.waitFor(isEvent("connect.challenge"), 0, testwait.Patience()); ch == nil {
 		t.Fatal("no challenge")
 	}
 
@@ -208,7 +210,7 @@ func replayConn(t *testing.T, srv *Server, scen string, lines []*recLine) {
 	}
 	compareRunEvents(t, c, lines)
 	if serverClose != nil {
-		code, reason := c.waitClose(patience())
+		code, reason := c.waitClose(testwait.Patience())
 		wantCode, _ := num(serverClose.frame["code"])
 		if int64(code) != wantCode || reason != str(serverClose.frame, "reason") {
 			t.Errorf("close: got %d %q, recorded %d %q", code, reason, wantCode, str(serverClose.frame, "reason"))
@@ -224,7 +226,7 @@ func awaitRes(t *testing.T, c *testClient, key string, nth int, want *recLine) b
 	var got obj
 	for i := 0; i <= nth; i++ {
 		var idx int
-		got, idx = c.waitFor(func(f obj) bool { return str(f, "type") == "res" && idKey(f["id"]) == key }, from, patience())
+		got, idx = c.waitFor(func(f obj) bool { return str(f, "type") == "res" && idKey(f["id"]) == key }, from, testwait.Patience())
 		if got == nil {
 			t.Errorf("request %s: fake sent %d res frames, recorded at least %d (want %s)", key, i, nth+1, jsonStr(want.frame))
 			return false

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/clawgate/clawgate/internal/testwait"
 )
 
 func TestStopStart(t *testing.T) {
@@ -16,10 +18,10 @@ func TestStopStart(t *testing.T) {
 	c, hello := connected(t, srv, "test-token", nil)
 	c.sendJSON(obj{"type": "req", "id": "run", "method": "agent", "params": obj{"message": "x [[delay=10]]",
 		"sessionKey": "agent:main:k", "idempotencyKey": "k-1"}})
-	c.waitFor(isRes("run"), 0, patience())
+	c.waitFor(isRes("run"), 0, testwait.Patience())
 
 	srv.Stop()
-	if code, _ := c.waitClose(patience()); code != websocket.StatusAbnormalClosure {
+	if code, _ := c.waitClose(testwait.Patience()); code != websocket.StatusAbnormalClosure {
 		t.Fatalf("Stop must look like a killed process (1006), got %d", code)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -64,7 +66,7 @@ func TestDropConnections(t *testing.T) {
 	}
 	srv.DropConnections()
 	for _, c := range []*testClient{a, b} {
-		if code, _ := c.waitClose(patience()); code != websocket.StatusAbnormalClosure {
+		if code, _ := c.waitClose(testwait.Patience()); code != websocket.StatusAbnormalClosure {
 			t.Errorf("close %d, want 1006", code)
 		}
 	}
@@ -74,7 +76,7 @@ func TestDropConnections(t *testing.T) {
 
 func waitConnCount(t *testing.T, srv *Server, n int) {
 	t.Helper()
-	waitUntil(t, fmt.Sprintf("ConnCount %d", n), func() bool { return srv.ConnCount() == n })
+	testwait.Until(t, fmt.Sprintf("ConnCount %d", n), func() bool { return srv.ConnCount() == n })
 }
 
 func TestShutdown(t *testing.T) {
@@ -83,7 +85,7 @@ func TestShutdown(t *testing.T) {
 			srv := newServer(t, Options{Generation: g})
 			c, _ := connected(t, srv, "test-token", nil)
 			srv.Shutdown("gateway stopping")
-			ev, _ := c.waitFor(isEvent("shutdown"), 0, patience())
+			ev, _ := c.waitFor(isEvent("shutdown"), 0, testwait.Patience())
 			want := `{"reason":"gateway stopping"}`
 			if g == Clawdbot {
 				want = `{"reason":"gateway stopping","restartExpectedMs":null}`
@@ -91,7 +93,7 @@ func TestShutdown(t *testing.T) {
 			if got := jsonStr(sub(ev, "payload")); got != want || ev["seq"] == nil {
 				t.Errorf("shutdown event %s, want payload %s", jsonStr(ev), want)
 			}
-			if code, reason := c.waitClose(patience()); code != websocket.StatusServiceRestart || reason != "service restart" {
+			if code, reason := c.waitClose(testwait.Patience()); code != websocket.StatusServiceRestart || reason != "service restart" {
 				t.Errorf("close %d %q", code, reason)
 			}
 			connected(t, srv, "test-token", nil) // still listening
@@ -144,10 +146,10 @@ func TestHandleOverride(t *testing.T) {
 	if res["ok"] != false || str(sub(res, "payload"), "status") != "error" || errMsg(res) != "UNAVAILABLE: both" {
 		t.Errorf("ReplyFrame %s", jsonStr(res))
 	}
-	if ev, _ := c.waitFor(isEvent("custom.event"), 0, patience()); ev == nil || ev["seq"] == nil {
+	if ev, _ := c.waitFor(isEvent("custom.event"), 0, testwait.Patience()); ev == nil || ev["seq"] == nil {
 		t.Errorf("Event %s", jsonStr(ev))
 	}
-	if code, reason := c.waitClose(patience()); code != 4000 || reason != "scripted close" {
+	if code, reason := c.waitClose(testwait.Patience()); code != 4000 || reason != "scripted close" {
 		t.Errorf("Close %d %q", code, reason)
 	}
 	c.mu.Lock()
@@ -163,7 +165,7 @@ func TestKillFromHandler(t *testing.T) {
 	srv.Handle("health", func(c *Conn, _ Request) { c.Kill() })
 	c, _ := connected(t, srv, "test-token", nil)
 	c.sendJSON(obj{"type": "req", "id": "h", "method": "health"})
-	if code, _ := c.waitClose(patience()); code != websocket.StatusAbnormalClosure {
+	if code, _ := c.waitClose(testwait.Patience()); code != websocket.StatusAbnormalClosure {
 		t.Errorf("Kill: close %d, want 1006", code)
 	}
 }
@@ -198,20 +200,17 @@ func TestNoGoroutineLeak(t *testing.T) {
 	c.sendJSON(obj{"type": "req", "id": "long", "method": "agent", "params": obj{"message": "y [[delay=30]]",
 		"sessionKey": "agent:main:l", "idempotencyKey": "l2"}})
 	c.sendJSON(obj{"type": "req", "id": "wait", "method": "agent.wait", "params": obj{"runId": "l2", "timeoutMs": 30000}})
-	c.waitFor(isRes("long"), 0, patience())
+	c.waitFor(isRes("long"), 0, testwait.Patience())
 	silent := dialClient(t, srv.URL(), nil) // a connection that never shakes hands
 	_ = silent
 	srv.Close()
-	c.waitClose(patience())
-	silent.waitClose(patience())
+	c.waitClose(testwait.Patience())
+	silent.waitClose(testwait.Patience())
 	srv.Close() // idempotent
 	// Close has returned: what is left ends at once unless it leaked, so
-	// only a leak makes this wait long (patience).
-	now := runtime.NumGoroutine()
-	for deadline := time.Now().Add(patience()); now > before && time.Now().Before(deadline); now = runtime.NumGoroutine() {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if now <= before {
+	// only a leak makes this wait long (testwait.Patience()).
+	var now int
+	if testwait.Wait(func() bool { now = runtime.NumGoroutine(); return now <= before }) {
 		return
 	}
 	buf := make([]byte, 1<<16)

@@ -3,11 +3,12 @@ package faultproxy
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"io"
 	"net"
 	"testing"
 	"time"
+
+	"github.com/clawgate/clawgate/internal/testwait"
 )
 
 // echoServer echoes lines until the connection closes.
@@ -52,7 +53,7 @@ func TestModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if got, err := roundTrip(t, c, "pass", patience()); err != nil || got != "pass\n" {
+	if got, err := roundTrip(t, c, "pass", testwait.Patience()); err != nil || got != "pass\n" {
 		t.Fatalf("pass: %q %v", got, err)
 	}
 
@@ -66,7 +67,7 @@ func TestModes(t *testing.T) {
 
 	p.Heal()
 	var ne net.Error
-	if _, err := roundTrip(t, c, "dropped", patience()); err == nil || (errors.As(err, &ne) && ne.Timeout()) {
+	if _, err := roundTrip(t, c, "dropped", testwait.Patience()); err == nil || (errors.As(err, &ne) && ne.Timeout()) {
 		t.Fatalf("Heal did not drop the frozen connection: %v", err)
 	}
 
@@ -86,32 +87,7 @@ func TestModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c2.Close()
-	if got, err := roundTrip(t, c2, "again", patience()); err != nil || got != "again\n" {
+	if got, err := roundTrip(t, c2, "again", testwait.Patience()); err != nil || got != "again\n" {
 		t.Fatalf("after Heal: %q %v", got, err)
 	}
-}
-
-// binaryStart is about when this test binary started; with go test's
-// -timeout it gives the binary's deadline.
-var binaryStart = time.Now()
-
-// patience bounds a wait for bytes that come unless the proxy is broken.
-// Such a bound only matters when something is broken, so it is not a guess
-// at how fast the machine is: it is most of what is left of the test
-// binary's deadline (go test -timeout), leaving a tenth to report the
-// failure.
-func patience() time.Duration {
-	f := flag.Lookup("test.timeout")
-	if f == nil {
-		return time.Hour
-	}
-	g, ok := f.Value.(flag.Getter)
-	if !ok {
-		return time.Hour
-	}
-	d, _ := g.Get().(time.Duration)
-	if d <= 0 {
-		return 24 * time.Hour // -timeout 0: no deadline asked for
-	}
-	return max(time.Until(binaryStart.Add(d))*9/10, time.Second)
 }
