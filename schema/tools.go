@@ -91,7 +91,7 @@ type PatchSessionModelOutput struct {
 // AskSubagentInput describes a delegated subtask.
 type AskSubagentInput struct {
 	Message           string `json:"message" jsonschema:"description=The complete task for the subagent. It sees nothing of your conversation\\, so include every fact it needs.,minLength=1,example=Summarise the three main risks in this design: ..."`
-	SessionKey        string `json:"session_key,omitempty" jsonschema:"description=Session to run in (default: a dedicated agent:<agent>:subagent session). Never the gateway's main session.,example=agent:main:subagent"`
+	SessionKey        string `json:"session_key,omitempty" jsonschema:"description=Session to run in (default: a dedicated agent:<agent>:subagent session). Never a main session (agent:<id>:main of any agent).,example=agent:main:subagent"`
 	Model             string `json:"model,omitempty" jsonschema:"description=Run on this model (provider/model or alias); it is set on the session before the run. Use a cheaper model for simple work.,example=anthropic/claude-sonnet-4-5"`
 	TimeoutSeconds    int    `json:"timeout_seconds,omitempty" jsonschema:"description=Wall-clock limit of this call in seconds (default: clawgate's --timeout\\, 55 unless set). When it passes the run is aborted and the call returns an error within one more second. Many MCP clients stop waiting for a tool call after 60 s: raise it only if yours waits longer.,minimum=1,maximum=86400,default=55"`
 	Thinking          string `json:"thinking,omitempty" jsonschema:"description=Thinking level for this run\\, if the model supports it.,example=low"`

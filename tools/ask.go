@@ -62,6 +62,9 @@ func (t *tools) askSubagent(ctx context.Context, req mcp.CallToolRequest, in sch
 		key = "agent:" + agent + ":" + subagentSessionName
 	}
 	if !t.cfg.AllowMainSession && isMainSession(key, info) {
+		if parts := strings.SplitN(strings.TrimSpace(key), ":", 3); len(parts) == 3 && strings.TrimSpace(in.AgentID) == "" {
+			agent = strings.ToLower(parts[1]) // suggest that agent's own subagent session
+		}
 		return out, "", fmt.Errorf("session %q is the gateway's main session; a run there waits behind the main session's own turn, "+
 			"which deadlocks when that turn is the one calling this tool. Leave session_key empty to use agent:%s:%s "+
 			"(or start clawgate with --allow-main-session)", key, agent, subagentSessionName)
@@ -150,13 +153,21 @@ func abortNote(re *gateway.RunError) string {
 	return "it was not aborted"
 }
 
-// isMainSession reports whether key names the gateway's main session, in
-// its canonical or short form.
+// isMainSession reports whether key names a main session: the gateway's
+// (canonical or short form) or any other agent's (agent:<id>:<main key>),
+// since a run there waits behind that agent's own turn just the same.
 func isMainSession(key string, info *gateway.Info) bool {
-	k := strings.ToLower(key)
-	main := strings.ToLower(info.MainSessionKey)
-	if main == "" {
-		main = "agent:main:main"
+	k := strings.ToLower(strings.TrimSpace(key))
+	mainSession, mainKey := "agent:main:main", "main"
+	if info.MainSessionKey != "" {
+		mainSession = strings.ToLower(info.MainSessionKey)
+		if parts := strings.SplitN(mainSession, ":", 3); len(parts) == 3 && parts[0] == "agent" {
+			mainKey = parts[2]
+		}
 	}
-	return k == main || k == "main" || k == "agent:"+strings.ToLower(info.DefaultAgentID)+":main"
+	if k == mainSession || k == mainKey {
+		return true
+	}
+	parts := strings.SplitN(k, ":", 3)
+	return len(parts) == 3 && parts[0] == "agent" && parts[2] == mainKey
 }

@@ -232,14 +232,23 @@ func TestReadOnlyMode(t *testing.T) {
 
 func TestAskSubagentRefusesMainSession(t *testing.T) {
 	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
-	for _, key := range []string{"agent:main:main", "main", "AGENT:MAIN:MAIN"} {
+	// Every agent's main session, not only the default agent's: another
+	// agent calling the tool from its main session deadlocks the same way.
+	for _, key := range []string{"agent:main:main", "main", "AGENT:MAIN:MAIN", "agent:work:main", " Agent:Ops:Main ", "agent:a:b:main"} {
 		res := e.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "hi", "session_key": key}, nil)
+		if strings.Contains(key, "a:b") {
+			continue // not a main session key: agent "a", session "b:main"
+		}
 		if !res.IsError || !strings.Contains(text(res), "main session") {
 			t.Fatalf("%s: %s", key, text(res))
 		}
 	}
-	if len(e.fake.Runs()) != 0 {
-		t.Fatal("a run started in the main session")
+	if runs := e.fake.Runs(); len(runs) != 1 || runs[0].SessionKey != "agent:a:b:main" {
+		t.Fatalf("runs %+v, want only the one in agent:a:b:main", runs)
+	}
+	if res := e.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "hi", "session_key": "agent:work:main"}, nil); !res.IsError ||
+		!strings.Contains(text(res), `Leave session_key empty to use agent:work:subagent`) {
+		t.Fatalf("another agent's main session: %s", text(res))
 	}
 	e2 := setup(t, gatewaytest.OpenClaw, tools.Config{AllowMainSession: true})
 	if res := e2.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "hi", "session_key": "agent:main:main"}, nil); res.IsError {
