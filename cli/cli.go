@@ -88,7 +88,11 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if inv.cmd.name == "call" && !opts.LogLevelSet {
 		level = slog.LevelWarn // call prints its own outcome
 	}
-	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+	// Logs never block: a client that does not read stderr must not stall
+	// a tool call or the gateway client's read loop.
+	logOut := newAsyncWriter(env.Stderr)
+	defer logOut.Close()
+	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
 	switch inv.cmd.name {
 	case "serve":
 		return exitCode(ctx, env, serve(ctx, opts, env, log))

@@ -443,17 +443,37 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// parseDuration accepts Go durations ("90s", "5m") and plain seconds ("300").
+// maxDuration bounds every duration flag: a day, like timeout_seconds.
+const maxDuration = 24 * time.Hour
+
+// parseDuration accepts Go durations ("90s", "5m") and plain seconds
+// ("300"), up to maxDuration; a larger value is refused rather than left to
+// overflow (18446744074 seconds wrapped to 290 ms).
 func parseDuration(v string) (time.Duration, error) {
 	v = strings.TrimSpace(v)
-	if n, err := strconv.Atoi(v); err == nil {
-		return time.Duration(n) * time.Second, nil
+	var d time.Duration
+	if isInteger(v) {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n > int64(maxDuration/time.Second) || n < -int64(maxDuration/time.Second) {
+			return 0, fmt.Errorf("%q seconds is more than %s", v, maxDuration)
+		}
+		d = time.Duration(n) * time.Second
+	} else {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil {
+			return 0, fmt.Errorf("%q is not a duration: use seconds or a Go duration such as 300, 90s or 5m", v)
+		}
 	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return 0, fmt.Errorf("%q is not a duration: use seconds or a Go duration such as 300, 90s or 5m", v)
+	if d > maxDuration {
+		return 0, fmt.Errorf("%q is more than %s", v, maxDuration)
 	}
 	return d, nil
+}
+
+// isInteger reports whether v is an optionally signed run of digits.
+func isInteger(v string) bool {
+	v = strings.TrimLeft(v, "+-")
+	return v != "" && strings.Trim(v, "0123456789") == ""
 }
 
 func orDefault(v, def string) string {

@@ -123,6 +123,11 @@ func TestLeftoversAreErrors(t *testing.T) {
 		{[]string{"--url"}, "--url needs a value"},
 		{[]string{"--timeout", "soon"}, `--timeout "soon": "soon" is not a duration`},
 		{[]string{"--timeout", "0"}, "--timeout must be positive"},
+		// Out-of-range durations are refused, not wrapped (18446744074 s
+		// used to become 290 ms).
+		{[]string{"--connect-timeout", "18446744074"}, `"18446744074" seconds is more than 24h0m0s`},
+		{[]string{"--call-timeout", "25h"}, `"25h" is more than 24h0m0s`},
+		{[]string{"--timeout", "99999999999999999999"}, "seconds is more than 24h0m0s"},
 		{[]string{"version", "--read-only"}, "--read-only has no effect on clawgate version"},
 		{[]string{"tools", "--timeout", "5"}, "--timeout has no effect on clawgate tools"},
 		{[]string{"--simulate=nope"}, `"nope" is not a simulator`},
@@ -377,4 +382,12 @@ func TestCallSIGINTExits130(t *testing.T) {
 		t.Errorf("stderr %q", errb.String())
 	}
 	testwait.Until(t, "the run aborted on the gateway", func() bool { return g.Runs()[0].Aborted })
+}
+
+// Duration variables are checked like the flags.
+func TestDurationEnvOutOfRange(t *testing.T) {
+	code, _, errs := run(t, []string{"tools"}, map[string]string{"CLAWGATE_CONNECT_TIMEOUT": "18446744074"}, "")
+	if code != cli.ExitUsage || !strings.Contains(errs, `CLAWGATE_CONNECT_TIMEOUT: "18446744074" seconds is more than 24h0m0s`) {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
 }

@@ -214,7 +214,7 @@ func TestStdioSignals(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		sig  syscall.Signal
-	}{{"SIGINT", syscall.SIGINT}, {"SIGTERM", syscall.SIGTERM}} {
+	}{{"SIGINT", syscall.SIGINT}, {"SIGTERM", syscall.SIGTERM}, {"SIGHUP", syscall.SIGHUP}} {
 		t.Run(tc.name+" with a connect to a wedged gateway in flight", func(t *testing.T) {
 			g := fake(t, gatewaytest.OpenClaw)
 			g.NoHelloReply()
