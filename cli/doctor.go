@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/clawgate/clawgate/internal/safetext"
 	"github.com/clawgate/clawgate/schema"
 )
 
@@ -25,7 +26,7 @@ func doctor(ctx context.Context, opts *Options, env Env, log *slog.Logger) int {
 		fmt.Fprintf(w, "Settings:\n  simulated %s gateway (--simulate)\n\n", opts.Simulate)
 	}
 	problem := func(err error) int {
-		fmt.Fprintf(w, "PROBLEM: %v\n", err)
+		fmt.Fprintf(w, "PROBLEM: %s\n", safetext.Text(err.Error()))
 		return ExitFailure
 	}
 	if err != nil {
@@ -37,11 +38,11 @@ func doctor(ctx context.Context, opts *Options, env Env, log *slog.Logger) int {
 		fmt.Fprintf(w, "Connect %s: failed\n", gw.URL())
 		return problem(err)
 	}
-	scopes := strings.Join(info.Scopes, ",")
+	scopes := safetext.Line(strings.Join(info.Scopes, ","))
 	if !info.ScopesReported {
 		scopes += " (requested; this gateway does not report granted scopes)"
 	}
-	fmt.Fprintf(w, "Connect %s: ok, protocol %d, server version %s, scopes %s\n", info.URL, info.Protocol, info.ServerVersion, scopes)
+	fmt.Fprintf(w, "Connect %s: ok, protocol %d, server version %s, scopes %s\n", info.URL, info.Protocol, safetext.Line(info.ServerVersion), scopes)
 	st, _, err := gw.Status(ctx)
 	if err != nil {
 		fmt.Fprintln(w, "Status: failed")
@@ -51,13 +52,13 @@ func doctor(ctx context.Context, opts *Options, env Env, log *slog.Logger) int {
 	if st.Sessions.Count == 1 {
 		sessions = "1 session"
 	}
-	fmt.Fprintf(w, "Status: ok, %s, main session %s\n", sessions, info.MainSessionKey)
+	fmt.Fprintf(w, "Status: ok, %s, main session %s\n", sessions, safetext.Line(info.MainSessionKey))
 	list, err := gw.SessionsList(ctx, schema.SessionsListParams{Limit: 1})
 	if err != nil {
 		fmt.Fprintln(w, "Sessions: failed")
 		return problem(err)
 	}
-	fmt.Fprintf(w, "Sessions: ok, default model %s\n", schema.ModelRef(list.Defaults.ModelProvider, list.Defaults.Model))
+	fmt.Fprintf(w, "Sessions: ok, default model %s\n", safetext.Line(schema.ModelRef(list.Defaults.ModelProvider, list.Defaults.Model)))
 	if opts.ReadOnly {
 		fmt.Fprintln(w, "Mode: read-only (only gateway_status, list_sessions and list_models)")
 	}

@@ -59,7 +59,7 @@ type AgentPayload struct {
 
 // AgentMeta describes how a run went.
 type AgentMeta struct {
-	DurationMs int64 `json:"durationMs"`
+	DurationMs Int `json:"durationMs"`
 	AgentMeta  *struct {
 		SessionID string `json:"sessionId,omitempty"`
 		Provider  string `json:"provider,omitempty"`
@@ -76,11 +76,11 @@ type AgentMeta struct {
 
 // Usage counts the tokens of a run.
 type Usage struct {
-	Input      int64 `json:"input"`
-	Output     int64 `json:"output"`
-	CacheRead  int64 `json:"cacheRead,omitempty"`
-	CacheWrite int64 `json:"cacheWrite,omitempty"`
-	Total      int64 `json:"total"`
+	Input      Int `json:"input"`
+	Output     Int `json:"output"`
+	CacheRead  Int `json:"cacheRead,omitempty"`
+	CacheWrite Int `json:"cacheWrite,omitempty"`
+	Total      Int `json:"total"`
 }
 
 // Text joins the texts of all payloads with blank lines, skipping empty ones.

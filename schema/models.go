@@ -12,7 +12,7 @@ type ModelInfo struct {
 	Name          string `json:"name,omitempty"`
 	Provider      string `json:"provider,omitempty"`
 	Alias         string `json:"alias,omitempty"`
-	ContextWindow int64  `json:"contextWindow,omitempty"`
+	ContextWindow Int    `json:"contextWindow,omitempty"`
 	Reasoning     bool   `json:"reasoning,omitempty"`
 	Available     *bool  `json:"available,omitempty"`
 }

@@ -19,7 +19,7 @@ type SessionsListParams struct {
 type SessionsList struct {
 	TS       int64         `json:"ts"`
 	Path     string        `json:"path"`
-	Count    int           `json:"count"`
+	Count    Int           `json:"count"`
 	Total    *int          `json:"totalCount,omitempty"`
 	HasMore  bool          `json:"hasMore,omitempty"`
 	Defaults ModelDefaults `json:"defaults"`
@@ -30,7 +30,7 @@ type SessionsList struct {
 type ModelDefaults struct {
 	ModelProvider string `json:"modelProvider,omitempty"`
 	Model         string `json:"model,omitempty"`
-	ContextTokens int64  `json:"contextTokens,omitempty"`
+	ContextTokens Int    `json:"contextTokens,omitempty"`
 }
 
 // SessionRow is one row of sessions.list. On protocol 3 Model is the model of
@@ -42,11 +42,11 @@ type SessionRow struct {
 	DisplayName   string `json:"displayName,omitempty"`
 	SessionID     string `json:"sessionId,omitempty"`
 	AgentID       string `json:"agentId,omitempty"`
-	UpdatedAt     int64  `json:"updatedAt,omitempty"`
-	InputTokens   int64  `json:"inputTokens,omitempty"`
-	OutputTokens  int64  `json:"outputTokens,omitempty"`
-	TotalTokens   int64  `json:"totalTokens,omitempty"`
-	ContextTokens int64  `json:"contextTokens,omitempty"`
+	UpdatedAt     Int    `json:"updatedAt,omitempty"`
+	InputTokens   Int    `json:"inputTokens,omitempty"`
+	OutputTokens  Int    `json:"outputTokens,omitempty"`
+	TotalTokens   Int    `json:"totalTokens,omitempty"`
+	ContextTokens Int    `json:"contextTokens,omitempty"`
 	ModelProvider string `json:"modelProvider,omitempty"`
 	Model         string `json:"model,omitempty"`
 	// ModelOverrideSource (protocol 4) is "user", "auto" or "inherited"

@@ -5,7 +5,7 @@ package schema
 // is version-specific and display-only.
 type Status struct {
 	Sessions struct {
-		Count    int             `json:"count"`
+		Count    Int             `json:"count"`
 		Defaults StatusDefaults  `json:"defaults"`
 		Recent   []SessionStatus `json:"recent"`
 	} `json:"sessions"`
@@ -14,7 +14,7 @@ type Status struct {
 // StatusDefaults are the default model and context size in a status result.
 type StatusDefaults struct {
 	Model         string `json:"model,omitempty"`
-	ContextTokens int64  `json:"contextTokens,omitempty"`
+	ContextTokens Int    `json:"contextTokens,omitempty"`
 }
 
 // SessionStatus is one recent session in a status result.
@@ -22,10 +22,10 @@ type SessionStatus struct {
 	Key             string   `json:"key"`
 	Kind            string   `json:"kind,omitempty"`
 	SessionID       string   `json:"sessionId,omitempty"`
-	UpdatedAt       int64    `json:"updatedAt,omitempty"`
-	TotalTokens     *int64   `json:"totalTokens,omitempty"`
-	RemainingTokens *int64   `json:"remainingTokens,omitempty"`
+	UpdatedAt       Int      `json:"updatedAt,omitempty"`
+	TotalTokens     *Int     `json:"totalTokens,omitempty"`
+	RemainingTokens *Int     `json:"remainingTokens,omitempty"`
 	PercentUsed     *float64 `json:"percentUsed,omitempty"`
 	Model           string   `json:"model,omitempty"`
-	ContextTokens   *int64   `json:"contextTokens,omitempty"`
+	ContextTokens   *Int     `json:"contextTokens,omitempty"`
 }

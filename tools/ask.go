@@ -10,6 +10,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/clawgate/clawgate/gateway"
+	"github.com/clawgate/clawgate/internal/safetext"
 	"github.com/clawgate/clawgate/schema"
 )
 
@@ -112,14 +113,14 @@ func (t *tools) askSubagent(ctx context.Context, req mcp.CallToolRequest, in sch
 	}
 	r := run.Reply
 	out = schema.AskSubagentOutput{
-		Text: r.Text(), RunID: run.RunID, Status: r.Status, SessionKey: run.SessionKey,
+		Text: safetext.Text(r.Text()), RunID: safetext.Line(run.RunID), Status: safetext.Line(r.Status), SessionKey: safetext.Line(run.SessionKey),
 		DurationMs: run.Elapsed.Milliseconds(),
 	}
 	if r.Result != nil {
 		if am := r.Result.Meta.AgentMeta; am != nil {
-			out.Model, out.Provider = schema.ModelRef(am.Provider, am.Model), am.Provider
+			out.Model, out.Provider = safetext.Line(schema.ModelRef(am.Provider, am.Model)), safetext.Line(am.Provider)
 			if am.Usage != nil {
-				out.Usage = schema.UsageOut{Input: am.Usage.Input, Output: am.Usage.Output, Total: am.Usage.Total}
+				out.Usage = schema.UsageOut{Input: am.Usage.Input.Count(), Output: am.Usage.Output.Count(), Total: am.Usage.Total.Count()}
 			}
 		}
 	}
@@ -133,7 +134,7 @@ func (t *tools) askSubagent(ctx context.Context, req mcp.CallToolRequest, in sch
 	case r.Status == schema.RunInFlight:
 		return out, "", fmt.Errorf("run %s is already in flight on the gateway", run.RunID)
 	default:
-		return out, "", fmt.Errorf("run %s ended with status %q: %s", run.RunID, r.Status, r.Summary)
+		return out, "", fmt.Errorf("run %s ended with status %q: %s", out.RunID, out.Status, safetext.Text(r.Summary))
 	}
 	return out, out.Text, nil
 }

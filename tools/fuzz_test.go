@@ -44,7 +44,7 @@ func (s *stubGateway) Info(context.Context) (*gateway.Info, error) {
 
 func (s *stubGateway) Status(context.Context) (*schema.Status, json.RawMessage, error) {
 	var st schema.Status
-	used := int64(10)
+	used := schema.Int(10)
 	st.Sessions.Count = 1
 	st.Sessions.Defaults = schema.StatusDefaults{Model: "fake-echo", ContextTokens: 1000}
 	st.Sessions.Recent = []schema.SessionStatus{{Key: "agent:main:main", TotalTokens: &used}}
@@ -58,9 +58,9 @@ func (s *stubGateway) SessionsList(_ context.Context, p schema.SessionsListParam
 	out := &schema.SessionsList{Defaults: schema.ModelDefaults{ModelProvider: "fake", Model: "fake-echo", ContextTokens: 1000}}
 	for i := range 30 {
 		out.Sessions = append(out.Sessions, schema.SessionRow{Key: fmt.Sprintf("agent:main:s%d", i), Model: "fake-echo", ModelProvider: "fake",
-			TotalTokens: int64(i), ContextTokens: 1000, UpdatedAt: 1_700_000_000_000})
+			TotalTokens: schema.Int(i), ContextTokens: 1000, UpdatedAt: 1_700_000_000_000})
 	}
-	out.Count = len(out.Sessions)
+	out.Count = schema.Int(len(out.Sessions))
 	return out, nil
 }
 

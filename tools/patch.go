@@ -11,6 +11,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/clawgate/clawgate/gateway"
+	"github.com/clawgate/clawgate/internal/safetext"
 	"github.com/clawgate/clawgate/internal/suggest"
 	"github.com/clawgate/clawgate/schema"
 )
@@ -36,6 +37,11 @@ func (t *tools) patchSessionModel(ctx context.Context, _ mcp.CallToolRequest, in
 	resolved, canonical, err := t.setModel(ctx, key, model)
 	if err != nil {
 		return schema.PatchSessionModelOutput{}, "", err
+	}
+	canonical = safetext.Line(canonical)
+	if resolved != nil {
+		r := safetext.Line(*resolved)
+		resolved = &r
 	}
 	out := schema.PatchSessionModelOutput{SessionKey: canonical, Model: resolved}
 	if resolved == nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/clawgate/clawgate/internal/safetext"
 	"github.com/clawgate/clawgate/schema"
 )
 
@@ -18,56 +19,60 @@ func (t *tools) gatewayStatus(ctx context.Context, _ mcp.CallToolRequest, _ sche
 	out := schema.GatewayStatusOutput{URL: t.gw.URL(), ReadOnly: t.cfg.ReadOnly}
 	info, err := t.gw.Info(ctx)
 	if err != nil {
-		out.Error = err.Error()
+		out.Error = safetext.Text(err.Error())
 		return out, "Gateway not usable: " + out.Error, nil
 	}
-	out.Connected, out.Protocol, out.ServerVersion, out.Scopes = true, info.Protocol, info.ServerVersion, info.Scopes
+	out.Connected, out.Protocol, out.ServerVersion = true, info.Protocol, safetext.Line(info.ServerVersion)
+	for _, s := range info.Scopes {
+		out.Scopes = append(out.Scopes, safetext.Line(s))
+	}
 	st, _, err := t.gw.Status(ctx)
 	if err != nil {
-		out.Error = "connected, but the status call failed: " + err.Error()
+		out.Error = "connected, but the status call failed: " + safetext.Text(err.Error())
 		return out, out.Error, nil
 	}
-	count := st.Sessions.Count
+	count := int(st.Sessions.Count.Count())
 	out.SessionCount = &count
-	out.Defaults = &schema.StatusDefaultsOut{Model: st.Sessions.Defaults.Model, ContextWindow: st.Sessions.Defaults.ContextTokens}
+	out.Defaults = &schema.StatusDefaultsOut{Model: safetext.Line(st.Sessions.Defaults.Model), ContextWindow: st.Sessions.Defaults.ContextTokens.Count()}
 	// The list's defaults carry the provider that status leaves out.
 	if list, err := t.gw.SessionsList(ctx, schema.SessionsListParams{Limit: 1}); err == nil {
-		out.Defaults.Model = schema.ModelRef(list.Defaults.ModelProvider, list.Defaults.Model)
-		if list.Defaults.ContextTokens > 0 {
-			out.Defaults.ContextWindow = list.Defaults.ContextTokens
+		out.Defaults.Model = safetext.Line(schema.ModelRef(list.Defaults.ModelProvider, list.Defaults.Model))
+		if w := list.Defaults.ContextTokens.Count(); w > 0 {
+			out.Defaults.ContextWindow = w
 		}
 	}
 	main := info.MainSessionKey
 	if main == "" {
 		main = "agent:main:main"
 	}
-	out.MainSession = &schema.MainSessionStatus{Key: main, Model: out.Defaults.Model, ContextWindow: out.Defaults.ContextWindow}
+	out.MainSession = &schema.MainSessionStatus{Key: safetext.Line(main), Model: out.Defaults.Model, ContextWindow: out.Defaults.ContextWindow}
 	for _, s := range st.Sessions.Recent {
 		if s.Key != main {
 			continue
 		}
 		if s.Model != "" {
-			out.MainSession.Model = s.Model
-			if !strings.Contains(s.Model, "/") && out.Defaults.Model != "" && strings.HasSuffix(out.Defaults.Model, "/"+s.Model) {
+			out.MainSession.Model = safetext.Line(s.Model)
+			if !strings.Contains(s.Model, "/") && out.Defaults.Model != "" && strings.HasSuffix(out.Defaults.Model, "/"+out.MainSession.Model) {
 				out.MainSession.Model = out.Defaults.Model
 			}
 		}
 		if s.TotalTokens != nil {
-			out.MainSession.ContextUsed = *s.TotalTokens
+			out.MainSession.ContextUsed = s.TotalTokens.Count()
 		}
-		if s.ContextTokens != nil && *s.ContextTokens > 0 {
-			out.MainSession.ContextWindow = *s.ContextTokens
+		if s.ContextTokens != nil && s.ContextTokens.Count() > 0 {
+			out.MainSession.ContextWindow = s.ContextTokens.Count()
 		}
 	}
 	out.MainSession.PercentUsed = percent(out.MainSession.ContextUsed, out.MainSession.ContextWindow)
 	text := fmt.Sprintf("Connected to %s (protocol %d, version %s). Main session %s: %d of %d tokens used; default model %s; %s.",
-		out.URL, out.Protocol, out.ServerVersion, main, out.MainSession.ContextUsed, out.MainSession.ContextWindow, out.Defaults.Model, countOf(count, "session", "sessions"))
+		out.URL, out.Protocol, out.ServerVersion, out.MainSession.Key, out.MainSession.ContextUsed, out.MainSession.ContextWindow, out.Defaults.Model, countOf(count, "session", "sessions"))
 	return out, text, nil
 }
 
-// percent is used/max in percent with one decimal, or nil when max is 0.
+// percent is used/max in percent with one decimal, or nil when max is 0 or
+// the numbers make no sense (more than ten times the window used).
 func percent(used, max int64) *float64 {
-	if max <= 0 {
+	if max <= 0 || used < 0 || used/10 > max {
 		return nil
 	}
 	p := math.Round(float64(used)*1000/float64(max)) / 10
@@ -93,9 +98,9 @@ func (t *tools) listSessions(ctx context.Context, _ mcp.CallToolRequest, in sche
 	out := schema.ListSessionsOutput{
 		Sessions: make([]schema.SessionInfo, 0, len(list.Sessions)),
 		Defaults: schema.SessionDefaultsOut{
-			Model:         schema.ModelRef(list.Defaults.ModelProvider, list.Defaults.Model),
-			ModelProvider: list.Defaults.ModelProvider,
-			ContextWindow: list.Defaults.ContextTokens,
+			Model:         safetext.Line(schema.ModelRef(list.Defaults.ModelProvider, list.Defaults.Model)),
+			ModelProvider: safetext.Line(list.Defaults.ModelProvider),
+			ContextWindow: list.Defaults.ContextTokens.Count(),
 		},
 	}
 	var b strings.Builder
@@ -108,14 +113,14 @@ func (t *tools) listSessions(ctx context.Context, _ mcp.CallToolRequest, in sche
 			label = r.DisplayName
 		}
 		s := schema.SessionInfo{
-			Key: r.Key, SessionID: r.SessionID, Kind: r.Kind, Label: label,
-			Model: schema.ModelRef(r.ModelProvider, r.Model), ModelProvider: r.ModelProvider,
+			Key: safetext.Line(r.Key), SessionID: safetext.Line(r.SessionID), Kind: safetext.Line(r.Kind), Label: safetext.Line(label),
+			Model: safetext.Line(schema.ModelRef(r.ModelProvider, r.Model)), ModelProvider: safetext.Line(r.ModelProvider),
 			ModelSource: modelSource(protocol, r),
-			ContextUsed: r.TotalTokens, ContextWindow: r.ContextTokens,
-			PercentUsed: percent(r.TotalTokens, r.ContextTokens),
+			ContextUsed: r.TotalTokens.Count(), ContextWindow: r.ContextTokens.Count(),
 		}
-		if r.UpdatedAt > 0 {
-			s.UpdatedAt = time.UnixMilli(r.UpdatedAt).UTC().Format(time.RFC3339)
+		s.PercentUsed = percent(s.ContextUsed, s.ContextWindow)
+		if ms, ok := r.UpdatedAt.Millis(); ok {
+			s.UpdatedAt = time.UnixMilli(ms).UTC().Format(time.RFC3339)
 		}
 		out.Sessions = append(out.Sessions, s)
 		fmt.Fprintf(&b, "%s  %s (%s)  %d/%d tokens  updated %s\n", s.Key, s.Model, s.ModelSource, s.ContextUsed, s.ContextWindow, s.UpdatedAt)
@@ -174,7 +179,8 @@ func (t *tools) allowedModels(ctx context.Context, provider string) ([]schema.Mo
 		if !t.cfg.AllowModels.Allows(m.Ref()) {
 			continue
 		}
-		out = append(out, schema.ModelOut{ID: m.Ref(), Name: m.Name, Provider: m.Provider, Alias: m.Alias, ContextWindow: m.ContextWindow})
+		out = append(out, schema.ModelOut{ID: safetext.Line(m.Ref()), Name: safetext.Line(m.Name), Provider: safetext.Line(m.Provider),
+			Alias: safetext.Line(m.Alias), ContextWindow: m.ContextWindow.Count()})
 	}
 	return out, nil
 }

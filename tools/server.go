@@ -19,6 +19,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/clawgate/clawgate/internal/safetext"
 	"github.com/clawgate/clawgate/schema"
 )
 
@@ -209,7 +210,8 @@ func handle[In, Out any](fn func(ctx context.Context, req mcp.CallToolRequest, i
 		}
 		out, text, err := fn(ctx, req, in)
 		if err != nil {
-			return mcp.NewToolResultError(err.Error()), nil
+			// Errors quote gateway text: no raw control characters.
+			return mcp.NewToolResultError(safetext.Text(err.Error())), nil
 		}
 		return mcp.NewToolResultStructured(out, text), nil
 	}
