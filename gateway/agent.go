@@ -122,7 +122,7 @@ func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schem
 		f = cn.decodeReply(f, &reply)
 	}
 	if err == nil && isMalformed(f) {
-		err = newError("agent", f.Error, cn.protocol) // the run may be going: abort it
+		err = newError("agent", f.Error, cn.protocol, cn.red) // the run may be going: abort it
 	}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
@@ -146,7 +146,7 @@ func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schem
 			f = cn.decodeReply(f, &reply)
 		}
 		if err == nil && isMalformed(f) {
-			err = newError("agent", f.Error, cn.protocol)
+			err = newError("agent", f.Error, cn.protocol, cn.red)
 		}
 		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
@@ -164,7 +164,7 @@ func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schem
 		}
 	}
 	if !f.OK {
-		ge := newError("agent", f.Error, cn.protocol)
+		ge := newError("agent", f.Error, cn.protocol, cn.red)
 		ge.ReadOnly = c.opts.ReadOnly
 		return nil, ge
 	}

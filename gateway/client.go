@@ -91,6 +91,11 @@ func (c *Client) Close() error {
 	if cur != nil {
 		cur.close("clawgate closing")
 	}
+	c.opts.warns.flush()
+	c.log.Debug("gateway client closed")
+	// The last lines before exit are worth a moment, a blocked log
+	// output is not.
+	c.opts.logq.flush(logFlushWait)
 	return nil
 }
 
@@ -243,9 +248,17 @@ type Info struct {
 	ScopesReported bool     // whether the gateway reported the granted scopes (protocol 4 does)
 	MainSessionKey string
 	DefaultAgentID string
-	MaxPayload     int64
-	TickInterval   time.Duration
-	Methods        []string
+	// MaxPayload is policy.maxPayload as the gateway announced it: the
+	// largest request it accepts (0: not announced).
+	MaxPayload int64
+	// ReadLimit is the largest frame clawgate reads from the gateway:
+	// MaxPayload clamped to 1 MiB..64 MiB.
+	ReadLimit int64
+	// TickInterval is the tick interval the liveness watchdog uses: the
+	// announced policy.tickIntervalMs clamped to 1 s..1 h (30 s when
+	// none is announced).
+	TickInterval time.Duration
+	Methods      []string
 }
 
 // Info connects if needed and describes the connection. It waits at most a
@@ -270,6 +283,7 @@ func (cn *conn) info(url string) *Info {
 		Scopes:         cn.scopes,
 		ScopesReported: h.Auth != nil && h.Auth.Scopes != nil,
 		MaxPayload:     h.Policy.MaxPayload,
+		ReadLimit:      readLimit(h.Policy.MaxPayload),
 		TickInterval:   tickInterval(h.Policy),
 		Methods:        h.Features.Methods,
 	}
@@ -288,9 +302,23 @@ func withTimeout(ctx context.Context, d time.Duration) (context.Context, context
 	return context.WithTimeout(ctx, d)
 }
 
+// idempotent lists the methods that may be sent twice: they only read.
+// agent, sessions.patch and the aborts are not among them.
+var idempotent = map[string]bool{
+	"status":        true,
+	"health":        true,
+	"sessions.list": true,
+	"models.list":   true,
+	"agents.list":   true,
+	"chat.history":  true,
+}
+
 // Call sends one request and decodes the payload of its reply into out (if
-// out is not nil). It connects if needed, retries a request that could not be
-// sent on a fresh connection once, and retries UNAVAILABLE replies marked
+// out is not nil). It connects if needed and sends the request again, once,
+// on a fresh connection when it could not be sent, or, for an idempotent
+// method, when the gateway closed the connection normally before replying
+// (a gateway or proxy that closes right after a reply may have closed
+// before it read the next request). It retries UNAVAILABLE replies marked
 // retryable while the deadline allows. The call is bounded by CallTimeout
 // unless ctx ends sooner.
 func (c *Client) Call(ctx context.Context, method string, params, out any) error {
@@ -305,7 +333,8 @@ func (c *Client) Call(ctx context.Context, method string, params, out any) error
 		}
 		f, err := cn.roundTrip(ctx, method, params)
 		var ns errNotSent
-		if errors.As(err, &ns) && !resent {
+		var lost *ConnLostError
+		if !resent && (errors.As(err, &ns) || errors.As(err, &lost) && idempotent[method] && cn.closedNormally()) {
 			resent = true
 			continue
 		}
@@ -319,7 +348,7 @@ func (c *Client) Call(ctx context.Context, method string, params, out any) error
 			f = cn.decodeReply(f, out)
 		}
 		if !f.OK {
-			ge := newError(method, f.Error, cn.protocol)
+			ge := newError(method, f.Error, cn.protocol, cn.red)
 			ge.ReadOnly = c.opts.ReadOnly
 			if ge.Retryable && sleepRetry(ctx, ge.RetryAfter) {
 				continue

@@ -32,16 +32,20 @@ type conn struct {
 	hello    schema.HelloOK
 	scopes   []string // granted, or requested when the gateway does not say
 	log      *slog.Logger
+	warns    *warnLimiter // for warnings about what the gateway sends
+	red      *redactor    // scrubs every frame, and gateway text bound for errors
 	protocol int
 
-	nextID    atomic.Uint64
-	closing   atomic.Bool  // set by close: the end is deliberate
-	lastFrame atomic.Int64 // unix nanoseconds of the last inbound frame
+	nextID     atomic.Uint64
+	closing    atomic.Bool  // set by close: the end is deliberate
+	closedByGw atomic.Bool  // the gateway closed it normally (1000 or 1001)
+	lastFrame  atomic.Int64 // unix nanoseconds of the last inbound frame
 
 	mu       sync.Mutex
 	pending  map[string]*pendingCall
 	runs     map[string]*runSub
 	shutdown string // reason of a shutdown event, for the close error
+	shutSeen bool   // a shutdown event arrived
 
 	dead     chan struct{} // closed when the connection is unusable
 	deadOnce sync.Once
@@ -61,13 +65,17 @@ type runSub struct {
 	dropped atomic.Int64
 }
 
-func newConn(ws *websocket.Conn, hello schema.HelloOK, scopes []string, log *slog.Logger) *conn {
+// newConn returns the connection for ws after hello; o (from withDefaults)
+// gives its logger, warning limiter and redactor.
+func newConn(ws *websocket.Conn, hello schema.HelloOK, scopes []string, o Options) *conn {
 	c := &conn{
 		ws:       ws,
 		hello:    hello,
 		scopes:   scopes,
 		protocol: hello.Protocol,
-		log:      log,
+		log:      o.Logger,
+		warns:    o.warns,
+		red:      o.red,
 		pending:  make(map[string]*pendingCall),
 		runs:     make(map[string]*runSub),
 		dead:     make(chan struct{}),
@@ -82,16 +90,15 @@ func (c *conn) start() {
 	go c.watchdog(tickInterval(c.hello.Policy))
 }
 
-// maxTickInterval caps the announced tick interval, so that an absurd value
-// cannot overflow the watchdog's arithmetic (a negative limit would kill
-// every connection at once).
-const maxTickInterval = time.Hour
-
+// tickInterval is the tick interval the watchdog uses: the announced one,
+// clamped to minTickInterval..maxTickInterval (see there), or the default
+// when none is announced.
 func tickInterval(p schema.Policy) time.Duration {
 	if p.TickIntervalMs <= 0 {
 		return defaultTickInterval
 	}
-	return time.Duration(min(p.TickIntervalMs, maxTickInterval.Milliseconds())) * time.Millisecond
+	ms := min(max(p.TickIntervalMs, minTickInterval.Milliseconds()), maxTickInterval.Milliseconds())
+	return time.Duration(ms) * time.Millisecond
 }
 
 // isDead reports whether the connection can no longer be used.
@@ -144,7 +151,10 @@ func (c *conn) readLoop() {
 	for {
 		typ, data, err := c.ws.Read(context.Background())
 		if err != nil {
-			c.fail(readError(err))
+			if isNormalClose(err) {
+				c.closedByGw.Store(true)
+			}
+			c.fail(readError(err, c.red))
 			return
 		}
 		c.lastFrame.Store(time.Now().UnixNano())
@@ -152,19 +162,43 @@ func (c *conn) readLoop() {
 	}
 }
 
-// handleFrame decodes one inbound frame and routes it to the call or run it
-// belongs to. Anything it cannot use is logged and dropped.
+// isNormalClose reports whether a read failed because the gateway closed
+// the connection with 1000 (normal closure) or 1001 (going away): it chose
+// to close, and does not answer what it had not answered.
+func isNormalClose(err error) bool {
+	var ce websocket.CloseError
+	return errors.As(err, &ce) && (ce.Code == websocket.StatusNormalClosure || ce.Code == websocket.StatusGoingAway)
+}
+
+// closedNormally reports whether the gateway ended the connection with a
+// normal close, without announcing a shutdown: a request it had not
+// answered by then may never have been read, and a fresh connection is
+// likely to work.
+func (c *conn) closedNormally() bool {
+	if !c.isDead() || !c.closedByGw.Load() {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.shutSeen
+}
+
+// handleFrame scrubs one inbound frame of the client's secrets (see
+// redactor), decodes it and routes it to the call or run it belongs to.
+// Anything it cannot use is dropped, with a warning (summarised when
+// repeated: see warnLimiter).
 func (c *conn) handleFrame(typ websocket.MessageType, data []byte) {
 	if typ != websocket.MessageText {
-		c.log.Warn("ignoring binary frame from gateway", "bytes", len(data))
+		c.warns.warn("ignoring binary frame from gateway", "bytes", len(data))
 		return
 	}
+	data = c.red.Frame(data)
 	if c.handOver(data) {
 		return
 	}
 	var f schema.InboundFrame
 	if err := json.Unmarshal(data, &f); err != nil {
-		c.log.Warn("ignoring malformed frame from gateway", "err", err, "bytes", len(data))
+		c.warns.warn("ignoring malformed frame from gateway", "err", c.red.Text(err.Error()), "bytes", len(data))
 		c.failMalformedResponse(data, err)
 		return
 	}
@@ -174,7 +208,7 @@ func (c *conn) handleFrame(typ websocket.MessageType, data []byte) {
 	case schema.FrameEvent:
 		c.dispatchEvent(&f)
 	default:
-		c.log.Warn("ignoring frame of unknown type from gateway", "type", f.Type)
+		c.warns.warn("ignoring frame of unknown type from gateway", "type", c.red.Text(f.Type))
 	}
 }
 
@@ -198,14 +232,14 @@ func (c *conn) failMalformedResponse(data []byte, decodeErr error) {
 	if json.Unmarshal(data, &head) != nil || head.Type != schema.FrameResponse || head.ID == "" {
 		return
 	}
-	c.dispatchResponse(malformedReply(head.ID, decodeErr))
+	c.dispatchResponse(c.malformedReply(head.ID, decodeErr))
 }
 
 // malformedReply is the reply a call gets for a response it cannot decode.
-func malformedReply(id string, decodeErr error) *schema.InboundFrame {
+func (c *conn) malformedReply(id string, decodeErr error) *schema.InboundFrame {
 	return &schema.InboundFrame{Type: schema.FrameResponse, ID: id, Error: &schema.ErrorShape{
 		Code:    codeMalformedResponse,
-		Message: fmt.Sprintf("the gateway sent a response clawgate cannot decode (%v); is this gateway version supported?", decodeErr),
+		Message: fmt.Sprintf("the gateway sent a response clawgate cannot decode (%s); is this gateway version supported?", c.red.Text(decodeErr.Error())),
 	}}
 }
 
@@ -215,12 +249,13 @@ const responseHead = `{"type":"res","id":"`
 // handOver passes a response to its caller undecoded, in Raw, when the
 // frame begins like responseHead and is the call's last reply: the reply to
 // an ordinary call, or an agent reply that cannot be the "accepted" one
-// because the word does not occur in it (the gateways never escape letters in
-// JSON strings). The caller then decodes it once, payload straight into its
-// result (see decodeReply), instead of this loop decoding the envelope and
-// the caller the payload again: for a 40 KB sessions.list reply that halves
-// clawgate's JSON work, and the decoding runs on the caller's goroutine.
-// Everything else takes the general path.
+// because neither the word nor a \u escape (which could spell it, as in
+// "\u0061ccepted") occurs in it. The caller then decodes it once, payload
+// straight into its result (see decodeReply), instead of this loop decoding
+// the envelope and the caller the payload again: for a 40 KB sessions.list
+// reply that halves clawgate's JSON work, and the decoding runs on the
+// caller's goroutine. Everything else takes the general path, where the
+// status is decoded (isAccepted), never matched as bytes.
 func (c *conn) handOver(data []byte) bool {
 	rest, ok := bytes.CutPrefix(data, []byte(responseHead))
 	if !ok {
@@ -233,7 +268,7 @@ func (c *conn) handOver(data []byte) bool {
 	id := string(rest[:end])
 	c.mu.Lock()
 	pc := c.pending[id]
-	if pc == nil || (pc.multi && bytes.Contains(data, []byte(schema.RunAccepted))) {
+	if pc == nil || (pc.multi && (bytes.Contains(data, []byte(schema.RunAccepted)) || bytes.Contains(data, []byte(`\u`)))) {
 		c.mu.Unlock()
 		return false
 	}
@@ -242,7 +277,7 @@ func (c *conn) handOver(data []byte) bool {
 	select {
 	case pc.replies <- &schema.InboundFrame{Type: schema.FrameResponse, ID: id, Raw: data}:
 	default:
-		c.log.Warn("dropping extra response", "id", id)
+		c.warns.warn("dropping extra response", "id", id)
 	}
 	return true
 }
@@ -267,19 +302,20 @@ func (c *conn) decodeReply(f *schema.InboundFrame, out any) *schema.InboundFrame
 	}
 	var full schema.InboundFrame
 	if err := json.Unmarshal(f.Raw, &full); err != nil {
-		c.log.Warn("ignoring malformed frame from gateway", "err", err, "bytes", len(f.Raw))
-		return malformedReply(f.ID, err)
+		c.warns.warn("ignoring malformed frame from gateway", "err", c.red.Text(err.Error()), "bytes", len(f.Raw))
+		return c.malformedReply(f.ID, err)
 	}
 	return &full
 }
 
-// readError turns a read failure into the error pending calls see.
-func readError(err error) error {
+// readError turns a read failure into the error pending calls see; the
+// close reason, gateway text, is scrubbed by red.
+func readError(err error, red *redactor) error {
 	var ce websocket.CloseError
 	switch {
 	case errors.As(err, &ce):
 		if ce.Reason != "" {
-			return fmt.Errorf("gateway closed the connection: %d %s", ce.Code, ce.Reason)
+			return fmt.Errorf("gateway closed the connection: %d %s", ce.Code, red.Text(ce.Reason))
 		}
 		return fmt.Errorf("gateway closed the connection: %d", ce.Code)
 	case errors.Is(err, websocket.ErrMessageTooBig):
@@ -296,13 +332,13 @@ func (c *conn) dispatchResponse(f *schema.InboundFrame) {
 	}
 	c.mu.Unlock()
 	if pc == nil {
-		c.log.Debug("dropping response nobody waits for", "id", f.ID)
+		c.warns.note(slog.LevelDebug, "dropping response nobody waits for", "id", f.ID)
 		return
 	}
 	select {
 	case pc.replies <- f:
 	default:
-		c.log.Warn("dropping extra response", "id", f.ID)
+		c.warns.warn("dropping extra response", "id", f.ID)
 	}
 }
 
@@ -321,10 +357,11 @@ func (c *conn) dispatchEvent(f *schema.InboundFrame) {
 			Reason string `json:"reason"`
 		}
 		_ = json.Unmarshal(f.Payload, &p)
+		p.Reason = c.red.Text(p.Reason)
 		c.mu.Lock()
-		c.shutdown = p.Reason
+		c.shutdown, c.shutSeen = p.Reason, true
 		c.mu.Unlock()
-		c.log.Info("gateway is shutting down", "reason", p.Reason)
+		c.warns.note(slog.LevelInfo, "gateway is shutting down", "reason", p.Reason)
 		return
 	default:
 		return // tick, chat, health, presence, …: liveness only

@@ -49,21 +49,24 @@ type Error struct {
 	ReadOnly bool
 }
 
-func newError(method string, e *schema.ErrorShape, protocol int) *Error {
+// newError builds the Error of an error reply. Its text is the gateway's:
+// red scrubs the message and every string of the details of secrets and URL
+// queries (see redactor) before anything uses them.
+func newError(method string, e *schema.ErrorShape, protocol int, red *redactor) *Error {
 	if e == nil {
 		e = &schema.ErrorShape{Code: "UNKNOWN", Message: "gateway reported a failure without an error object"}
 	}
 	ge := &Error{
 		Method:     method,
-		Code:       e.Code,
-		Message:    e.Message,
-		RawDetails: e.Details,
+		Code:       red.Text(e.Code),
+		Message:    red.Text(e.Message),
+		RawDetails: red.JSON(e.Details),
 		Retryable:  e.Retryable,
 		RetryAfter: time.Duration(e.RetryAfterMs) * time.Millisecond,
 		Protocol:   protocol,
 	}
-	if len(e.Details) > 0 {
-		_ = json.Unmarshal(e.Details, &ge.Details) // details are advisory
+	if len(ge.RawDetails) > 0 {
+		_ = json.Unmarshal(ge.RawDetails, &ge.Details) // details are advisory
 	}
 	return ge
 }
@@ -187,11 +190,15 @@ type ConnectError struct {
 
 func (e *ConnectError) Error() string {
 	var what string
-	switch e.Stage {
-	case "dial":
+	var re *RedirectError
+	switch {
+	case e.Stage == "dial" && errors.As(e.Err, &re):
+		what = fmt.Sprintf("cannot connect to the gateway at %s: %v. Point clawgate at the address the gateway itself listens on "+
+			"(--url, OPENCLAW_GATEWAY_URL or gateway.remote.url), after checking that the redirect target is yours", e.URL, e.Err)
+	case e.Stage == "dial":
 		what = fmt.Sprintf("cannot connect to the gateway at %s: %v. Is the gateway running? Start it with `openclaw gateway` (or `clawdbot gateway`), "+
 			"or point clawgate at it with --url / OPENCLAW_GATEWAY_URL", e.URL, e.Err)
-	case "challenge":
+	case e.Stage == "challenge":
 		what = fmt.Sprintf("the server at %s accepted the WebSocket but sent no connect.challenge: %v. Is this an OpenClaw/Clawdbot gateway, and is it still starting or draining?", e.URL, e.Err)
 	default:
 		what = fmt.Sprintf("the gateway at %s did not complete the handshake: %v", e.URL, e.Err)

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -28,17 +28,29 @@ import (
 // FuzzHandleFrame feeds arbitrary bytes, split at newlines into frames, to the
 // read loop's dispatch, with one ordinary call, one agent call and one run
 // subscription waiting. Whatever arrives, nothing panics or blocks, the
-// connection stays usable, and frames only ever reach the call or run they
-// name.
+// connection stays usable, frames only ever reach the call or run they
+// name, and neither the JSON they deliver nor the error an error reply
+// becomes holds the client's token. (A string decoded from JSON may: a
+// gateway that spells the token with escapes of its own choosing is not
+// echoing it, and no scrubbing could stop one that wants it shown.)
 func FuzzHandleFrame(f *testing.F) {
+	const token = "fuzz-SECRET-token"
 	f.Add([]byte(`{"type":"res","id":"1","ok":true,"payload":{"sessions":[]}}`))
 	f.Add([]byte(`{"type":"res","id":"2","ok":true,"payload":{"runId":"run-1","status":"accepted"}}` + "\n" +
 		`{"type":"event","event":"agent","payload":{"runId":"run-1","seq":1,"stream":"assistant","data":{"text":"hi"}}}` + "\n" +
 		`{"type":"res","id":"2","ok":true,"payload":{"runId":"run-1","status":"ok"}}`))
 	f.Add([]byte(`{"type":"res","id":"1","ok":false,"error":"boom"}`))
 	f.Add([]byte(`{"type":"event","event":"shutdown","payload":{"reason":"restart"}}`))
+	f.Add([]byte(`{"type":"res","id":"1","ok":false,"error":{"code":"X","message":"bad fuzz-SECRET-token","details":{"fuzz-SECRET-token":1}}}`))
+	f.Add([]byte(`{"type":"res","id":"2","ok":true,"payload":{"runId":"run-1","status":"\u0061ccepted"}}` + "\n" +
+		`{"type":"event","event":"agent","payload":{"runId":"run-1","seq":1,"stream":"assistant","data":{"text":"fuzz-SECRET-token"}}}` + "\n" +
+		`{"type":"res","id":"2","ok":true,"payload":{"runId":"run-1","status":"ok","text":"fuzz-SECRET-token"}}`))
+	opts, err := Options{Token: token}.withDefaults()
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c := newConn(nil, schema.HelloOK{Protocol: 4}, []string{ScopeAdmin}, slog.New(slog.DiscardHandler))
+		c := newConn(nil, schema.HelloOK{Protocol: 4}, []string{ScopeAdmin}, opts)
 		single := &pendingCall{replies: make(chan *schema.InboundFrame, 2)}
 		multi := &pendingCall{replies: make(chan *schema.InboundFrame, 2), multi: true}
 		c.pending["1"], c.pending["2"] = single, multi
@@ -69,6 +81,18 @@ func FuzzHandleFrame(f *testing.F) {
 				if r.ID != name || r.Type != schema.FrameResponse {
 					t.Fatalf("call %s got a frame for %q of type %q", name, r.ID, r.Type)
 				}
+				if bytes.Contains(r.Raw, []byte(token)) || bytes.Contains(r.Payload, []byte(token)) {
+					t.Fatalf("call %s got the token: %q %q", name, r.Raw, r.Payload)
+				}
+				if r.Raw != nil && pc.multi { // the accepted reply is never taken for the final one
+					var acc struct {
+						OK      bool
+						Payload struct{ Status string }
+					}
+					if json.Unmarshal(r.Raw, &acc) == nil && acc.OK && acc.Payload.Status == schema.RunAccepted {
+						t.Fatalf("call %s: an accepted reply was handed over as the final one: %q", name, r.Raw)
+					}
+				}
 				if r.Raw != nil { // handed over undecoded: decode it as the caller would
 					var out json.RawMessage
 					if r = c.decodeReply(r, &out); r.ID != name {
@@ -77,6 +101,15 @@ func FuzzHandleFrame(f *testing.F) {
 				}
 				if isMalformed(r) && !strings.Contains(r.Error.Message, "cannot decode") {
 					t.Fatalf("malformed reply without a clear message: %+v", r.Error)
+				}
+				if len(r.Payload) > 0 && bytes.Contains(r.Payload, []byte(token)) {
+					t.Fatalf("call %s got the token in %q", name, r.Payload)
+				}
+				if !r.OK {
+					ge := newError("x", r.Error, 4, c.red)
+					if strings.Contains(ge.Error()+ge.Message+string(ge.RawDetails)+fmt.Sprintf("%+v", ge.Details), token) {
+						t.Fatalf("call %s: the token in the error %v", name, ge)
+					}
 				}
 				got = append(got, r)
 			}
@@ -98,8 +131,12 @@ func FuzzHandleFrame(f *testing.F) {
 			t.Fatal("agent call still pending after a final reply")
 		}
 		for len(sub.events) > 0 {
-			if ev := <-sub.events; ev.RunID != "run-1" {
+			ev := <-sub.events
+			if ev.RunID != "run-1" {
 				t.Fatalf("run-1 got an event of %q", ev.RunID)
+			}
+			if bytes.Contains(ev.Data, []byte(token)) {
+				t.Fatalf("run-1 got the token: %s", ev.Data)
 			}
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	neturl "net/url"
 	"runtime"
 	"strings"
@@ -26,15 +27,21 @@ const (
 var clientCaps = []string{"tool-events"}
 
 // dial opens a WebSocket to the gateway and completes the connect handshake
-// within ctx. It never sends an Origin header (PROTOCOL.md §6.9).
+// within ctx. It never sends an Origin header (PROTOCOL.md §6.9), and never
+// follows a redirect (see Options.httpClient). o comes from withDefaults.
 func dial(ctx context.Context, o Options) (*conn, error) {
 	url := redactURL(o.URL)
-	ws, _, err := websocket.Dial(ctx, o.URL, &websocket.DialOptions{
+	ws, resp, err := websocket.Dial(ctx, o.URL, &websocket.DialOptions{
 		HTTPClient:      o.httpClient(),
 		CompressionMode: websocket.CompressionDisabled,
 	})
 	if err != nil {
-		return nil, &ConnectError{URL: url, Stage: "dial", Err: unwrapDialErr(ctx, err)}
+		if re := redirectOf(resp, o.red); re != nil {
+			err = re
+		} else {
+			err = unwrapDialErr(ctx, err)
+		}
+		return nil, &ConnectError{URL: url, Stage: "dial", Err: err}
 	}
 	ws.SetReadLimit(preauthReadLimit)
 	c, err := handshake(ctx, ws, o)
@@ -60,6 +67,41 @@ func unwrapDialErr(ctx context.Context, err error) error {
 	return err
 }
 
+// RedirectError means the gateway URL answered the WebSocket upgrade with
+// a redirect, which clawgate does not follow: the connect request, and the
+// token in it, would go to a server the user did not name, around the TLS
+// pin and the plaintext rule.
+type RedirectError struct {
+	StatusCode int    // 301, 302, 303, 307, 308, …
+	Status     string // e.g. "307 Temporary Redirect"
+	// LocationHost is the host (and port) the redirect points to, or ""
+	// when the answer has no usable Location; the rest of the Location,
+	// which may hold a query, is not kept.
+	LocationHost string
+}
+
+func (e *RedirectError) Error() string {
+	to := "without a usable Location"
+	if e.LocationHost != "" {
+		to = "to host " + e.LocationHost
+	}
+	return fmt.Sprintf("the server answered the WebSocket upgrade with a redirect (%s) %s; clawgate does not follow redirects, "+
+		"so that the token never goes to another server", e.Status, to)
+}
+
+// redirectOf returns the RedirectError for a 3xx upgrade response, or nil.
+// The Location host is the server's text: red scrubs it.
+func redirectOf(resp *http.Response, red *redactor) *RedirectError {
+	if resp == nil || resp.StatusCode < 300 || resp.StatusCode > 399 {
+		return nil
+	}
+	re := &RedirectError{StatusCode: resp.StatusCode, Status: fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))}
+	if loc, err := resp.Location(); err == nil {
+		re.LocationHost = red.secretsOut(loc.Host)
+	}
+	return re
+}
+
 // redactedError replaces the message of err, keeping it in the chain.
 type redactedError struct {
 	msg string
@@ -73,7 +115,7 @@ func handshake(ctx context.Context, ws *websocket.Conn, o Options) (*conn, error
 	url := redactURL(o.URL)
 	// 1. connect.challenge
 	for {
-		f, err := readFrame(ctx, ws)
+		f, err := readFrame(ctx, ws, o.red)
 		if err != nil {
 			return nil, &ConnectError{URL: url, Stage: "challenge", Err: err}
 		}
@@ -110,7 +152,7 @@ func handshake(ctx context.Context, ws *websocket.Conn, o Options) (*conn, error
 	// 3. hello-ok (events before it are skipped)
 	var f *schema.InboundFrame
 	for {
-		f, err = readFrame(ctx, ws)
+		f, err = readFrame(ctx, ws, o.red)
 		if err != nil {
 			return nil, &ConnectError{URL: url, Stage: "hello", Err: err}
 		}
@@ -119,7 +161,7 @@ func handshake(ctx context.Context, ws *websocket.Conn, o Options) (*conn, error
 		}
 	}
 	if !f.OK {
-		ge := newError("connect", f.Error, 0)
+		ge := newError("connect", f.Error, 0, o.red)
 		ge.Password = o.Password != "" && o.Token == ""
 		return nil, ge
 	}
@@ -137,24 +179,26 @@ func handshake(ctx context.Context, ws *websocket.Conn, o Options) (*conn, error
 		}
 		scopes = *hello.Auth.Scopes
 	}
-	ws.SetReadLimit(max(hello.Policy.MaxPayload, minReadLimit))
-	c := newConn(ws, hello, scopes, o.Logger)
+	ws.SetReadLimit(readLimit(hello.Policy.MaxPayload))
+	c := newConn(ws, hello, scopes, o)
 	c.start()
 	return c, nil
 }
 
-// readFrame reads and decodes one frame during the handshake.
-func readFrame(ctx context.Context, ws *websocket.Conn) (*schema.InboundFrame, error) {
+// readFrame reads, scrubs (see redactor) and decodes one frame during the
+// handshake.
+func readFrame(ctx context.Context, ws *websocket.Conn, red *redactor) (*schema.InboundFrame, error) {
 	_, data, err := ws.Read(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, errors.New("timed out waiting for the gateway")
 		}
-		return nil, readError(err)
+		return nil, readError(err, red)
 	}
+	data = red.Frame(data)
 	var f schema.InboundFrame
 	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("gateway sent a malformed frame: %w", err)
+		return nil, fmt.Errorf("gateway sent a malformed frame: %w", redactedError{msg: red.Text(err.Error()), err: err})
 	}
 	return &f, nil
 }

@@ -24,9 +24,36 @@ const (
 	DefaultMinBackoff   = 200 * time.Millisecond
 	DefaultMaxBackoff   = 3 * time.Second
 	defaultTickInterval = 30 * time.Second
-	minReadLimit        = 1 << 20 // floor for the read limit, whatever maxPayload says
 	preauthReadLimit    = 4 << 20 // read limit until hello-ok announces maxPayload
 )
+
+// The gateway's announced limits are clamped to these ranges: hello-ok is
+// gateway input like any other, and an absurd value must neither exhaust
+// memory nor kill healthy calls.
+const (
+	// minReadLimit and maxReadLimit bound the read limit, which is
+	// policy.maxPayload. The floor keeps a gateway announcing a tiny limit
+	// usable (Clawdbot says 512 KiB and still sends larger history
+	// replies). The ceiling, 2.5 times OpenClaw's 25 MiB, bounds the memory
+	// one frame may take (its bytes, and several times that once decoded):
+	// a gateway announcing 1 TiB cannot make clawgate buffer a 600 MB
+	// frame.
+	minReadLimit = 1 << 20
+	maxReadLimit = 64 << 20
+	// minTickInterval and maxTickInterval bound policy.tickIntervalMs as
+	// the liveness watchdog uses it (it fails a connection silent for two
+	// intervals). Both real gateways announce 30 s. Below a second, a busy
+	// gateway's ordinary pause before a reply (tickIntervalMs 1 allowed
+	// 2 ms) would kill healthy calls; a second still finds a stalled
+	// network within two. Above an hour, the arithmetic could overflow.
+	minTickInterval = time.Second
+	maxTickInterval = time.Hour
+)
+
+// readLimit is the read limit for an announced policy.maxPayload.
+func readLimit(maxPayload int64) int64 {
+	return min(max(maxPayload, minReadLimit), maxReadLimit)
+}
 
 // Scopes clawgate requests.
 const (
@@ -57,7 +84,22 @@ type Options struct {
 
 	ClientVersion string // sent as client.version; default "dev"
 	InstanceID    string // sent as client.instanceId; default a fresh UUID
-	Logger        *slog.Logger
+	// Logger receives the client's log lines. The client never waits for
+	// it: lines are queued and written by a goroutine of their own, and
+	// dropped (and counted) while the handler does not keep up.
+	Logger *slog.Logger
+
+	// ExtraSecrets are further secrets (device tokens) that, like Token,
+	// Password and the values of the URL's query, never appear in
+	// anything the client takes from the gateway: every gateway-supplied
+	// string is scrubbed of them before it reaches an error, a result or
+	// a log line.
+	ExtraSecrets []string
+
+	// Set by withDefaults.
+	red   *redactor    // scrubs gateway-supplied text of the secrets
+	logq  *logQueue    // Logger's queue
+	warns *warnLimiter // summarises repeated warnings
 }
 
 // String describes the options without revealing secrets.
@@ -140,6 +182,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	o.Logger, o.logq = newAsyncLogger(o.Logger)
+	o.warns = newWarnLimiter(o.Logger)
+	o.red = newRedactor(optionSecrets(o)...)
 	return o, nil
 }
 
@@ -183,11 +228,17 @@ func parseFingerprint(s string) ([]byte, error) {
 	return b, nil
 }
 
-// httpClient returns the HTTP client for the WebSocket dial: default for
-// ws://, and for wss:// either normal verification or fingerprint pinning.
+// httpClient returns the HTTP client for the WebSocket dial: default
+// transport for ws://, and for wss:// either normal verification or
+// fingerprint pinning. It never follows a redirect: the redirect target
+// would get the connect request, and with it the token, bypassing the TLS
+// pin, TLS itself and the refusal to send a token in plaintext to a host
+// that is not loopback. A 3xx answer is returned as is and fails the dial
+// (see dial). Go sends a Referer header only when it follows a redirect, so
+// none is ever sent.
 func (o Options) httpClient() *http.Client {
 	if !strings.HasPrefix(o.URL, "wss:") {
-		return nil
+		return &http.Client{CheckRedirect: refuseRedirect}
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if o.TLSFingerprint != "" {
@@ -207,8 +258,12 @@ func (o Options) httpClient() *http.Client {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = cfg
-	return &http.Client{Transport: tr}
+	return &http.Client{Transport: tr, CheckRedirect: refuseRedirect}
 }
+
+// refuseRedirect makes an http.Client return a redirect response instead of
+// following it.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 func equalBytes(a, b []byte) bool {
 	return len(a) == len(b) && string(a) == string(b)
