@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -40,16 +42,30 @@ var (
 	profileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
 )
 
-// Discover finds the gateway URL and credentials the way the user's CLI
-// does; see the package documentation for the rules. env is the environment
-// (nil means empty; use OSEnv{} for the real one) and home the user's home
-// directory ("" means os.UserHomeDir()).
+// Discover is DiscoverContext without a context: it cannot be stopped.
+func Discover(o Overrides, env Env, home string) (*Settings, error) {
+	return DiscoverContext(context.Background(), o, env, home)
+}
+
+// DiscoverContext finds the gateway URL and credentials the way the user's
+// CLI does; see the package documentation for the rules. env is the
+// environment (nil means empty; use OSEnv{} for the real one) and home the
+// user's home directory ("" means os.UserHomeDir()).
 //
 // It fails only when something the user named explicitly is wrong (a
-// config file that does not exist, an unparsable config, an invalid URL) or
-// when the clawdbot rules say the config cannot be loaded; everything else
-// becomes a Warning.
-func Discover(o Overrides, env Env, home string) (*Settings, error) {
+// config file that does not exist, an unparsable config, an invalid URL),
+// when the config breaks a limit (see "Limits"), or when the clawdbot
+// rules say the config cannot be loaded; everything else becomes a
+// Warning.
+//
+// It returns as soon as ctx is done, with an error that wraps ctx.Err(),
+// even when a file system call hangs (a stale network mount): discovery
+// runs in its own goroutine, which stops at its next step. It never blocks
+// on a FIFO or reads a device (see "Files").
+func DiscoverContext(ctx context.Context, o Overrides, env Env, home string) (*Settings, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, stoppedError(err)
+	}
 	if env == nil {
 		env = MapEnv(nil)
 	}
@@ -60,15 +76,41 @@ func Discover(o Overrides, env Env, home string) (*Settings, error) {
 		}
 		home = h
 	}
-	d := &discovery{o: o, env: env, home: home, s: &Settings{}}
-	if err := d.run(); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+	type result struct {
+		s   *Settings
+		err error
 	}
-	return d.s, nil
+	done := make(chan result, 1)
+	go func() {
+		d := &discovery{ctx: ctx, o: o, env: env, home: home, s: &Settings{}, untrusted: map[string]bool{}}
+		if err := d.run(); err != nil {
+			done <- result{nil, err}
+			return
+		}
+		done <- result{d.s, nil}
+	}()
+	select {
+	case r := <-done:
+		switch {
+		case r.err == nil:
+			return r.s, nil
+		case ctx.Err() != nil && errors.Is(r.err, ctx.Err()):
+			return nil, stoppedError(r.err)
+		}
+		return nil, fmt.Errorf("config: %w", r.err)
+	case <-ctx.Done():
+		return nil, stoppedError(ctx.Err())
+	}
+}
+
+// stoppedError is DiscoverContext's error when its context ended first.
+func stoppedError(err error) error {
+	return fmt.Errorf("config: stopped before the gateway settings were found: %w", err)
 }
 
 // discovery holds the state of one Discover call.
 type discovery struct {
+	ctx  context.Context
 	o    Overrides
 	env  Env
 	home string // the real home directory
@@ -83,6 +125,11 @@ type discovery struct {
 	urlFrom    string              // Source of an explicit URL (flag or env), else ""
 	envPrefix  string              // "OPENCLAW_" or "CLAWDBOT_" for hints
 	stateDirBy string              // the env var that chose the state dir, if any
+	configBy   string              // the Source that named the config file explicitly, if any
+
+	trust     *trustChecker   // permission checks, once the state dir is known
+	untrusted map[string]bool // files another local user could change: the config (for it and its includes) and the .env
+	urlFiles  []string        // the files that the gateway URL depends on
 }
 
 func (d *discovery) run() error {
@@ -90,7 +137,14 @@ func (d *discovery) run() error {
 		return err
 	}
 	d.chooseGeneration()
+	d.checkStateDir()
+	if err := d.ctx.Err(); err != nil {
+		return err
+	}
 	d.loadDotenv()
+	if err := d.ctx.Err(); err != nil {
+		return err
+	}
 	if err := d.loadConfig(); err != nil {
 		return err
 	}
@@ -100,8 +154,9 @@ func (d *discovery) run() error {
 	}
 	d.s.Token, d.s.tokenWhy = d.resolveSecret("token", d.o.Token, "GATEWAY_TOKEN")
 	d.s.Password, d.s.passwordWhy = d.resolveSecret("password", d.o.Password, "GATEWAY_PASSWORD")
+	d.withholdFromUntrustedURL()
 	d.resolveTLSFingerprint()
-	return nil
+	return d.ctx.Err()
 }
 
 // --- environment -----------------------------------------------------------
@@ -360,20 +415,52 @@ func (d *discovery) quietPick(keys ...string) (envVar, bool) {
 
 // --- files ------------------------------------------------------------------
 
-// loadDotenv reads <stateDir>/.env if it exists.
+// checkStateDir reports a state directory that another local user could
+// change (it need not hold a file yet: one could be put there).
+func (d *discovery) checkStateDir() {
+	d.trust = newTrustChecker(d.s.StateDir)
+	if !isDir(d.s.StateDir) {
+		return
+	}
+	for _, p := range d.trust.dir(d.s.StateDir) {
+		d.s.addWarning("%s", p)
+	}
+}
+
+// checkFile reports what another local user could change about a file
+// discovery read, and reports whether they could.
+func (d *discovery) checkFile(path string, info fs.FileInfo) (untrusted bool) {
+	problems := d.trust.file(path, info)
+	for _, p := range problems {
+		d.s.addWarning("%s", p)
+	}
+	return len(problems) > 0
+}
+
+// loadDotenv reads <stateDir>/.env if it exists. Problems are warnings:
+// the file is then ignored.
 func (d *discovery) loadDotenv() {
 	path := filepath.Join(d.s.StateDir, ".env")
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	data, info, err := readRegular(d.ctx, path, path, maxDotenvBytes)
+	var notRegular *notRegularError
+	var tooLarge *tooLargeError
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || d.ctx.Err() != nil:
+		return
+	case errors.As(err, &notRegular):
+		d.s.addWarning("%v; ignoring it (clawgate reads only regular files, because a pipe or a device could block it forever or never end): replace it with a regular file", err)
+		return
+	case errors.As(err, &tooLarge):
+		d.s.addWarning("%v, the most OpenClaw and clawgate read from a .env file; ignoring it, as OpenClaw does: move large values out of it", err)
+		return
+	case err != nil:
+		d.s.addWarning("%v; ignoring it", err)
 		return
 	}
-	if err != nil {
-		d.s.addWarning("cannot read %s, ignoring it: %v", path, err)
-		return
-	}
+	d.untrusted[path] = d.checkFile(path, info)
 	vars, bad := parseDotenv(string(data))
 	for _, n := range bad {
-		d.s.addWarning("%s:%d: ignoring a line that is not KEY=VALUE", path, n)
+		d.s.addWarning("%s:%d: ignoring a line that is not KEY=VALUE with a variable name of letters, digits and underscores (as OpenClaw does)", path, n)
 	}
 	d.dotenv, d.s.envFile = vars, path
 }
@@ -381,18 +468,29 @@ func (d *discovery) loadDotenv() {
 // loadConfig finds and loads the config file (JSON5 + $include + ${VAR}).
 func (d *discovery) loadConfig() error {
 	d.cfg = map[string]any{}
-	path, _, err := d.configCandidate(d.s.Generation, d.s.StateDir, true)
+	path, explicit, err := d.configCandidate(d.s.Generation, d.s.StateDir, true)
 	if err != nil {
 		return err
 	}
 	if path == "" {
 		return nil
 	}
-	d.s.ConfigPath = path
+	d.s.ConfigPath, d.configBy = path, explicit
+	name := "config file " + path
+	if explicit != "" {
+		name += " (from " + explicit + ")"
+	}
 	l := &loader{
+		ctx:    d.ctx,
 		lookup: d.lookupRaw,
 		strict: d.s.Generation == GenerationClawdbot,
 		warn:   d.s.addWarning,
+		name:   name,
+		opened: func(file string, info fs.FileInfo) {
+			if d.checkFile(file, info) {
+				d.untrusted[path] = true
+			}
+		},
 	}
 	cfg, err := l.load(path)
 	if err != nil {
@@ -400,6 +498,62 @@ func (d *discovery) loadConfig() error {
 	}
 	d.cfg, d.via, d.unresolved = cfg, l.via, l.unresolved
 	return nil
+}
+
+// --- permissions -----------------------------------------------------------
+
+// urlDependsOnEnv records that the gateway URL depends on a variable found
+// at source: the .env file when it was found there.
+func (d *discovery) urlDependsOnEnv(source string) {
+	if d.s.envFile != "" && strings.HasPrefix(source, d.s.envFile+": ") {
+		d.urlFiles = append(d.urlFiles, d.s.envFile)
+	}
+}
+
+// urlDependsOnConfig records that the gateway URL depends on the config
+// key keyPath: on the config file (with its includes), on the .env file if
+// a ${VAR} in the key came from it, and on what named the config file.
+func (d *discovery) urlDependsOnConfig(keyPath string) {
+	d.urlFiles = append(d.urlFiles, d.s.ConfigPath)
+	for _, v := range d.via[keyPath] {
+		d.urlDependsOnEnv(v)
+	}
+	d.urlDependsOnEnv(d.configBy)
+}
+
+// withholdFromUntrustedURL drops the token and the password when the
+// gateway URL depends on a file that another local user could change:
+// they could have pointed it at a listener of their own (see
+// "Permissions" in the package documentation).
+func (d *discovery) withholdFromUntrustedURL() {
+	var files []string
+	for _, f := range d.urlFiles {
+		if d.untrusted[f] && !slices.Contains(files, f) {
+			files = append(files, f)
+		}
+	}
+	if len(files) == 0 {
+		return
+	}
+	var creds []string
+	for _, c := range []struct {
+		name string
+		s    *Setting
+		why  *string
+	}{{"token", &d.s.Token, &d.s.tokenWhy}, {"password", &d.s.Password, &d.s.passwordWhy}} {
+		if !c.s.IsSet() {
+			continue
+		}
+		creds = append(creds, fmt.Sprintf("the %s (from %s)", c.name, c.s.Source))
+		*c.why = fmt.Sprintf("withheld: it was from %s, but the gateway URL comes from %s, which another local user could change", c.s.Source, strings.Join(files, " and "))
+		*c.s = Setting{Secret: true}
+	}
+	if len(creds) == 0 {
+		return
+	}
+	d.s.CredentialsWithheld = fmt.Sprintf("not sending %s to the gateway URL (from %s): it comes from %s, which another local user could change (see the warnings about permissions), so they could have pointed it at a listener of their own to receive the credentials; fix the permissions as those warnings say, or give the URL explicitly with --url or OPENCLAW_GATEWAY_URL",
+		strings.Join(creds, " or "), d.s.URL.Source, strings.Join(files, " and "))
+	d.s.addWarning("%s", d.s.CredentialsWithheld)
 }
 
 // --- config tree access -----------------------------------------------------
@@ -462,8 +616,10 @@ func (d *discovery) resolveURL() error {
 	} else if ev, ok := d.pickEnv("OPENCLAW_GATEWAY_URL"); ok {
 		u = Setting{Value: ev.value, Source: ev.source}
 		d.urlFrom = u.Source
+		d.urlDependsOnEnv(ev.source)
 	} else if d.s.Mode == ModeRemote && hasRemote {
 		u = Setting{Value: remoteURL, Source: d.cfgSource("gateway.remote.url")}
+		d.urlDependsOnConfig("gateway.remote.url")
 	} else {
 		if d.s.Mode == ModeRemote {
 			d.s.addWarning("%s: gateway.mode is \"remote\" but gateway.remote.url is not set; using the local gateway (set gateway.remote.url or switch gateway.mode to \"local\")", d.s.ConfigPath)
@@ -495,6 +651,7 @@ func (d *discovery) localURL() Setting {
 	}
 	if scheme == "wss" {
 		src += ", wss because of " + d.cfgSource("gateway.tls.enabled")
+		d.urlDependsOnConfig("gateway.tls.enabled")
 	}
 	if bind, _ := d.getString("gateway.bind"); bind == "tailnet" && d.s.Generation == GenerationClawdbot {
 		d.s.addWarning("%s: gateway.bind is \"tailnet\"; the clawdbot CLI would connect to this machine's tailnet IP, clawgate uses 127.0.0.1 (pass --url if the gateway does not listen there)", d.s.ConfigPath)
@@ -507,6 +664,7 @@ func (d *discovery) localURL() Setting {
 func (d *discovery) resolvePort() (int, string) {
 	if ev, ok := d.pickEnv("OPENCLAW_GATEWAY_PORT", "CLAWDBOT_GATEWAY_PORT"); ok {
 		if p, ok := parsePort(ev.value); ok {
+			d.urlDependsOnEnv(ev.source)
 			return p, ev.source
 		}
 		d.s.addWarning("%s is not a valid port; ignored", ev.source)
@@ -516,6 +674,7 @@ func (d *discovery) resolvePort() (int, string) {
 	}
 	if v, ok := d.get("gateway.port"); ok {
 		if f, isNum := v.(float64); isNum && f == float64(int(f)) && f >= 1 && f <= 65535 {
+			d.urlDependsOnConfig("gateway.port")
 			return int(f), d.cfgSource("gateway.port")
 		}
 		d.s.addWarning("%s: gateway.port must be a number between 1 and 65535; ignored", d.s.ConfigPath)

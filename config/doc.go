@@ -7,8 +7,8 @@
 // # Generations
 //
 // Two generations of the CLI are in the field and they disagree in details
-// (see PROTOCOL.md §4 and §5), so Discover first decides whose rules to apply
-// and records the answer in Settings.Generation:
+// (see PROTOCOL.md §4 and §5), so DiscoverContext first decides whose rules
+// to apply and records the answer in Settings.Generation:
 //
 //  1. "openclaw" if any OPENCLAW_* variable that this package knows is set
 //     in the real environment (OPENCLAW_GATEWAY_URL/_TOKEN/_PASSWORD/_PORT,
@@ -116,10 +116,101 @@
 // resolved here: such a value still takes its place in the order, and a
 // Warning asks for an explicit token when it would have been used.
 //
-// <stateDir>/.env is read (KEY=VALUE, export KEY=VALUE, quotes, comments) and
-// never overrides the real environment. Unlike the CLI, ./.env in the current
-// directory is NOT read: clawgate is started by editors from arbitrary
-// directories, and a stray .env there must not redirect it to another gateway.
+// <stateDir>/.env is read as OpenClaw reads it: with the parse() of dotenv
+// 17.4.2 (OpenClaw 2026.9.6's dependency), keeping only names of letters,
+// digits and underscores that do not start with a digit. So an unquoted
+// value ends at '#', an unclosed quote makes a one-line literal (the lines
+// after it are read as usual), quoted values may span lines, and in double
+// quotes only \n and \r are escapes. A Warning names (by number, never by
+// content) each line that is not an assignment or whose name is dropped.
+// The file never overrides the real environment. Unlike the CLI, ./.env in
+// the current directory is NOT read: clawgate is started by editors from
+// arbitrary directories, and a stray .env there must not redirect it to
+// another gateway.
+//
+// Discovery reads only regular files. A config file, included file or .env
+// that is a FIFO (which would block the reader until someone writes to
+// it), a device such as /dev/zero (which never ends), a socket or a
+// directory is refused with an error naming it (config and included files)
+// or ignored with a Warning (.env). Each file is checked before it is
+// opened and again after (fstat), and opened with O_NONBLOCK, so that a
+// FIFO swapped in meanwhile cannot block the open either. DiscoverContext
+// checks its context before each file and between chunks of one, and
+// returns as soon as the context ends even if a file system call hangs.
+//
+// # Limits
+//
+// Hostile or broken files cannot make discovery use unbounded memory or
+// time, or overflow the stack. An error (a Warning for the .env file)
+// names the limit, the file and what to do:
+//
+//   - a config file or included file: at most 2 MiB, OpenClaw's own limit
+//     for an included file (MAX_INCLUDE_FILE_BYTES in its
+//     src/config/includes.ts); real configs are a few kilobytes;
+//   - the config and everything it includes: at most 100 files and 4 MiB,
+//     counting a file each time it is included (an $include fan-out of 11
+//     files each including the next 4 times is 4^10 files);
+//   - nesting: at most 64 levels of objects and arrays in one file, checked
+//     with a cheap scan of the brackets before the JSON5 parser (which
+//     recurses once per level) sees the text; the error gives the file,
+//     line and column of the bracket that goes too deep. OpenClaw's own
+//     configs nest fewer than 10 levels;
+//   - ${VAR} substitution: the substituted values add up to at most 1 MiB
+//     (a 1 MB variable referenced 4,000 times is 4 GB); ${VAR} is meant
+//     for tokens and URLs;
+//   - warnings about unset ${VAR}s: the first 20, then one that counts the
+//     rest; key paths in warnings and errors are cut to 200 bytes;
+//   - .env: at most 1 MiB, OpenClaw's MAX_DOTENV_FILE_BYTES; a larger file
+//     is ignored with a Warning, as OpenClaw ignores it.
+//
+// The JSON5 parser allocates up to about 46 bytes per byte of input (an
+// array of zeros), so whatever the files hold, one discovery allocates
+// about 200 MB at worst (most of it garbage at once), and a few hundred
+// kilobytes for a real config.
+//
+// # Permissions
+//
+// Another local user who can change a file that discovery reads could
+// point the gateway URL at a listener of their own and receive the token
+// that clawgate takes from a flag or the environment. So discovery checks,
+// on POSIX systems, the config file and every included file, the .env
+// file, the state directory (even when it holds no file: one could be put
+// there), and every directory on the way to each of them (above the path
+// as written and above the path its symbolic links resolve to, up to /).
+// A file is suspect if it is writable by its group or by others (mode &
+// 022), or owned by someone other than the current user and root; a
+// directory likewise, except that a directory with the sticky bit (such
+// as /tmp) may be writable by others, because they cannot replace the
+// files of others in it. These are the rules OpenClaw applies to the
+// paths it trusts for secrets (src/secrets/trusted-plan-path.ts:
+// assertTrustedPathChain; @openclaw/fs-safe's readSecureFile also refuses
+// writable and foreign-owned secret files), and its doctor warns about
+// the same state directory and config file modes. Readable-by-others is
+// not reported (OpenClaw's own doctor does that).
+//
+// Each suspect path gets a Warning that names it, its mode or owner, and
+// the fix: chmod 600 for a file, chmod 700 for the state directory, chmod
+// go-w for another directory, sudo chown for a foreign owner. The files
+// are still read and their settings used, except one: when the gateway
+// URL depends on a suspect file, no credential is sent to it. The URL
+// depends on the config file (which, for this rule, includes every
+// included file, because merged keys do not remember their file) when it
+// is gateway.remote.url, or the loopback URL whose port or wss:// comes
+// from gateway.port or gateway.tls.enabled; on the .env file when it comes
+// from OPENCLAW_GATEWAY_URL or OPENCLAW_GATEWAY_PORT found there, or from
+// a ${VAR} in those config keys that the .env file supplied, or when the
+// .env file named the config file. A URL from --url, from the real
+// environment or the default depends on no file. Then Token and Password
+// are left unset, whatever their source (a flag, the environment, the
+// .env file or the config itself: a credential in a private included file
+// would otherwise go to a URL that another user wrote into the including
+// file), Settings.CredentialsWithheld says which credentials were withheld
+// and why, the same sentence is a Warning, and Report's token and password
+// lines say "withheld". The URL stays as found, so that doctor shows it
+// and a connection fails with the gateway's own authentication error.
+// Giving the URL explicitly (--url or OPENCLAW_GATEWAY_URL) or fixing the
+// permissions restores the credentials. On Windows nothing is checked:
+// clawgate does not inspect ACLs.
 //
 // # Secrets
 //

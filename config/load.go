@@ -2,9 +2,10 @@ package config
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -20,8 +21,11 @@ const (
 	maxIncludeDepth = 10
 )
 
-// loader reads one config file: JSON5, then $include, then ${VAR}.
+// loader reads one config file: JSON5, then $include, then ${VAR}. It
+// enforces the limits in limits.go; its counters say how much it read.
 type loader struct {
+	// ctx stops the loader between files; nil means never.
+	ctx context.Context
 	// lookup resolves ${VAR}: the value, a description of where it came
 	// from, and whether it is set (set to "" counts as not set).
 	lookup func(name string) (value, source string, ok bool)
@@ -30,17 +34,38 @@ type loader struct {
 	strict bool
 	// warn records a warning.
 	warn func(format string, args ...any)
+	// opened, if set, is called for every file read (the config and each
+	// included file) with what fstat said about it.
+	opened func(path string, info fs.FileInfo)
+	// name names the config file itself in messages about reading it,
+	// e.g. "config file /x (from flag --config)"; "" means its path.
+	name string
 	// via maps a dotted key path to the origins of the ${VAR}s substituted
-	// into it, so that Source can say "via env X".
+	// into it, so that Source can say "via env X". Key paths longer than
+	// maxShownKeyPath are not recorded (discovery asks only for short
+	// ones).
 	via map[string][]string
 	// unresolved holds the dotted key paths whose value still contains a
-	// ${VAR} reference to an unset variable (openclaw rules only).
+	// ${VAR} reference to an unset variable (openclaw rules only; short
+	// key paths only, as for via).
 	unresolved map[string]bool
+
+	files    int   // files read: the config and its includes, counting repeats
+	bytes    int64 // bytes read from them
+	expanded int   // bytes that ${VAR} substitution put in
+	missing  int   // references to unset variables (openclaw rules)
 }
 
 // load returns the fully resolved config tree of path.
 func (l *loader) load(path string) (map[string]any, error) {
-	v, err := parseFile(path)
+	if l.ctx == nil {
+		l.ctx = context.Background()
+	}
+	name := l.name
+	if name == "" {
+		name = path
+	}
+	v, err := l.parseFile(path, name, "point it at the config file itself")
 	if err != nil {
 		return nil, err
 	}
@@ -53,22 +78,51 @@ func (l *loader) load(path string) (map[string]any, error) {
 		return nil, fmt.Errorf("%s: the top level must be an object, not %s", path, kind(v))
 	}
 	l.via, l.unresolved = map[string][]string{}, map[string]bool{}
-	v, err = l.substitute(obj, path, "")
+	v, err = l.substitute(obj, path, &keyPath{})
 	if err != nil {
 		return nil, err
+	}
+	if n := l.missing - maxVarWarnings; n > 0 {
+		l.warn("%s: and %d more references to unset variables, not listed one by one", path, n)
 	}
 	return v.(map[string]any), nil
 }
 
-// parseFile reads and parses one JSON5 file. Syntax errors are reported as
-// path:line:col: message. The offending text is never quoted beyond the one
-// character the parser names, because the line may hold a secret.
-func parseFile(path string) (any, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+// parseFile reads and parses one JSON5 file, the config itself or an
+// included one; what names it in errors and fix says how to fix a path
+// that names no regular file. Syntax errors are reported as
+// path:line:col: message. The offending text is never quoted beyond the
+// one character the parser names, because the line may hold a secret.
+func (l *loader) parseFile(path, what, fix string) (any, error) {
+	if l.files >= maxIncludeFiles {
+		return nil, fmt.Errorf("more than %d files to read (the config and its included files, counting a file each time it is included), the most clawgate reads for one config: include each file once, not from several places", maxIncludeFiles)
+	}
+	l.files++
+	limit := min(maxConfigFileBytes, maxConfigTotalBytes-l.bytes)
+	data, info, err := readRegular(l.ctx, path, what, limit)
+	var notRegular *notRegularError
+	var tooLarge *tooLargeError
+	switch {
+	case errors.As(err, &notRegular):
+		return nil, fmt.Errorf("%w; clawgate reads only regular files, because a pipe or a device could block it forever or never end: %s", err, fix)
+	case errors.As(err, &tooLarge) && limit < maxConfigFileBytes:
+		return nil, fmt.Errorf("reading %s would make the config and its included files add up to more than %s (counting a file each time it is included), the most clawgate reads for one config: include fewer or smaller files",
+			what, sizeString(maxConfigTotalBytes))
+	case errors.As(err, &tooLarge):
+		return nil, fmt.Errorf("%w, the most clawgate reads from one config file (OpenClaw's own limit for an included file): check that it names the real config file", err)
+	case err != nil:
+		return nil, err
+	}
+	l.bytes += int64(len(data))
+	if l.opened != nil {
+		l.opened(path, info)
 	}
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	if offset, deep := nestingError(data, maxNesting); deep {
+		line, col := position(data, int64(offset)+1, false)
+		return nil, fmt.Errorf("%s:%d:%d: objects and arrays nested more than %d levels deep, the most clawgate accepts (real configs need fewer than 10): flatten the structure",
+			path, line, col, maxNesting)
+	}
 	var v any
 	err = json5.Unmarshal(data, &v)
 	var syn *json5.SyntaxError
@@ -164,7 +218,9 @@ func (l *loader) include(spec any, file string, chain []string) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			merged = deepMerge(merged, v)
+			// In place: deepMerge would copy what is merged so far once
+			// per item, quadratic in the number of items.
+			merged = mergeInto(merged, v)
 		}
 		return merged, nil
 	default:
@@ -185,7 +241,7 @@ func (l *loader) includeFile(name, from string, chain []string) (any, error) {
 	if len(chain) > maxIncludeDepth {
 		return nil, fmt.Errorf("%s: %s %q: maximum include depth (%d) exceeded: %s", from, includeKey, name, maxIncludeDepth, strings.Join(chain, " -> "))
 	}
-	v, err := parseFile(target)
+	v, err := l.parseFile(target, target, "include a regular file")
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s %q: %w", from, includeKey, name, err)
 	}
@@ -218,15 +274,86 @@ func deepMerge(dst, src any) any {
 	return src
 }
 
-// substitute resolves ${VAR} in every string value below v; keyPath is the
-// dotted path of v (e.g. gateway.auth.token, list[0]).
-func (l *loader) substitute(v any, file, keyPath string) (any, error) {
+// mergeInto merges src over dst like deepMerge, but may reuse dst (and
+// link src's parts into it): for trees that nothing else refers to, which
+// every tree the loader builds is (each parse makes a new one).
+func mergeInto(dst, src any) any {
+	switch s := src.(type) {
+	case []any:
+		if d, ok := dst.([]any); ok {
+			return append(d, s...)
+		}
+	case map[string]any:
+		if d, ok := dst.(map[string]any); ok {
+			for k, v := range s {
+				if old, ok := d[k]; ok {
+					v = mergeInto(old, v)
+				}
+				d[k] = v
+			}
+			return d
+		}
+	}
+	return src
+}
+
+// keyPath is the path of the value being substituted, such as
+// gateway.auth.token or list[0], kept as its parts and rendered only when
+// a string holds a ${VAR}: building the path at every level cost time and
+// memory quadratic in the depth.
+type keyPath struct {
+	parts []pathPart
+}
+
+// pathPart is a key or an array index.
+type pathPart struct {
+	key   string
+	index int // >= 0 for an array element
+}
+
+func (p *keyPath) push(part pathPart) { p.parts = append(p.parts, part) }
+func (p *keyPath) pop()               { p.parts = p.parts[:len(p.parts)-1] }
+
+// render returns the dotted path, cut to at most maxShownKeyPath bytes
+// (plus "…"), and whether it is whole.
+func (p *keyPath) render() (string, bool) {
+	var b strings.Builder
+	for _, part := range p.parts {
+		if b.Len() > maxShownKeyPath {
+			break
+		}
+		switch {
+		case part.index >= 0:
+			b.WriteString("[" + strconv.Itoa(part.index) + "]")
+		case b.Len() > 0:
+			b.WriteString(".")
+			b.WriteString(part.key[:min(len(part.key), maxShownKeyPath+1)])
+		default:
+			b.WriteString(part.key[:min(len(part.key), maxShownKeyPath+1)])
+		}
+	}
+	s := b.String()
+	if len(s) <= maxShownKeyPath {
+		return s, true
+	}
+	cut := maxShownKeyPath
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…", false
+}
+
+// substitute resolves ${VAR} in every string value below v; path is the
+// path of v.
+func (l *loader) substitute(v any, file string, path *keyPath) (any, error) {
 	switch t := v.(type) {
 	case string:
-		return l.substituteString(t, file, keyPath)
+		return l.substituteString(t, file, path)
 	case []any:
 		for i := range t {
-			r, err := l.substitute(t[i], file, keyPath+"["+strconv.Itoa(i)+"]")
+			path.push(pathPart{index: i})
+			r, err := l.substitute(t[i], file, path)
+			path.pop()
 			if err != nil {
 				return nil, err
 			}
@@ -240,11 +367,9 @@ func (l *loader) substitute(v any, file, keyPath string) (any, error) {
 		}
 		sort.Strings(keys) // deterministic warnings
 		for _, k := range keys {
-			child := k
-			if keyPath != "" {
-				child = keyPath + "." + k
-			}
-			r, err := l.substitute(t[k], file, child)
+			path.push(pathPart{key: k, index: -1})
+			r, err := l.substitute(t[k], file, path)
+			path.pop()
 			if err != nil {
 				return nil, err
 			}
@@ -258,10 +383,11 @@ func (l *loader) substitute(v any, file, keyPath string) (any, error) {
 
 // substituteString replaces ${NAME} (NAME matching [A-Z_][A-Z0-9_]*) with
 // its value and $${NAME} with a literal ${NAME}. Anything else is kept.
-func (l *loader) substituteString(s, file, keyPath string) (string, error) {
+func (l *loader) substituteString(s, file string, path *keyPath) (string, error) {
 	if !strings.Contains(s, "${") {
 		return s, nil
 	}
+	keyPath, whole := path.render()
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		if s[i] != '$' {
@@ -286,14 +412,24 @@ func (l *loader) substituteString(s, file, keyPath string) (string, error) {
 			continue
 		}
 		switch value, source, set := l.lookup(name); {
+		case set && l.expanded+len(value) > maxExpandedBytes:
+			return "", fmt.Errorf("%s: %s: substituting %s makes the values that ${VAR} substitution puts in the config add up to more than %s, the most clawgate accepts (${VAR} is meant for short values such as tokens): reference large variables less often",
+				file, keyPath, ref, sizeString(maxExpandedBytes))
 		case set:
+			l.expanded += len(value)
 			b.WriteString(value)
-			l.via[keyPath] = append(l.via[keyPath], source)
+			if whole {
+				l.via[keyPath] = append(l.via[keyPath], source)
+			}
 		case l.strict:
 			return "", fmt.Errorf("%s: %s: environment variable %s is not set (referenced as %s; the clawdbot CLI refuses to load this config)", file, keyPath, name, ref)
 		default:
-			l.warn("%s: %s references %s, but %s is not set; the value is left unresolved", file, keyPath, ref, name)
-			l.unresolved[keyPath] = true
+			if l.missing++; l.missing <= maxVarWarnings {
+				l.warn("%s: %s references %s, but %s is not set; the value is left unresolved", file, keyPath, ref, name)
+			}
+			if whole {
+				l.unresolved[keyPath] = true
+			}
 			b.WriteString(ref)
 		}
 	}

@@ -136,6 +136,13 @@ type Settings struct {
 	// ${VAR} under openclaw rules, an ignored legacy variable or a SecretRef
 	// that cannot be resolved here. They never contain secret values.
 	Warnings []string
+	// CredentialsWithheld is set when discovery found a token or a
+	// password but left Token and Password unset because the gateway URL
+	// depends on a file that another local user could change (see
+	// "Permissions" in the package documentation). It says which
+	// credentials, why and how to fix it, without their values; the same
+	// sentence is among Warnings. "" when nothing was withheld.
+	CredentialsWithheld string
 
 	generationReason string // why Generation was chosen
 	envFile          string // the .env file that was read ("" if none)
