@@ -192,13 +192,14 @@ func versionLine() string {
 // setup builds the gateway client (or the simulator) and the MCP server.
 // The returned cleanup closes both.
 func setup(opts *Options, env Env, log *slog.Logger) (*server.MCPServer, *gateway.Client, *config.Settings, func(), error) {
-	return setupWith(opts, env, log, log)
+	return setupWith(context.Background(), opts, env, log, log)
 }
 
 // setupWith is setup with a separate logger for the gateway client and the
 // tools' per-call lines (call, which prints the outcome itself, keeps them
 // quiet unless asked).
-func setupWith(opts *Options, env Env, log, inner *slog.Logger) (*server.MCPServer, *gateway.Client, *config.Settings, func(), error) {
+// Discovery stops when ctx ends (a signal during a slow or hung file read).
+func setupWith(ctx context.Context, opts *Options, env Env, log, inner *slog.Logger) (*server.MCPServer, *gateway.Client, *config.Settings, func(), error) {
 	var settings *config.Settings
 	gwOpts := gateway.Options{
 		ReadOnly:               opts.ReadOnly,
@@ -218,7 +219,7 @@ func setupWith(opts *Options, env Env, log, inner *slog.Logger) (*server.MCPServ
 		cleanup = sim.Close
 		log.Info("using a simulated gateway", "generation", opts.Simulate, "url", sim.URL)
 	} else {
-		s, err := config.Discover(config.Overrides{URL: opts.URL, Token: opts.Token, Password: opts.Password, ConfigPath: opts.ConfigPath}, env.ConfigEnv, env.Home)
+		s, err := config.DiscoverContext(ctx, config.Overrides{URL: opts.URL, Token: opts.Token, Password: opts.Password, ConfigPath: opts.ConfigPath}, env.ConfigEnv, env.Home)
 		if err != nil {
 			return nil, nil, nil, nil, fmt.Errorf("gateway config: %w", err)
 		}

@@ -15,7 +15,8 @@ import (
 func doctor(ctx context.Context, opts *Options, env Env, log *slog.Logger) int {
 	w := env.Stdout
 	fmt.Fprintf(w, "clawgate %s doctor\n\n", version())
-	_, gw, settings, cleanup, err := setup(opts, env, slog.New(slog.DiscardHandler))
+	quiet := slog.New(slog.DiscardHandler)
+	_, gw, settings, cleanup, err := setupWith(ctx, opts, env, quiet, quiet)
 	if settings != nil {
 		fmt.Fprintln(w, "Settings:")
 		for _, line := range settings.Report() {
@@ -26,6 +27,10 @@ func doctor(ctx context.Context, opts *Options, env Env, log *slog.Logger) int {
 		fmt.Fprintf(w, "Settings:\n  simulated %s gateway (--simulate)\n\n", opts.Simulate)
 	}
 	problem := func(err error) int {
+		if ctx.Err() != nil {
+			fmt.Fprintln(w, "Interrupted.")
+			return ExitInterrupt
+		}
 		fmt.Fprintf(w, "PROBLEM: %s\n", safetext.Text(err.Error()))
 		return ExitFailure
 	}

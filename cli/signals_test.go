@@ -1,0 +1,66 @@
+package cli_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/clawgate/clawgate/cli"
+	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/testwait"
+)
+
+// A FIFO where the .env file should be used to hang doctor for minutes: it
+// is refused with a warning and doctor goes on.
+func TestDoctorWithAFIFOForDotenv(t *testing.T) {
+	g := fake(t, gatewaytest.OpenClaw)
+	home := t.TempDir()
+	state := filepath.Join(home, ".openclaw")
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(state, ".env"), 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	cmd := exec.Command(binary(t), "doctor")
+	cmd.Env = []string{"HOME=" + home, "OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	err := testwait.Recv(t, "doctor to finish", done)
+	if err != nil || !strings.Contains(out.String(), "named pipe") || !strings.Contains(out.String(), "Healthy") {
+		t.Fatalf("doctor: %v\n%s", err, out.String())
+	}
+}
+
+// SIGTERM while doctor or call waits for a wedged gateway ends the command
+// promptly with 130, not after the connect timeout.
+func TestSIGTERMWhileConnecting(t *testing.T) {
+	for _, args := range [][]string{{"doctor"}, {"call", "list_sessions"}} {
+		g := fake(t, gatewaytest.OpenClaw)
+		g.NoHelloReply()
+		cmd := exec.Command(binary(t), args...)
+		cmd.Env = []string{"HOME=" + t.TempDir(), "OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret, "CLAWGATE_CONNECT_TIMEOUT=1h"}
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		testwait.Until(t, "the connect to reach the gateway", func() bool { return len(g.Connects()) > 0 })
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		_ = testwait.Recv(t, "exit after SIGTERM", done)
+		if code := cmd.ProcessState.ExitCode(); code != cli.ExitInterrupt {
+			t.Errorf("%v: exit %d after SIGTERM, want %d\n%s", args, code, cli.ExitInterrupt, out.String())
+		}
+	}
+}
