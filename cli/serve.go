@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 
 	"github.com/mark3labs/mcp-go/server"
 
@@ -15,25 +16,45 @@ import (
 
 // serve runs the MCP server on stdin/stdout until EOF or ctx ends.
 func serve(ctx context.Context, opts *Options, env Env, log *slog.Logger) error {
-	srv, _, _, cleanup, err := setup(opts, env, log)
+	srv, _, _, cleanup, err := setup(ctx, opts, env, log, log)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // a signal during discovery: nothing to clean up
+		}
 		return err
 	}
 	defer cleanup()
+	// A client that closes our stdout (SIGPIPE is ignored, so writes fail
+	// with EPIPE) is gone like one that closes stdin: stop, and let cleanup
+	// abort the runs in flight.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	stdout := &failWatch{w: env.Stdout, fail: func(err error) {
+		log.Warn("stdout is closed; stopping as on EOF", "err", err)
+		stop()
+	}}
 	stdio := server.NewStdioServer(srv)
 	stdio.SetErrorLogger(slog.NewLogLogger(log.Handler(), slog.LevelError))
 	// mcp-go runs tool calls on 5 workers by default: five long ask_subagent
 	// runs would then hold up every other tool call. Use its maximum.
 	server.WithWorkerPoolSize(toolWorkers)(stdio)
-	// mcp-go's stdio transport can write a progress notification after the
-	// result of its request, and writes results of cancelled requests; the
-	// guard drops both (MCP: progress only while a request is in flight, no
-	// result after notifications/cancelled).
-	guard := stdioguard.New(env.Stdin, env.Stdout, stdioguard.Options{
+	// When its queue is full, mcp-go runs the next tool call on its read
+	// loop, where a whole agent run would hold up every ping, cancellation
+	// and EOF. The guard refuses a tool call past toolWorkers in flight, so
+	// every call it lets through finds a worker (or, while one is being
+	// freed, a place in a queue that size) and none waits where a
+	// cancellation cannot reach it.
+	server.WithQueueSize(toolWorkers)(stdio)
+	// The guard, between mcp-go and stdin/stdout (see its package doc):
+	// bounded lines and work, "busy" errors past toolWorkers tool calls,
+	// exact ids and cancellation, malformed requests answered; no progress
+	// after a result and no result after a cancellation (MCP).
+	guard := stdioguard.New(env.Stdin, stdout, stdioguard.Options{
 		// mcp-go's "tool 'x' not found" becomes a sentence naming the tools
 		// (and the closest one), or saying --read-only disabled it.
-		UnknownTool: func(name string) string { return tools.UnknownToolMessage(name, opts.ReadOnly) },
-		Logger:      log,
+		UnknownTool:  func(name string) string { return tools.UnknownToolMessage(name, opts.ReadOnly) },
+		Logger:       log,
+		MaxToolCalls: toolWorkers,
 	})
 	log.Info("clawgate serving MCP on stdio", "version", version(), "read_only", opts.ReadOnly)
 	err = stdio.Listen(ctx, guard.Stdin(), guard.Stdout())
@@ -44,4 +65,19 @@ func serve(ctx context.Context, opts *Options, env Env, log *slog.Logger) error 
 		return nil
 	}
 	return err
+}
+
+// failWatch passes writes to w and calls fail once on the first write error.
+type failWatch struct {
+	w    io.Writer
+	once sync.Once
+	fail func(error)
+}
+
+func (f *failWatch) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	if err != nil {
+		f.once.Do(func() { f.fail(err) })
+	}
+	return n, err
 }

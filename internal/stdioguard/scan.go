@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -149,37 +150,54 @@ func scanMembers(b []byte, stop func(key []byte) bool, fn func(m member) bool) b
 	}
 }
 
-// keyIs reports whether a raw key (escapes and all) names want.
+// keyIs reports whether a raw key (escapes and all) names want exactly,
+// as encoding/json matches the keys of a map.
 func keyIs(raw []byte, want string) bool {
 	if bytes.IndexByte(raw, '\\') < 0 {
 		return string(raw) == want
 	}
-	var s string
-	q := make([]byte, 0, len(raw)+2)
-	q = append(append(append(q, '"'), raw...), '"')
-	return json.Unmarshal(q, &s) == nil && s == want
+	s, ok := jsonString(quote(raw))
+	return ok && s == want
 }
 
-// field returns the raw value of the member key of the object b, or nil.
-func field(b []byte, key string) []byte {
-	var v []byte
+// keyFold reports whether a raw key names want as encoding/json matches
+// the fields of a struct: without regard to case (Unicode case folding,
+// so "ID" and "Id" are "id", and "ſ" is "s"). mcp-go decodes the envelope
+// and params of a message into structs, so this is how it reads "id",
+// "method", "params", "_meta" and "name".
+func keyFold(raw []byte, want string) bool {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return bytes.EqualFold(raw, []byte(want))
+	}
+	s, ok := jsonString(quote(raw))
+	return ok && strings.EqualFold(s, want)
+}
+
+func quote(raw []byte) []byte {
+	q := make([]byte, 0, len(raw)+2)
+	return append(append(append(q, '"'), raw...), '"')
+}
+
+// lastMember returns the extent in b of the value of the last member of
+// the object b whose key matches (encoding/json keeps the last of
+// duplicate keys), and false when there is none or b is not an object.
+func lastMember(b []byte, match func(key []byte) bool) (start, end int, ok bool) {
 	members(b, func(m member) bool {
-		if keyIs(m.key, key) {
-			v = b[m.start:m.end]
-			return false
+		if match(m.key) {
+			start, end, ok = m.start, m.end, true
 		}
 		return true
 	})
-	return v
+	return start, end, ok
 }
 
 // jsonString decodes a raw JSON string value.
 func jsonString(raw []byte) (string, bool) {
-	if len(raw) < 2 || raw[0] != '"' {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
 		return "", false
 	}
 	inner := raw[1 : len(raw)-1]
-	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+	if bytes.IndexByte(inner, '\\') < 0 && bytes.IndexByte(inner, '"') < 0 && utf8.Valid(inner) {
 		return string(inner), true
 	}
 	var s string
@@ -189,10 +207,12 @@ func jsonString(raw []byte) (string, bool) {
 	return s, true
 }
 
-// idKey is the canonical form of a JSON-RPC id or progress token, so that
-// 7, 7.0 and 7e0 are one id, and "a" and "\u0061" another; it is "" for a
-// value that is neither a string nor a number (null, objects, garbage).
-// Numbers go through float64 as in mcp-go, which echoes ids that way.
+// idKey is the canonical form of a JSON-RPC id or progress token: equal
+// for the same JSON value, so that 7, 7.0 and 70e-1 are one id, and "a"
+// and "\u0061" another, and different for different values: 7 and "7"
+// differ, and so do 9007199254740993 and 9007199254740992 (numbers are
+// compared exactly, not as float64). It is "" for a value that is neither
+// a string nor a number (null, true, objects, arrays, garbage).
 func idKey(raw []byte) string {
 	if len(raw) == 0 {
 		return ""
@@ -205,11 +225,80 @@ func idKey(raw []byte) string {
 		}
 		return "s" + s
 	case c == '-' || (c >= '0' && c <= '9'):
-		f, err := strconv.ParseFloat(string(raw), 64)
-		if err != nil {
-			return ""
-		}
-		return "n" + strconv.FormatFloat(f, 'g', -1, 64)
+		return numberKey(raw)
 	}
 	return ""
+}
+
+// numberKey returns "n" and the exact value of the JSON number raw as
+// [-]digits"e"exponent, with no leading or trailing zeros in digits ("n0"
+// for zero, negative or not), or "" if raw is not a JSON number. A number
+// whose exponent has more than 9 digits is keyed by its text.
+func numberKey(raw []byte) string {
+	i, neg := 0, false
+	if i < len(raw) && raw[i] == '-' {
+		neg = true
+		i++
+	}
+	digitsFrom := func(j int) int {
+		for j < len(raw) && raw[j] >= '0' && raw[j] <= '9' {
+			j++
+		}
+		return j
+	}
+	intEnd := digitsFrom(i)
+	if intEnd == i || (raw[i] == '0' && intEnd > i+1) {
+		return ""
+	}
+	intPart, frac := raw[i:intEnd], []byte(nil)
+	i = intEnd
+	if i < len(raw) && raw[i] == '.' {
+		end := digitsFrom(i + 1)
+		if end == i+1 {
+			return ""
+		}
+		frac, i = raw[i+1:end], end
+	}
+	exp := 0
+	if i < len(raw) && (raw[i] == 'e' || raw[i] == 'E') {
+		i++
+		eneg := false
+		if i < len(raw) && (raw[i] == '+' || raw[i] == '-') {
+			eneg = raw[i] == '-'
+			i++
+		}
+		end := digitsFrom(i)
+		if end == i {
+			return ""
+		}
+		if end-i > 9 {
+			if end != len(raw) {
+				return ""
+			}
+			return "x" + string(raw)
+		}
+		exp, _ = strconv.Atoi(string(raw[i:end]))
+		if eneg {
+			exp = -exp
+		}
+		i = end
+	}
+	if i != len(raw) {
+		return ""
+	}
+	digits := make([]byte, 0, len(intPart)+len(frac))
+	digits = append(append(digits, intPart...), frac...)
+	exp -= len(frac)
+	digits = bytes.TrimLeft(digits, "0")
+	n := len(digits)
+	digits = bytes.TrimRight(digits, "0")
+	exp += n - len(digits)
+	if len(digits) == 0 {
+		return "n0"
+	}
+	sign := ""
+	if neg {
+		sign = "-"
+	}
+	return "n" + sign + string(digits) + "e" + strconv.Itoa(exp)
 }
