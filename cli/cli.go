@@ -61,6 +61,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if f, ok := env.Stderr.(*os.File); ok && IsTerminal(f) {
 		env.StderrTerminal = true
 	}
+	// The log goroutine and direct messages share stderr.
+	env.Stderr = &syncWriter{w: env.Stderr}
 	inv, err := parseArgs(args, env.Getenv)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "clawgate:", err)
@@ -189,17 +191,12 @@ func versionLine() string {
 	return b.String()
 }
 
-// setup builds the gateway client (or the simulator) and the MCP server.
-// The returned cleanup closes both.
-func setup(opts *Options, env Env, log *slog.Logger) (*server.MCPServer, *gateway.Client, *config.Settings, func(), error) {
-	return setupWith(context.Background(), opts, env, log, log)
-}
-
-// setupWith is setup with a separate logger for the gateway client and the
-// tools' per-call lines (call, which prints the outcome itself, keeps them
-// quiet unless asked).
-// Discovery stops when ctx ends (a signal during a slow or hung file read).
-func setupWith(ctx context.Context, opts *Options, env Env, log, inner *slog.Logger) (*server.MCPServer, *gateway.Client, *config.Settings, func(), error) {
+// setup builds the gateway client (or the simulator) and the MCP server;
+// the returned cleanup closes both. inner is the logger of the gateway
+// client and of the tools' per-call lines (call, which prints the outcome
+// itself, keeps them quiet unless asked). Discovery stops when ctx ends (a
+// signal during a slow or hung file read).
+func setup(ctx context.Context, opts *Options, env Env, log, inner *slog.Logger) (*server.MCPServer, *gateway.Client, *config.Settings, func(), error) {
 	var settings *config.Settings
 	gwOpts := gateway.Options{
 		ReadOnly:               opts.ReadOnly,

@@ -147,6 +147,7 @@ type session struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
+	stdout io.ReadCloser // the read end of the binary's stdout
 	lines  chan string
 	stderr *bytes.Buffer
 }
@@ -157,7 +158,7 @@ func start(t *testing.T, env []string, args ...string) *session {
 	cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, env...)
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
-	s := &session{t: t, cmd: cmd, stdin: stdin, lines: make(chan string, 100), stderr: &bytes.Buffer{}}
+	s := &session{t: t, cmd: cmd, stdin: stdin, stdout: stdout, lines: make(chan string, 100), stderr: &bytes.Buffer{}}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -78,3 +78,16 @@ func (a *asyncWriter) Close() {
 	case <-time.After(logFlushWait):
 	}
 }
+
+// syncWriter serialises writes to w (stderr is written by the log goroutine
+// and by the commands' own messages).
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}

@@ -13,8 +13,9 @@ import (
 )
 
 // A client that never reads clawgate's stderr (the pipe fills at 64 KiB)
-// must not stall it: with debug logging, hundreds of tool calls are still
-// all answered, and the log says how many lines it dropped once it can.
+// must not stall it: with debug logging, 2,000 tool calls sent at once are
+// all answered (those past the 100 in flight with the busy error), and the
+// log says how many lines it dropped once it can.
 func TestUnreadStderrNeverBlocks(t *testing.T) {
 	g := fake(t, gatewaytest.OpenClaw)
 	r, w, err := os.Pipe()

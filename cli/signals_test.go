@@ -64,3 +64,25 @@ func TestSIGTERMWhileConnecting(t *testing.T) {
 		}
 	}
 }
+
+// A client that closes clawgate's stdout while a run is in flight: the next
+// write fails (SIGPIPE is ignored), and clawgate stops as on EOF, aborting
+// the run, instead of being killed by SIGPIPE with the run left going.
+func TestClosedStdoutStopsLikeEOF(t *testing.T) {
+	g := fake(t, gatewaytest.OpenClaw)
+	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
+	s.initialize()
+	s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"[[delay=60]] closed"}}}`)
+	waitRun(t, g)
+	if err := s.stdout.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s.send(`{"jsonrpc":"2.0","id":3,"method":"ping"}`) // its answer hits the closed pipe
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	err := testwait.Recv(t, "exit after stdout closed", done)
+	if err != nil {
+		t.Fatalf("exit: %v (a SIGPIPE death is 'signal: broken pipe')\n%s", err, s.stderr)
+	}
+	waitRunAborted(t, g)
+}
