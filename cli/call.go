@@ -44,7 +44,7 @@ func call(ctx context.Context, opts *Options, env Env, log *slog.Logger, args []
 	if !opts.LogLevelSet {
 		inner = slog.New(slog.DiscardHandler)
 	}
-	srv, _, _, cleanup, err := setupWith(ctx, opts, env, log, inner)
+	srv, _, _, cleanup, err := setup(ctx, opts, env, log, inner)
 	if err != nil && ctx.Err() != nil {
 		fmt.Fprintf(env.Stderr, "clawgate: %s: interrupted\n", name)
 		return ExitInterrupt

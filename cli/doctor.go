@@ -16,7 +16,7 @@ func doctor(ctx context.Context, opts *Options, env Env, log *slog.Logger) int {
 	w := env.Stdout
 	fmt.Fprintf(w, "clawgate %s doctor\n\n", version())
 	quiet := slog.New(slog.DiscardHandler)
-	_, gw, settings, cleanup, err := setupWith(ctx, opts, env, quiet, quiet)
+	_, gw, settings, cleanup, err := setup(ctx, opts, env, quiet, quiet)
 	if settings != nil {
 		fmt.Fprintln(w, "Settings:")
 		for _, line := range settings.Report() {
