@@ -123,7 +123,15 @@ func (t *tools) listSessions(ctx context.Context, _ mcp.CallToolRequest, in sche
 			s.UpdatedAt = time.UnixMilli(ms).UTC().Format(time.RFC3339)
 		}
 		out.Sessions = append(out.Sessions, s)
-		fmt.Fprintf(&b, "%s  %s (%s)  %d/%d tokens  updated %s\n", s.Key, s.Model, s.ModelSource, s.ContextUsed, s.ContextWindow, s.UpdatedAt)
+		model := "no model yet"
+		if s.Model != "" {
+			model = s.Model + " (" + s.ModelSource + ")"
+		}
+		fmt.Fprintf(&b, "%s  %s  %d/%d tokens", s.Key, model, s.ContextUsed, s.ContextWindow)
+		if s.UpdatedAt != "" {
+			fmt.Fprintf(&b, "  updated %s", s.UpdatedAt)
+		}
+		b.WriteByte('\n')
 	}
 	out.Count = len(out.Sessions)
 	return out, fmt.Sprintf("%s (default model %s):\n%s", countOf(out.Count, "session", "sessions"), out.Defaults.Model, b.String()), nil
