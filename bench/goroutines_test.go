@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
 )
 
@@ -25,7 +25,7 @@ func TestGoroutinesReturnToBaseline(t *testing.T) {
 	}
 	before := settled(-1)
 	func() {
-		fake := gatewaytest.New(gatewaytest.Options{Token: replayToken, AgentDelay: time.Millisecond})
+		fake := gatewaysim.New(gatewaysim.Options{Token: replayToken, AgentDelay: time.Millisecond})
 		defer fake.Close()
 		c := startStdio(t, fake.URL())
 		defer c.close()

@@ -11,7 +11,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/clawgate/clawgate/gateway"
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/tools"
 )
@@ -23,9 +23,9 @@ import (
 // (mcp-go's WithOutputSchemaValidation, about a fifth of a list_sessions
 // call's CPU), so results and schemas stay in step either way.
 func TestResultsMatchOutputSchemas(t *testing.T) {
-	for _, gen := range []gatewaytest.Generation{gatewaytest.OpenClaw, gatewaytest.Clawdbot} {
+	for _, gen := range []gatewaysim.Generation{gatewaysim.OpenClaw, gatewaysim.Clawdbot} {
 		t.Run(gen.String(), func(t *testing.T) {
-			fake := gatewaytest.New(gatewaytest.Options{Generation: gen, Token: replayToken, AgentDelay: time.Millisecond})
+			fake := gatewaysim.New(gatewaysim.Options{Generation: gen, Token: replayToken, AgentDelay: time.Millisecond})
 			t.Cleanup(fake.Close)
 			s := newSchemaServer(t, fake.URL(), time.Minute) // no connect may time out
 

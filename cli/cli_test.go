@@ -17,7 +17,7 @@ import (
 
 	"github.com/clawgate/clawgate/cli"
 	"github.com/clawgate/clawgate/config"
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
 )
 
@@ -36,14 +36,14 @@ func run(t *testing.T, args []string, vars map[string]string, stdin string) (int
 	return code, out.String(), errb.String()
 }
 
-func fake(t *testing.T, gen gatewaytest.Generation) *gatewaytest.Server {
-	s := gatewaytest.New(gatewaytest.Options{Generation: gen, Token: secret})
+func fake(t *testing.T, gen gatewaysim.Generation) *gatewaysim.Server {
+	s := gatewaysim.New(gatewaysim.Options{Generation: gen, Token: secret})
 	t.Cleanup(s.Close)
 	return s
 }
 
 func TestCallCommand(t *testing.T) {
-	s := fake(t, gatewaytest.OpenClaw)
+	s := fake(t, gatewaysim.OpenClaw)
 	vars := map[string]string{"OPENCLAW_GATEWAY_URL": s.URL(), "OPENCLAW_GATEWAY_TOKEN": secret}
 	code, out, errs := run(t, []string{"call", "list_sessions", `{"limit": 1}`}, vars, "")
 	var res struct {
@@ -69,7 +69,7 @@ func TestCallCommand(t *testing.T) {
 }
 
 func TestDoctor(t *testing.T) {
-	s := fake(t, gatewaytest.Clawdbot)
+	s := fake(t, gatewaysim.Clawdbot)
 	code, out, errs := run(t, []string{"doctor"}, map[string]string{"OPENCLAW_GATEWAY_URL": s.URL(), "CLAWDBOT_GATEWAY_TOKEN": secret}, "")
 	if code != 0 || !strings.Contains(out, "Healthy") || !strings.Contains(out, "token: set (from env CLAWDBOT_GATEWAY_TOKEN)") ||
 		!strings.Contains(out, "protocol 3") || strings.Contains(out+errs, secret) {
@@ -226,7 +226,7 @@ func (s *session) initialize() {
 }
 
 func TestStdioTranscript(t *testing.T) {
-	g := fake(t, gatewaytest.OpenClaw)
+	g := fake(t, gatewaysim.OpenClaw)
 	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
 	s.initialize()
 	if n := len(g.Connects()); n != 0 {
@@ -281,7 +281,7 @@ func TestStdioTranscript(t *testing.T) {
 }
 
 func TestSIGTERMMidCallExitsCleanly(t *testing.T) {
-	g := fake(t, gatewaytest.OpenClaw)
+	g := fake(t, gatewaysim.OpenClaw)
 	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
 	s.initialize()
 	s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"[[delay=30]] slow"}}}`)
@@ -292,7 +292,7 @@ func TestSIGTERMMidCallExitsCleanly(t *testing.T) {
 }
 
 func TestCancelledNotificationAbortsRun(t *testing.T) {
-	g := fake(t, gatewaytest.OpenClaw)
+	g := fake(t, gatewaysim.OpenClaw)
 	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
 	s.initialize()
 	s.send(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"[[delay=30]] cancel me"}}}`)
@@ -319,7 +319,7 @@ func TestCancelledNotificationAbortsRun(t *testing.T) {
 // worker pool would run only five tool calls at once): the other call is
 // answered well before the runs could end.
 func TestSlowRunsDoNotBlockOtherTools(t *testing.T) {
-	g := fake(t, gatewaytest.OpenClaw)
+	g := fake(t, gatewaysim.OpenClaw)
 	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
 	s.initialize()
 	for i := range 8 {

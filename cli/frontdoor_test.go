@@ -16,7 +16,7 @@ import (
 
 	"github.com/clawgate/clawgate/cli"
 	"github.com/clawgate/clawgate/config"
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
 )
 
@@ -58,7 +58,7 @@ func listedTools(t *testing.T, args []string, vars map[string]string) []string {
 // Flags mean the same before and after the command: --read-only after
 // serve or simulate used to be dropped silently, granting write tools.
 func TestFlagsBeforeAndAfterTheCommand(t *testing.T) {
-	g := fake(t, gatewaytest.OpenClaw)
+	g := fake(t, gatewaysim.OpenClaw)
 	vars := map[string]string{"OPENCLAW_GATEWAY_URL": g.URL(), "OPENCLAW_GATEWAY_TOKEN": secret}
 	readOnly := []string{"gateway_status", "list_models", "list_sessions"}
 	all := []string{"ask_subagent", "gateway_status", "list_models", "list_sessions", "patch_session_model"}
@@ -287,7 +287,7 @@ func TestCallShowsProgressOnATerminal(t *testing.T) {
 
 // Ctrl-C during call aborts the run on the gateway and exits with 130.
 func TestCallInterrupted(t *testing.T) {
-	g := fake(t, gatewaytest.OpenClaw)
+	g := fake(t, gatewaysim.OpenClaw)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, errb bytes.Buffer
@@ -361,7 +361,7 @@ func TestUnknownAndDisabledToolsOverStdio(t *testing.T) {
 // SIGINT (Ctrl-C) during clawgate call aborts the run on the gateway and
 // exits with 130.
 func TestCallSIGINTExits130(t *testing.T) {
-	g := fake(t, gatewaytest.OpenClaw)
+	g := fake(t, gatewaysim.OpenClaw)
 	cmd := exec.Command(binary(t), "call", "ask_subagent", `{"message": "long [[delay=30]]"}`)
 	cmd.Env = []string{"HOME=" + t.TempDir(), "OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret}
 	var out, errb bytes.Buffer

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 )
 
 // The cost and safety limits as a user sets them, through flags and
@@ -52,7 +52,7 @@ func TestLimitsFromFlagsAndEnv(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			g := fake(t, gatewaytest.OpenClaw)
+			g := fake(t, gatewaysim.OpenClaw)
 			vars := map[string]string{"OPENCLAW_GATEWAY_URL": g.URL(), "OPENCLAW_GATEWAY_TOKEN": secret}
 			for k, v := range tc.vars {
 				vars[k] = v

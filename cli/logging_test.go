@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
 )
 
@@ -17,7 +17,7 @@ import (
 // all answered (those past the 100 in flight with the busy error), and the
 // log says how many lines it dropped once it can.
 func TestUnreadStderrNeverBlocks(t *testing.T) {
-	g := fake(t, gatewaytest.OpenClaw)
+	g := fake(t, gatewaysim.OpenClaw)
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)

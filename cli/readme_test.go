@@ -17,7 +17,7 @@ import (
 
 	"github.com/titanous/json5"
 
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
 )
 
@@ -83,7 +83,7 @@ type readmeEnv struct {
 func newReadmeEnv(t *testing.T) *readmeEnv {
 	t.Helper()
 	const token = "readme-token-0123456789"
-	g := gatewaytest.New(gatewaytest.Options{Generation: gatewaytest.OpenClaw, Token: token})
+	g := gatewaysim.New(gatewaysim.Options{Generation: gatewaysim.OpenClaw, Token: token})
 	t.Cleanup(g.Close)
 	port := g.URL()[strings.LastIndexByte(g.URL(), ':')+1:]
 	home := t.TempDir()

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
 )
 
@@ -33,9 +33,9 @@ func assertNoSecrets(t *testing.T, where, out string) {
 // model, a timed-out run, a dropped connection, a stopped gateway), and
 // checks that neither the token nor the password appears anywhere.
 func TestSecretsNeverShown(t *testing.T) {
-	for _, gen := range []gatewaytest.Generation{gatewaytest.OpenClaw, gatewaytest.Clawdbot} {
+	for _, gen := range []gatewaysim.Generation{gatewaysim.OpenClaw, gatewaysim.Clawdbot} {
 		t.Run(gen.String(), func(t *testing.T) {
-			g := gatewaytest.New(gatewaytest.Options{Generation: gen, Token: secretToken, Password: secretPassword})
+			g := gatewaysim.New(gatewaysim.Options{Generation: gen, Token: secretToken, Password: secretPassword})
 			t.Cleanup(g.Close)
 			// The stalled call below must time out, every other call must
 			// fit in the call timeout: measured on this machine. No connect
@@ -64,7 +64,7 @@ func TestSecretsNeverShown(t *testing.T) {
 			// it, a cancel aborts it.
 			testwait.Until(t, "the run started", func() bool { return len(g.Runs()) >= 2 })
 			s.send(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":8,"reason":"secret test"}}`)
-			if gen == gatewaytest.OpenClaw {
+			if gen == gatewaysim.OpenClaw {
 				testwait.Until(t, "the cancelled run aborted", func() bool { return g.Runs()[1].Aborted })
 			}
 			g.Stall("sessions.list")
@@ -103,7 +103,7 @@ func TestSecretsNeverShown(t *testing.T) {
 // With credentials the gateway refuses, every message explains the refusal
 // without the credentials.
 func TestSecretsNeverShownOnRefusal(t *testing.T) {
-	g := gatewaytest.New(gatewaytest.Options{Token: "the-right-token", Password: "the-right-password"})
+	g := gatewaysim.New(gatewaysim.Options{Token: "the-right-token", Password: "the-right-password"})
 	t.Cleanup(g.Close)
 	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secretToken,
 		"OPENCLAW_GATEWAY_PASSWORD=" + secretPassword, "CLAWGATE_LOG_LEVEL=debug"})
@@ -128,7 +128,7 @@ func TestSecretsNeverShownOnRefusal(t *testing.T) {
 // doctor shows where each secret came from and never its value; so do call
 // and the errors of a bad configuration.
 func TestDoctorAndCallShowSourcesNotSecrets(t *testing.T) {
-	g := gatewaytest.New(gatewaytest.Options{Token: secretToken, Password: secretPassword})
+	g := gatewaysim.New(gatewaysim.Options{Token: secretToken, Password: secretPassword})
 	t.Cleanup(g.Close)
 	dir := t.TempDir()
 	writeFile := func(name, content string) string {

@@ -10,14 +10,14 @@ import (
 	"testing"
 
 	"github.com/clawgate/clawgate/cli"
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
 )
 
 // A FIFO where the .env file should be used to hang doctor for minutes: it
 // is refused with a warning and doctor goes on.
 func TestDoctorWithAFIFOForDotenv(t *testing.T) {
-	g := fake(t, gatewaytest.OpenClaw)
+	g := fake(t, gatewaysim.OpenClaw)
 	home := t.TempDir()
 	state := filepath.Join(home, ".openclaw")
 	if err := os.MkdirAll(state, 0o700); err != nil {
@@ -45,7 +45,7 @@ func TestDoctorWithAFIFOForDotenv(t *testing.T) {
 // promptly with 130, not after the connect timeout.
 func TestSIGTERMWhileConnecting(t *testing.T) {
 	for _, args := range [][]string{{"doctor"}, {"call", "list_sessions"}} {
-		g := fake(t, gatewaytest.OpenClaw)
+		g := fake(t, gatewaysim.OpenClaw)
 		g.NoHelloReply()
 		cmd := exec.Command(binary(t), args...)
 		cmd.Env = []string{"HOME=" + t.TempDir(), "OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret, "CLAWGATE_CONNECT_TIMEOUT=1h"}
@@ -69,7 +69,7 @@ func TestSIGTERMWhileConnecting(t *testing.T) {
 // write fails (SIGPIPE is ignored), and clawgate stops as on EOF, aborting
 // the run, instead of being killed by SIGPIPE with the run left going.
 func TestClosedStdoutStopsLikeEOF(t *testing.T) {
-	g := fake(t, gatewaytest.OpenClaw)
+	g := fake(t, gatewaysim.OpenClaw)
 	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
 	s.initialize()
 	s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"[[delay=60]] closed"}}}`)

@@ -6,14 +6,14 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 )
 
 // simulatedModels are the simulator's models besides its default
 // fake/fake-echo: the ones the README and the tool descriptions use as
 // examples, so every example runs against the simulator. Every model
 // answers like the echo model.
-var simulatedModels = []gatewaytest.Model{
+var simulatedModels = []gatewaysim.Model{
 	{Ref: "anthropic/claude-sonnet-4-5", Name: "Claude Sonnet 4.5", Alias: "sonnet", ContextWindow: 200000},
 	{Ref: "anthropic/claude-opus-4-5", Name: "Claude Opus 4.5", Alias: "opus", ContextWindow: 200000},
 	{Ref: "anthropic/claude-haiku-4-5", Name: "Claude Haiku 4.5", Alias: "haiku", ContextWindow: 200000},
@@ -21,25 +21,25 @@ var simulatedModels = []gatewaytest.Model{
 	{Ref: "openai/gpt-5-mini", Name: "GPT-5 Mini", Alias: "gpt-mini", ContextWindow: 400000},
 }
 
-// simulator is an in-process simulated gateway (the tested fake of package
-// gatewaytest) with an echo model, for trying clawgate without OpenClaw.
+// simulator is an in-process simulated gateway (package gatewaysim) with an
+// echo model, for trying clawgate without OpenClaw.
 type simulator struct {
 	URL, Token string
-	srv        *gatewaytest.Server
+	srv        *gatewaysim.Server
 }
 
 func (s *simulator) Close() { s.srv.Close() }
 
 func startSimulator(generation string, log *slog.Logger) (*simulator, error) {
-	gen := gatewaytest.OpenClaw
+	gen := gatewaysim.OpenClaw
 	if generation == "clawdbot" {
-		gen = gatewaytest.Clawdbot
+		gen = gatewaysim.Clawdbot
 	}
 	tok, err := uuid.NewRandom()
 	if err != nil {
 		return nil, fmt.Errorf("simulator token: %w", err)
 	}
-	srv := gatewaytest.New(gatewaytest.Options{
+	srv, err := gatewaysim.Start(gatewaysim.Options{
 		Generation: gen,
 		Token:      tok.String(),
 		Models:     simulatedModels,
@@ -47,5 +47,8 @@ func startSimulator(generation string, log *slog.Logger) (*simulator, error) {
 		Sessions: []string{"agent:main:main", "agent:main:subagent"},
 		Logf:     func(format string, args ...any) { log.Debug("simulator: " + fmt.Sprintf(format, args...)) },
 	})
+	if err != nil {
+		return nil, fmt.Errorf("start the simulated gateway: %w", err)
+	}
 	return &simulator{URL: srv.URL(), Token: tok.String(), srv: srv}, nil
 }

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
 )
 
@@ -112,13 +112,13 @@ func cancelLine(id string) string {
 }
 
 // runOf returns the fake's run for session, if it started.
-func runOf(g *gatewaytest.Server, session string) (gatewaytest.RunInfo, bool) {
+func runOf(g *gatewaysim.Server, session string) (gatewaysim.RunInfo, bool) {
 	for _, r := range g.Runs() {
 		if r.SessionKey == session {
 			return r, true
 		}
 	}
-	return gatewaytest.RunInfo{}, false
+	return gatewaysim.RunInfo{}, false
 }
 
 // promptly polls cond until it holds, which must happen well before a
@@ -137,7 +137,7 @@ func promptly(t *testing.T, what string, cond func() bool) {
 // JSON-RPC "busy" error at once; the read loop never runs a tool, so a
 // ping, a cancellation and EOF are handled at once too.
 func TestStdioSaturatedToolCalls(t *testing.T) {
-	g := fake(t, gatewaytest.OpenClaw)
+	g := fake(t, gatewaysim.OpenClaw)
 	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
 	s.initialize()
 	const n = toolCallLimit + 50
@@ -259,7 +259,7 @@ func TestStdioOverlongLine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("streams 384 MiB through the binary")
 	}
-	g := fake(t, gatewaytest.OpenClaw)
+	g := fake(t, gatewaysim.OpenClaw)
 	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
 	s.initialize()
 	// 256 MiB of agent message, four times the limit: the id comes first,
@@ -299,7 +299,7 @@ func TestStdioOverlongLineMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("streams 512 MiB through the binary")
 	}
-	g := fake(t, gatewaytest.OpenClaw)
+	g := fake(t, gatewaysim.OpenClaw)
 	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
 	s.initialize()
 	sendLong(t, s.stdin, `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"`, 8*maxLineBytes, `"}}`)
@@ -320,7 +320,7 @@ func TestStdioOverlongLineMemory(t *testing.T) {
 // requests get the JSON-RPC error the spec asks for; a cancellation
 // matches the exact id; an id already in flight is refused.
 func TestStdioJSONRPCIDs(t *testing.T) {
-	g := fake(t, gatewaytest.OpenClaw)
+	g := fake(t, gatewaysim.OpenClaw)
 	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
 	s.initialize()
 

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/internal/testwait/gatewaywait"
 )
@@ -54,7 +54,7 @@ func errCode(m map[string]any) float64 {
 }
 
 func TestStdioMalformedInput(t *testing.T) {
-	g := fake(t, gatewaytest.OpenClaw)
+	g := fake(t, gatewaysim.OpenClaw)
 	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
 	s.initialize()
 	for _, tc := range []struct {
@@ -112,7 +112,7 @@ func TestStdioHugeLines(t *testing.T) {
 	const tenMiB = 10 << 20
 	// Clawdbot's maxPayload is 512 KiB, so a 10 MiB tool argument also
 	// exercises the refusal of an oversized gateway request.
-	g := fake(t, gatewaytest.Clawdbot)
+	g := fake(t, gatewaysim.Clawdbot)
 	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
 	s.initialize()
 	big := strings.Repeat("y", tenMiB)
@@ -151,7 +151,7 @@ func TestStdioHugeLines(t *testing.T) {
 // serves them; the MCP spec only says clients should not send them), and the
 // session still initializes normally afterwards.
 func TestStdioRequestsBeforeInitialize(t *testing.T) {
-	g := fake(t, gatewaytest.OpenClaw)
+	g := fake(t, gatewaysim.OpenClaw)
 	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
 	if m := s.respond(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, 1.0); m["result"] == nil {
 		t.Fatalf("tools/list before initialize: %v", m)
@@ -173,7 +173,7 @@ func TestStdioRequestsBeforeInitialize(t *testing.T) {
 
 func TestStdioEOF(t *testing.T) {
 	t.Run("in the middle of a request line", func(t *testing.T) {
-		g := fake(t, gatewaytest.OpenClaw)
+		g := fake(t, gatewaysim.OpenClaw)
 		s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
 		s.initialize()
 		_, _ = io.WriteString(s.stdin, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_ses`)
@@ -189,7 +189,7 @@ func TestStdioEOF(t *testing.T) {
 		waitExit(t, s, 0)
 	})
 	t.Run("with an agent run in flight", func(t *testing.T) {
-		g := fake(t, gatewaytest.OpenClaw)
+		g := fake(t, gatewaysim.OpenClaw)
 		s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
 		s.initialize()
 		s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"[[delay=30]] eof"}}}`)
@@ -199,7 +199,7 @@ func TestStdioEOF(t *testing.T) {
 		waitRunAborted(t, g)
 	})
 	t.Run("with a connect to a wedged gateway in flight", func(t *testing.T) {
-		g := fake(t, gatewaytest.OpenClaw)
+		g := fake(t, gatewaysim.OpenClaw)
 		g.SilentHandshake()
 		s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret, "CLAWGATE_CONNECT_TIMEOUT=60s"})
 		s.initialize()
@@ -216,7 +216,7 @@ func TestStdioSignals(t *testing.T) {
 		sig  syscall.Signal
 	}{{"SIGINT", syscall.SIGINT}, {"SIGTERM", syscall.SIGTERM}, {"SIGHUP", syscall.SIGHUP}} {
 		t.Run(tc.name+" with a connect to a wedged gateway in flight", func(t *testing.T) {
-			g := fake(t, gatewaytest.OpenClaw)
+			g := fake(t, gatewaysim.OpenClaw)
 			g.NoHelloReply()
 			s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret, "CLAWGATE_CONNECT_TIMEOUT=60s"})
 			s.initialize()
@@ -226,7 +226,7 @@ func TestStdioSignals(t *testing.T) {
 			waitExit(t, s, 0)
 		})
 		t.Run(tc.name+" with an agent run in flight", func(t *testing.T) {
-			g := fake(t, gatewaytest.OpenClaw)
+			g := fake(t, gatewaysim.OpenClaw)
 			s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
 			s.initialize()
 			s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"[[delay=30]] signal"}}}`)
@@ -272,12 +272,12 @@ func waitExit(t *testing.T, s *session, code int) {
 
 // waitRun waits until the fake has the agent run. clawgate tracks a run
 // before sending its request, so from then on closing aborts it.
-func waitRun(t *testing.T, g *gatewaytest.Server) {
+func waitRun(t *testing.T, g *gatewaysim.Server) {
 	t.Helper()
 	testwait.Until(t, "the run started", func() bool { return len(g.Runs()) > 0 })
 }
 
-func waitRunAborted(t *testing.T, g *gatewaytest.Server) {
+func waitRunAborted(t *testing.T, g *gatewaysim.Server) {
 	t.Helper()
 	testwait.Until(t, "the run in flight aborted on exit", func() bool {
 		runs := g.Runs()

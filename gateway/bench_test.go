@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/clawgate/clawgate/gateway"
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/schema"
 )
 
@@ -77,10 +77,10 @@ func BenchmarkEncodeRequest(b *testing.B) {
 
 // benchFake is a fake gateway whose test.echo answers immediately, so the
 // benchmark measures the client and the WebSocket, not the fake's methods.
-func benchFake(b *testing.B) (*gatewaytest.Server, *gateway.Client) {
-	s := gatewaytest.New(gatewaytest.Options{Token: testToken})
+func benchFake(b *testing.B) (*gatewaysim.Server, *gateway.Client) {
+	s := gatewaysim.New(gatewaysim.Options{Token: testToken})
 	b.Cleanup(s.Close)
-	s.Handle("test.echo", func(c *gatewaytest.Conn, req gatewaytest.Request) { _ = c.Reply(req.ID, map[string]int{"n": 1}) })
+	s.Handle("test.echo", func(c *gatewaysim.Conn, req gatewaysim.Request) { _ = c.Reply(req.ID, map[string]int{"n": 1}) })
 	c, err := gateway.New(gateway.Options{URL: s.URL(), Token: testToken})
 	if err != nil {
 		b.Fatal(err)
@@ -120,7 +120,7 @@ func BenchmarkCallRoundTripParallel(b *testing.B) {
 }
 
 func BenchmarkAgentRun(b *testing.B) {
-	s := gatewaytest.New(gatewaytest.Options{Token: testToken, AgentDelay: time.Nanosecond})
+	s := gatewaysim.New(gatewaysim.Options{Token: testToken, AgentDelay: time.Nanosecond})
 	b.Cleanup(s.Close)
 	c, err := gateway.New(gateway.Options{URL: s.URL(), Token: testToken})
 	if err != nil {

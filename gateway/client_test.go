@@ -12,20 +12,20 @@ import (
 	"time"
 
 	"github.com/clawgate/clawgate/gateway"
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/internal/testwait/gatewaywait"
 	"github.com/clawgate/clawgate/schema"
 )
 
-var generations = []gatewaytest.Generation{gatewaytest.OpenClaw, gatewaytest.Clawdbot}
+var generations = []gatewaysim.Generation{gatewaysim.OpenClaw, gatewaysim.Clawdbot}
 
-func newFake(t *testing.T, o gatewaytest.Options) *gatewaytest.Server {
+func newFake(t *testing.T, o gatewaysim.Options) *gatewaysim.Server {
 	t.Helper()
 	if o.Token == "" {
 		o.Token = testToken
 	}
-	s := gatewaytest.New(o)
+	s := gatewaysim.New(o)
 	t.Cleanup(s.Close)
 	return s
 }
@@ -33,7 +33,7 @@ func newFake(t *testing.T, o gatewaytest.Options) *gatewaytest.Server {
 func TestMethodsAgainstFakeGenerations(t *testing.T) {
 	for _, gen := range generations {
 		t.Run(gen.String(), func(t *testing.T) {
-			s := newFake(t, gatewaytest.Options{Generation: gen})
+			s := newFake(t, gatewaysim.Options{Generation: gen})
 			c := newClient(t, gateway.Options{URL: s.URL()})
 			ctx := testwait.Ctx(t)
 			info, err := c.Info(ctx)
@@ -104,12 +104,12 @@ func TestMethodsAgainstFakeGenerations(t *testing.T) {
 }
 
 func TestConcurrentCallsAnsweredOutOfOrder(t *testing.T) {
-	s := newFake(t, gatewaytest.Options{})
+	s := newFake(t, gatewaysim.Options{})
 	// The fake holds the requests until all 20 are in, then answers them
 	// in the reverse order of their arrival.
 	var mu sync.Mutex
-	var held []gatewaytest.Request
-	s.Handle("test.echo", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+	var held []gatewaysim.Request
+	s.Handle("test.echo", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 		mu.Lock()
 		held = append(held, req)
 		all := len(held) == 20
@@ -149,8 +149,8 @@ func TestConcurrentCallsAnsweredOutOfOrder(t *testing.T) {
 
 func TestAgentIgnoresOtherRunsAndChecksTerminalFirstFrame(t *testing.T) {
 	t.Run("interleaved events of other runs", func(t *testing.T) {
-		s := newFake(t, gatewaytest.Options{})
-		s.Handle("agent", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+		s := newFake(t, gatewaysim.Options{})
+		s.Handle("agent", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 			var p struct{ IdempotencyKey string }
 			_ = json.Unmarshal(req.Params, &p)
 			go func() {
@@ -177,7 +177,7 @@ func TestAgentIgnoresOtherRunsAndChecksTerminalFirstFrame(t *testing.T) {
 		}
 	})
 	t.Run("terminal first frame: validation error", func(t *testing.T) {
-		s := newFake(t, gatewaytest.Options{Generation: gatewaytest.Clawdbot})
+		s := newFake(t, gatewaysim.Options{Generation: gatewaysim.Clawdbot})
 		o := gateway.Options{URL: s.URL(), DialTimeout: testwait.LongTimeout, CallTimeout: testwait.LongTimeout}
 		c := newClient(t, o)
 		if _, err := c.Info(testwait.Ctx(t)); err != nil {
@@ -193,8 +193,8 @@ func TestAgentIgnoresOtherRunsAndChecksTerminalFirstFrame(t *testing.T) {
 		}
 	})
 	t.Run("terminal first frame: in_flight", func(t *testing.T) {
-		s := newFake(t, gatewaytest.Options{})
-		s.Handle("agent", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+		s := newFake(t, gatewaysim.Options{})
+		s.Handle("agent", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 			var p struct{ IdempotencyKey string }
 			_ = json.Unmarshal(req.Params, &p)
 			_ = c.Reply(req.ID, map[string]any{"runId": p.IdempotencyKey, "status": "in_flight"})
@@ -208,7 +208,7 @@ func TestAgentIgnoresOtherRunsAndChecksTerminalFirstFrame(t *testing.T) {
 }
 
 func TestEventFloodOfOtherRuns(t *testing.T) {
-	s := newFake(t, gatewaytest.Options{AgentDelay: 300 * time.Millisecond})
+	s := newFake(t, gatewaysim.Options{AgentDelay: 300 * time.Millisecond})
 	c := newClient(t, gateway.Options{URL: s.URL()})
 	ctx := testwait.Ctx(t)
 	if _, err := c.Info(ctx); err != nil {
@@ -236,14 +236,14 @@ func TestEventFloodOfOtherRuns(t *testing.T) {
 func TestConnectionLossFailsPendingCallsAtOnce(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		cut  func(s *gatewaytest.Server)
+		cut  func(s *gatewaysim.Server)
 		want string
 	}{
-		{"dropped", func(s *gatewaytest.Server) { s.DropConnections() }, "connection to the gateway was lost"},
-		{"restart announced", func(s *gatewaytest.Server) { s.Shutdown("gateway stopping") }, "1012 service restart (the gateway announced shutdown: gateway stopping)"},
+		{"dropped", func(s *gatewaysim.Server) { s.DropConnections() }, "connection to the gateway was lost"},
+		{"restart announced", func(s *gatewaysim.Server) { s.Shutdown("gateway stopping") }, "1012 service restart (the gateway announced shutdown: gateway stopping)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newFake(t, gatewaytest.Options{})
+			s := newFake(t, gatewaysim.Options{})
 			s.Stall("sessions.list")
 			o := gateway.Options{URL: s.URL(), DialTimeout: testwait.LongTimeout, CallTimeout: testwait.LongTimeout}
 			c := newClient(t, o)
@@ -281,7 +281,7 @@ func TestConnectionLossFailsPendingCallsAtOnce(t *testing.T) {
 }
 
 func TestStalledCallHitsDeadlineAndConnectionStays(t *testing.T) {
-	s := newFake(t, gatewaytest.Options{})
+	s := newFake(t, gatewaysim.Options{})
 	s.Stall("status")
 	o := gateway.Options{URL: s.URL(), DialTimeout: testwait.LongTimeout, CallTimeout: gatewaywait.QuickTimeout(t)}
 	c := newClient(t, o)
@@ -307,7 +307,7 @@ func TestStalledCallHitsDeadlineAndConnectionStays(t *testing.T) {
 }
 
 func TestReconnectAfterGatewayRestart(t *testing.T) {
-	s := newFake(t, gatewaytest.Options{})
+	s := newFake(t, gatewaysim.Options{})
 	o := gateway.Options{URL: s.URL(), DialTimeout: testwait.LongTimeout, CallTimeout: testwait.LongTimeout, MinBackoff: 50 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}
 	c := newClient(t, o)
 	ctx := testwait.Ctx(t)
@@ -337,7 +337,7 @@ func TestReconnectAfterGatewayRestart(t *testing.T) {
 }
 
 func TestStartupUnavailableIsRetried(t *testing.T) {
-	s := newFake(t, gatewaytest.Options{StartupUnavailable: 2})
+	s := newFake(t, gatewaysim.Options{StartupUnavailable: 2})
 	c := newClient(t, gateway.Options{URL: s.URL()})
 	info, err := c.Info(testwait.Ctx(t))
 	if err != nil || info.Protocol != 4 {
@@ -349,7 +349,7 @@ func TestStartupUnavailableIsRetried(t *testing.T) {
 }
 
 func TestSilentScopeDowngradeIsAnError(t *testing.T) {
-	s := newFake(t, gatewaytest.Options{ClearScopes: true})
+	s := newFake(t, gatewaysim.Options{ClearScopes: true})
 	c := newClient(t, gateway.Options{URL: s.URL()})
 	_, err := c.SessionsList(testwait.Ctx(t), schema.SessionsListParams{})
 	var se *gateway.ScopeError
@@ -360,7 +360,7 @@ func TestSilentScopeDowngradeIsAnError(t *testing.T) {
 
 func TestWrongTokenAgainstFake(t *testing.T) {
 	for _, gen := range generations {
-		s := newFake(t, gatewaytest.Options{Generation: gen})
+		s := newFake(t, gatewaysim.Options{Generation: gen})
 		c := newClient(t, gateway.Options{URL: s.URL(), Token: "wrong-SECRET"})
 		_, err := c.Info(testwait.Ctx(t))
 		ge, ok := gateway.AsError(err)
@@ -372,7 +372,7 @@ func TestWrongTokenAgainstFake(t *testing.T) {
 
 func TestReadOnlyRequestsReadScope(t *testing.T) {
 	for _, gen := range generations {
-		s := newFake(t, gatewaytest.Options{Generation: gen})
+		s := newFake(t, gatewaysim.Options{Generation: gen})
 		c := newClient(t, gateway.Options{URL: s.URL(), ReadOnly: true})
 		ctx := testwait.Ctx(t)
 		if _, err := c.SessionsList(ctx, schema.SessionsListParams{}); err != nil {
@@ -395,7 +395,7 @@ func TestReadOnlyRequestsReadScope(t *testing.T) {
 func TestAgentCancelAndTimeoutAbortTheRun(t *testing.T) {
 	for _, gen := range generations {
 		t.Run(gen.String(), func(t *testing.T) {
-			s := newFake(t, gatewaytest.Options{Generation: gen})
+			s := newFake(t, gatewaysim.Options{Generation: gen})
 			c := newClient(t, gateway.Options{URL: s.URL(), AgentGrace: 100 * time.Millisecond})
 			ctx, cancel := context.WithCancel(testwait.Ctx(t))
 			// Cancelled once the run is accepted and streaming.
@@ -410,7 +410,7 @@ func TestAgentCancelAndTimeoutAbortTheRun(t *testing.T) {
 			if !errors.As(err, &re2) {
 				t.Fatalf("timeout: %v", err)
 			}
-			if gen == gatewaytest.Clawdbot {
+			if gen == gatewaysim.Clawdbot {
 				if !errors.Is(re.AbortErr, gateway.ErrAbortUnsupported) || !errors.Is(err, gateway.ErrRunTimeout) {
 					t.Fatalf("clawdbot: %v / %v", re, err)
 				}
@@ -426,7 +426,7 @@ func TestAgentCancelAndTimeoutAbortTheRun(t *testing.T) {
 }
 
 func TestCloseAbortsRunsInProgress(t *testing.T) {
-	s := newFake(t, gatewaytest.Options{})
+	s := newFake(t, gatewaysim.Options{})
 	c, err := gateway.New(gateway.Options{URL: s.URL(), Token: testToken})
 	if err != nil {
 		t.Fatal(err)
@@ -455,7 +455,7 @@ func TestCloseAbortsRunsInProgress(t *testing.T) {
 
 // waitAborted waits until the fake marks the run with this message aborted
 // (the fake finishes an aborted run just after answering the abort).
-func waitAborted(t *testing.T, s *gatewaytest.Server, message string) {
+func waitAborted(t *testing.T, s *gatewaysim.Server, message string) {
 	t.Helper()
 	testwait.Until(t, fmt.Sprintf("run %q aborted on the gateway", message), func() bool {
 		for _, r := range s.Runs() {
@@ -468,7 +468,7 @@ func waitAborted(t *testing.T, s *gatewaytest.Server, message string) {
 }
 
 func TestDownGatewayReportsWhyNotTheOldLoss(t *testing.T) {
-	s := newFake(t, gatewaytest.Options{})
+	s := newFake(t, gatewaysim.Options{})
 	log := testwait.NewLogWatch()
 	c := newClient(t, gateway.Options{URL: s.URL(), MinBackoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Logger: log.Logger()})
 	ctx := testwait.Ctx(t)

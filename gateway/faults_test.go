@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/clawgate/clawgate/gateway"
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/faultproxy"
 	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/internal/testwait/gatewaywait"
@@ -35,7 +35,7 @@ const fMaxBackoff = 30 * time.Millisecond
 
 type faultEnv struct {
 	ctx   context.Context
-	s     *gatewaytest.Server
+	s     *gatewaysim.Server
 	p     *faultproxy.Proxy // nil unless the case runs through the proxy
 	c     *gateway.Client
 	log   *testwait.LogWatch
@@ -46,7 +46,7 @@ type faultEnv struct {
 func bigString(n int) string { return `"` + strings.Repeat("x", n) + `"` }
 
 // runIDOf decodes the idempotencyKey of an agent request.
-func runIDOf(req gatewaytest.Request) string {
+func runIDOf(req gatewaysim.Request) string {
 	var p struct{ IdempotencyKey string }
 	_ = json.Unmarshal(req.Params, &p)
 	return p.IdempotencyKey
@@ -67,7 +67,7 @@ func TestFaultMatrix(t *testing.T) {
 		name     string
 		proxy    bool
 		quick    bool                                                                  // the case needs gatewaywait.QuickTimeout(t) (in e.quick and setup's argument)
-		setup    func(f *gatewaytest.Options, o *gateway.Options, quick time.Duration) // fake and client options
+		setup    func(f *gatewaysim.Options, o *gateway.Options, quick time.Duration) // fake and client options
 		inject   func(t *testing.T, e *faultEnv)
 		op       func(e *faultEnv) error
 		check    func(t *testing.T, e *faultEnv, err error)
@@ -87,7 +87,7 @@ func TestFaultMatrix(t *testing.T) {
 			name:   "TCP accepted, no WebSocket upgrade",
 			proxy:  true,
 			quick:  true,
-			setup:  func(_ *gatewaytest.Options, o *gateway.Options, q time.Duration) { o.DialTimeout = q },
+			setup:  func(_ *gatewaysim.Options, o *gateway.Options, q time.Duration) { o.DialTimeout = q },
 			inject: func(t *testing.T, e *faultEnv) { e.p.SetMode(faultproxy.Blackhole); dropAll(t, e) },
 			op:     list,
 			check:  wantConnectError("dial", "no WebSocket upgrade within the connect timeout", "Is the gateway running?"),
@@ -97,7 +97,7 @@ func TestFaultMatrix(t *testing.T) {
 		{
 			name:   "upgraded, no challenge",
 			quick:  true,
-			setup:  func(_ *gatewaytest.Options, o *gateway.Options, q time.Duration) { o.DialTimeout = q },
+			setup:  func(_ *gatewaysim.Options, o *gateway.Options, q time.Duration) { o.DialTimeout = q },
 			inject: func(t *testing.T, e *faultEnv) { e.s.SilentHandshake(); dropAll(t, e) },
 			op:     list,
 			check:  wantConnectError("challenge", "sent no connect.challenge", "timed out waiting for the gateway"),
@@ -107,7 +107,7 @@ func TestFaultMatrix(t *testing.T) {
 		{
 			name:   "challenge, connect never answered",
 			quick:  true,
-			setup:  func(_ *gatewaytest.Options, o *gateway.Options, q time.Duration) { o.DialTimeout = q },
+			setup:  func(_ *gatewaysim.Options, o *gateway.Options, q time.Duration) { o.DialTimeout = q },
 			inject: func(t *testing.T, e *faultEnv) { e.s.NoHelloReply(); dropAll(t, e) },
 			op:     list,
 			check:  wantConnectError("hello", "did not complete the handshake", "timed out waiting for the gateway"),
@@ -117,7 +117,7 @@ func TestFaultMatrix(t *testing.T) {
 		{
 			name:   "connected, call never answered",
 			quick:  true,
-			setup:  func(_ *gatewaytest.Options, o *gateway.Options, q time.Duration) { o.CallTimeout = q },
+			setup:  func(_ *gatewaysim.Options, o *gateway.Options, q time.Duration) { o.CallTimeout = q },
 			inject: func(t *testing.T, e *faultEnv) { e.s.Stall("sessions.list") },
 			op:     list,
 			check: func(t *testing.T, e *faultEnv, err error) {
@@ -204,7 +204,7 @@ func TestFaultMatrix(t *testing.T) {
 			// shorter than that (the watchdog allows two intervals). The
 			// call timeout is far longer than the watchdog's two
 			// intervals.
-			setup: func(f *gatewaytest.Options, o *gateway.Options, q time.Duration) {
+			setup: func(f *gatewaysim.Options, o *gateway.Options, q time.Duration) {
 				f.TickInterval = q
 				o.CallTimeout = max(testwait.LongTimeout, 10*q)
 			},
@@ -221,9 +221,9 @@ func TestFaultMatrix(t *testing.T) {
 			// Decoding 20 MiB takes a quarter of a second without -race
 			// and ten times that with it, more on a busy machine: the
 			// call may take as long as it needs (patience).
-			setup: func(_ *gatewaytest.Options, o *gateway.Options, _ time.Duration) { o.CallTimeout = testwait.Patience() },
+			setup: func(_ *gatewaysim.Options, o *gateway.Options, _ time.Duration) { o.CallTimeout = testwait.Patience() },
 			inject: func(t *testing.T, e *faultEnv) {
-				e.s.Handle("sessions.list", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+				e.s.Handle("sessions.list", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 					_ = c.WriteRaw([]byte(`{"type":"res","id":"` + req.ID + `","ok":true,"payload":{"count":1,"sessions":[{"key":"agent:main:big"}],"junk":` + bigString(20<<20) + `}}`))
 				})
 			},
@@ -241,9 +241,9 @@ func TestFaultMatrix(t *testing.T) {
 		},
 		{
 			name:  "20 MiB response over the read limit (maxPayload 512 KiB, floor 1 MiB)",
-			setup: func(f *gatewaytest.Options, _ *gateway.Options, _ time.Duration) { f.MaxPayload = 512 << 10 },
+			setup: func(f *gatewaysim.Options, _ *gateway.Options, _ time.Duration) { f.MaxPayload = 512 << 10 },
 			inject: func(t *testing.T, e *faultEnv) {
-				e.s.Handle("sessions.list", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+				e.s.Handle("sessions.list", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 					_ = c.WriteRaw([]byte(`{"type":"res","id":"` + req.ID + `","ok":true,"payload":{"junk":` + bigString(20<<20) + `}}`))
 				})
 			},
@@ -256,7 +256,7 @@ func TestFaultMatrix(t *testing.T) {
 			name: "20 MiB frame during the handshake (pre-auth read limit 4 MiB)",
 			inject: func(t *testing.T, e *faultEnv) {
 				frame := []byte(`{"type":"event","event":"noise","payload":` + bigString(20<<20) + `}`)
-				e.s.Handle("connect", func(c *gatewaytest.Conn, req gatewaytest.Request) { _ = c.WriteRaw(frame) })
+				e.s.Handle("connect", func(c *gatewaysim.Conn, req gatewaysim.Request) { _ = c.WriteRaw(frame) })
 				dropAll(t, e)
 			},
 			op:     list,
@@ -272,10 +272,10 @@ func TestFaultMatrix(t *testing.T) {
 			// 2-core machine), before the run's own later frames. The run
 			// may take as long as that needs (patience): this case is
 			// about the result, not about speed.
-			setup: func(_ *gatewaytest.Options, o *gateway.Options, _ time.Duration) { o.CallTimeout = testwait.Patience() },
+			setup: func(_ *gatewaysim.Options, o *gateway.Options, _ time.Duration) { o.CallTimeout = testwait.Patience() },
 			inject: func(t *testing.T, e *faultEnv) {
 				big := []byte(`{"type":"event","event":"agent","payload":{"runId":"someone-elses-run","seq":1,"stream":"assistant","data":{"text":` + bigString(20<<20) + `}}}`)
-				e.s.Handle("agent", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+				e.s.Handle("agent", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 					id := runIDOf(req)
 					_ = c.Reply(req.ID, map[string]any{"runId": id, "status": "accepted", "acceptedAt": 1})
 					_ = c.Event("agent", map[string]any{"runId": id, "seq": 1, "stream": "assistant", "data": map[string]any{"text": "before"}})
@@ -306,7 +306,7 @@ func TestFaultMatrix(t *testing.T) {
 		{
 			name: "malformed response to a pending call (error is a string)",
 			inject: func(t *testing.T, e *faultEnv) {
-				e.s.Handle("sessions.list", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+				e.s.Handle("sessions.list", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 					_ = c.WriteRaw([]byte(`{"type":"res","id":"` + req.ID + `","ok":false,"error":"boom"}`))
 				})
 			},
@@ -323,7 +323,7 @@ func TestFaultMatrix(t *testing.T) {
 		{
 			name: "malformed accepted reply to an agent request (ok is a string)",
 			inject: func(t *testing.T, e *faultEnv) {
-				e.s.Handle("agent", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+				e.s.Handle("agent", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 					_ = c.WriteRaw([]byte(`{"type":"res","id":"` + req.ID + `","ok":"true","payload":{"runId":"` + runIDOf(req) + `","status":"accepted"}}`))
 				})
 			},
@@ -347,7 +347,7 @@ func TestFaultMatrix(t *testing.T) {
 		{
 			name: "malformed hello-ok (protocol is a string)",
 			inject: func(t *testing.T, e *faultEnv) {
-				e.s.Handle("connect", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+				e.s.Handle("connect", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 					_ = c.WriteRaw([]byte(`{"type":"res","id":"connect","ok":true,"payload":{"protocol":"four"}}`))
 				})
 				dropAll(t, e)
@@ -360,7 +360,7 @@ func TestFaultMatrix(t *testing.T) {
 		{
 			name: "hello-ok response frame of the wrong shape (ok is a string)",
 			inject: func(t *testing.T, e *faultEnv) {
-				e.s.Handle("connect", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+				e.s.Handle("connect", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 					_ = c.WriteRaw([]byte(`{"type":"res","id":"connect","ok":"yes"}`))
 				})
 				dropAll(t, e)
@@ -373,7 +373,7 @@ func TestFaultMatrix(t *testing.T) {
 		{
 			name: "hello-ok with an unknown protocol",
 			inject: func(t *testing.T, e *faultEnv) {
-				e.s.Handle("connect", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+				e.s.Handle("connect", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 					_ = c.WriteRaw([]byte(`{"type":"res","id":"connect","ok":true,"payload":{"protocol":99}}`))
 				})
 				dropAll(t, e)
@@ -392,7 +392,7 @@ func TestFaultMatrix(t *testing.T) {
 			if tc.quick {
 				e.quick = gatewaywait.QuickTimeout(t)
 			}
-			fo := gatewaytest.Options{Token: testToken}
+			fo := gatewaysim.Options{Token: testToken}
 			o := gateway.Options{DialTimeout: testwait.LongTimeout, CallTimeout: testwait.LongTimeout, AgentGrace: 200 * time.Millisecond,
 				MinBackoff: 10 * time.Millisecond, MaxBackoff: fMaxBackoff, Logger: e.log.Logger()}
 			if tc.setup != nil {
@@ -481,7 +481,7 @@ func dropAll(t *testing.T, e *faultEnv) {
 	noticed(t)
 }
 
-func mustStart(t *testing.T, s *gatewaytest.Server) {
+func mustStart(t *testing.T, s *gatewaysim.Server) {
 	t.Helper()
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
@@ -561,8 +561,8 @@ func TestMalformedChallenge(t *testing.T) {
 // Malformed and foreign frames in the middle of an agent run are skipped:
 // the run's own well-formed events arrive in order and the result is right.
 func TestMalformedFramesDuringAgentRun(t *testing.T) {
-	s := newFake(t, gatewaytest.Options{})
-	s.Handle("agent", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+	s := newFake(t, gatewaysim.Options{})
+	s.Handle("agent", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 		id := runIDOf(req)
 		raw := func(s string) { _ = c.WriteRaw([]byte(s)) }
 		_ = c.Reply(req.ID, map[string]any{"runId": id, "status": "accepted", "acceptedAt": 1})
@@ -619,10 +619,10 @@ func TestMalformedFramesDuringAgentRun(t *testing.T) {
 // after the flood, and frames are read in order.
 func TestOwnEventFloodWithSlowCallback(t *testing.T) {
 	const flood = 3000
-	s := newFake(t, gatewaytest.Options{})
-	pings := make(chan gatewaytest.Request, 1)
-	s.Handle("test.ping", func(c *gatewaytest.Conn, req gatewaytest.Request) { pings <- req })
-	s.Handle("agent", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+	s := newFake(t, gatewaysim.Options{})
+	pings := make(chan gatewaysim.Request, 1)
+	s.Handle("test.ping", func(c *gatewaysim.Conn, req gatewaysim.Request) { pings <- req })
+	s.Handle("agent", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 		id := runIDOf(req)
 		_ = c.Reply(req.ID, map[string]any{"runId": id, "status": "accepted", "acceptedAt": 1})
 		for i := 1; i <= flood; i++ {
@@ -679,7 +679,7 @@ func TestOwnEventFloodWithSlowCallback(t *testing.T) {
 // the cause, none hangs, and the next round of calls works on one new
 // connection.
 func TestRestartWithManyCallsInFlight(t *testing.T) {
-	s := newFake(t, gatewaytest.Options{})
+	s := newFake(t, gatewaysim.Options{})
 	s.Stall("status")
 	o := gateway.Options{URL: s.URL(), DialTimeout: testwait.LongTimeout, CallTimeout: testwait.LongTimeout, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
 	c := newClient(t, o)

@@ -21,7 +21,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/clawgate/clawgate/gateway"
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/schema"
 )
@@ -226,48 +226,48 @@ func TestGatewayTextIsScrubbed(t *testing.T) {
 	}
 	for _, pl := range []struct {
 		name    string
-		setup   func(s *gatewaytest.Server, echo string)
+		setup   func(s *gatewaysim.Server, echo string)
 		wantErr bool // the call fails (with the echo redacted, not dropped)
 		query   bool // the echo comes with scrubExtra
 	}{
-		{name: "error message and details", wantErr: true, query: true, setup: func(s *gatewaytest.Server, echo string) {
-			s.Handle("sessions.list", func(c *gatewaytest.Conn, req gatewaytest.Request) {
-				_ = c.ReplyError(req.ID, gatewaytest.ErrorShape{Code: "INVALID_REQUEST", Message: "bad token " + echo + scrubExtra,
+		{name: "error message and details", wantErr: true, query: true, setup: func(s *gatewaysim.Server, echo string) {
+			s.Handle("sessions.list", func(c *gatewaysim.Conn, req gatewaysim.Request) {
+				_ = c.ReplyError(req.ID, gatewaysim.ErrorShape{Code: "INVALID_REQUEST", Message: "bad token " + echo + scrubExtra,
 					Details: map[string]any{"code": "X_" + echo, "reason": echo + scrubExtra, "echo": map[string]any{"token": echo}}})
 			})
 		}},
-		{name: "UNAVAILABLE message", wantErr: true, query: true, setup: func(s *gatewaytest.Server, echo string) {
-			s.Handle("sessions.list", func(c *gatewaytest.Conn, req gatewaytest.Request) {
-				_ = c.ReplyError(req.ID, gatewaytest.ErrorShape{Code: "UNAVAILABLE", Message: "upstream said " + echo + scrubExtra})
+		{name: "UNAVAILABLE message", wantErr: true, query: true, setup: func(s *gatewaysim.Server, echo string) {
+			s.Handle("sessions.list", func(c *gatewaysim.Conn, req gatewaysim.Request) {
+				_ = c.ReplyError(req.ID, gatewaysim.ErrorShape{Code: "UNAVAILABLE", Message: "upstream said " + echo + scrubExtra})
 			})
 		}},
-		{name: "connect refusal with details", wantErr: true, query: true, setup: func(s *gatewaytest.Server, echo string) {
-			s.Handle("connect", func(c *gatewaytest.Conn, req gatewaytest.Request) {
-				_ = c.ReplyError(req.ID, gatewaytest.ErrorShape{Code: "INVALID_REQUEST", Message: "unauthorized: got " + echo + scrubExtra,
+		{name: "connect refusal with details", wantErr: true, query: true, setup: func(s *gatewaysim.Server, echo string) {
+			s.Handle("connect", func(c *gatewaysim.Conn, req gatewaysim.Request) {
+				_ = c.ReplyError(req.ID, gatewaysim.ErrorShape{Code: "INVALID_REQUEST", Message: "unauthorized: got " + echo + scrubExtra,
 					Details: map[string]any{"code": "AUTH_TOKEN_MISMATCH", "reason": "token " + echo, "missingScope": echo}})
 				c.Close(int(websocket.StatusPolicyViolation), "refused "+echo)
 			})
 		}},
-		{name: "close reason", wantErr: true, setup: func(s *gatewaytest.Server, echo string) {
-			s.Handle("sessions.list", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+		{name: "close reason", wantErr: true, setup: func(s *gatewaysim.Server, echo string) {
+			s.Handle("sessions.list", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 				c.Close(int(websocket.StatusPolicyViolation), "bye "+echo) // 120 bytes at most: no room for more
 			})
 		}},
-		{name: "shutdown reason", wantErr: true, query: true, setup: func(s *gatewaytest.Server, echo string) {
-			s.Handle("sessions.list", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+		{name: "shutdown reason", wantErr: true, query: true, setup: func(s *gatewaysim.Server, echo string) {
+			s.Handle("sessions.list", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 				_ = c.Event("shutdown", map[string]any{"reason": "restart " + echo + scrubExtra})
 				c.Close(int(websocket.StatusServiceRestart), "service restart")
 			})
 		}},
-		{name: "result", setup: func(s *gatewaytest.Server, echo string) {
-			s.Handle("sessions.list", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+		{name: "result", setup: func(s *gatewaysim.Server, echo string) {
+			s.Handle("sessions.list", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 				_ = c.Reply(req.ID, map[string]any{"count": 1, "sessions": []any{map[string]any{"key": "agent:main:" + echo, "label": echo + " pw " + scrubPassword}}})
 			})
 		}},
 	} {
 		for name, echo := range secretShapes(shapeSecret) {
 			t.Run(pl.name+"/"+name, func(t *testing.T) {
-				s := newFake(t, gatewaytest.Options{Token: shapeSecret, Password: scrubPassword})
+				s := newFake(t, gatewaysim.Options{Token: shapeSecret, Password: scrubPassword})
 				pl.setup(s, echo)
 				logs := &logRecorder{}
 				c := newClient(t, gateway.Options{URL: s.URL(), Token: shapeSecret, Password: scrubPassword,
@@ -513,8 +513,8 @@ func TestBlockingLogHandlerDoesNotStallCalls(t *testing.T) {
 // that is not idempotent is never sent twice.
 func TestCloseAfterEachReply(t *testing.T) {
 	t.Run("200 list calls", func(t *testing.T) {
-		s := newFake(t, gatewaytest.Options{})
-		closeAfter := func(c *gatewaytest.Conn, req gatewaytest.Request) {
+		s := newFake(t, gatewaysim.Options{})
+		closeAfter := func(c *gatewaysim.Conn, req gatewaysim.Request) {
 			c.Default(req)
 			c.Close(int(websocket.StatusNormalClosure), "")
 		}
@@ -539,9 +539,9 @@ func TestCloseAfterEachReply(t *testing.T) {
 		}
 	})
 	t.Run("closed before the reply: retried once", func(t *testing.T) {
-		s := newFake(t, gatewaytest.Options{})
+		s := newFake(t, gatewaysim.Options{})
 		var n atomic.Int32
-		s.Handle("status", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+		s.Handle("status", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 			if n.Add(1) == 1 {
 				c.Close(int(websocket.StatusNormalClosure), "")
 				return
@@ -557,8 +557,8 @@ func TestCloseAfterEachReply(t *testing.T) {
 		}
 	})
 	t.Run("closed before every reply: one retry only", func(t *testing.T) {
-		s := newFake(t, gatewaytest.Options{})
-		s.Handle("status", func(c *gatewaytest.Conn, req gatewaytest.Request) { c.Close(int(websocket.StatusNormalClosure), "") })
+		s := newFake(t, gatewaysim.Options{})
+		s.Handle("status", func(c *gatewaysim.Conn, req gatewaysim.Request) { c.Close(int(websocket.StatusNormalClosure), "") })
 		c := newClient(t, gateway.Options{URL: s.URL(), DialTimeout: testwait.LongTimeout, CallTimeout: testwait.LongTimeout})
 		_, _, err := c.Status(testwait.Ctx(t))
 		var lost *gateway.ConnLostError
@@ -570,10 +570,10 @@ func TestCloseAfterEachReply(t *testing.T) {
 		}
 	})
 	t.Run("not idempotent: never sent twice", func(t *testing.T) {
-		s := newFake(t, gatewaytest.Options{})
-		s.Handle("sessions.patch", func(c *gatewaytest.Conn, req gatewaytest.Request) { c.Close(int(websocket.StatusNormalClosure), "") })
+		s := newFake(t, gatewaysim.Options{})
+		s.Handle("sessions.patch", func(c *gatewaysim.Conn, req gatewaysim.Request) { c.Close(int(websocket.StatusNormalClosure), "") })
 		c := newClient(t, gateway.Options{URL: s.URL(), DialTimeout: testwait.LongTimeout, CallTimeout: testwait.LongTimeout})
-		m := gatewaytest.DefaultModel
+		m := gatewaysim.DefaultModel
 		_, err := c.SessionsPatch(testwait.Ctx(t), "agent:main:x", &m)
 		var lost *gateway.ConnLostError
 		if !errors.As(err, &lost) {
@@ -598,8 +598,8 @@ func TestEscapedAgentStatusIsDecoded(t *testing.T) {
 		{"escaped accepted and escaped final", `"status":"\u0061ccepted"`, `"status":"\u006Fk"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newFake(t, gatewaytest.Options{})
-			s.Handle("agent", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+			s := newFake(t, gatewaysim.Options{})
+			s.Handle("agent", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 				id := runIDOf(req)
 				head := `{"type":"res","id":"` + req.ID + `","ok":true,"payload":{"runId":"` + id + `",`
 				_ = c.WriteRaw([]byte(head + tc.accepted + `}}`)) // no acceptedAt: the word must come from the status alone

@@ -6,7 +6,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/tools"
 )
@@ -14,7 +14,7 @@ import (
 // BenchmarkToolCallInProcess is one list_sessions tool call through the MCP
 // server (in-process client) and the gateway client, against the fake.
 func BenchmarkToolCallInProcess(b *testing.B) {
-	e := setup(b, gatewaytest.OpenClaw, tools.Config{})
+	e := setup(b, gatewaysim.OpenClaw, tools.Config{})
 	req := mcp.CallToolRequest{}
 	req.Params.Name = "list_sessions"
 	req.Params.Arguments = map[string]any{"limit": 5}
@@ -32,7 +32,7 @@ func BenchmarkToolCallInProcess(b *testing.B) {
 // notifications/progress at the MCP client, in-process: each op emits one
 // lifecycle event for a running run and waits for the notification.
 func BenchmarkProgressLatency(b *testing.B) {
-	e := setup(b, gatewaytest.OpenClaw, tools.Config{})
+	e := setup(b, gatewaysim.OpenClaw, tools.Config{})
 	got := make(chan struct{}, 1024)
 	e.c.OnNotification(func(n mcp.JSONRPCNotification) {
 		if n.Method == "notifications/progress" {

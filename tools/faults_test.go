@@ -9,7 +9,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/clawgate/clawgate/gateway"
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/faultproxy"
 	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/internal/testwait/gatewaywait"
@@ -46,7 +46,7 @@ type toolFault struct {
 	name   string
 	proxy  bool
 	quick  bool                                                                  // the case needs gatewaywait.QuickTimeout(t)
-	setup  func(f *gatewaytest.Options, o *gateway.Options, quick time.Duration) // fake and client options
+	setup  func(f *gatewaysim.Options, o *gateway.Options, quick time.Duration) // fake and client options
 	inject func(t *testing.T, f *faultRig)
 	tool   string
 	args   map[string]any
@@ -113,7 +113,7 @@ func TestToolFaults(t *testing.T) {
 			name:   "TCP accepted, no WebSocket upgrade",
 			proxy:  true,
 			quick:  true,
-			setup:  func(_ *gatewaytest.Options, o *gateway.Options, q time.Duration) { o.DialTimeout = q },
+			setup:  func(_ *gatewaysim.Options, o *gateway.Options, q time.Duration) { o.DialTimeout = q },
 			inject: func(t *testing.T, f *faultRig) { f.p.SetMode(faultproxy.Blackhole); f.reconnectInto(t) },
 			tool:   "list_models",
 			want:   []string{"no WebSocket upgrade within the connect timeout"},
@@ -123,7 +123,7 @@ func TestToolFaults(t *testing.T) {
 		{
 			name:   "upgraded, no challenge",
 			quick:  true,
-			setup:  func(_ *gatewaytest.Options, o *gateway.Options, q time.Duration) { o.DialTimeout = q },
+			setup:  func(_ *gatewaysim.Options, o *gateway.Options, q time.Duration) { o.DialTimeout = q },
 			inject: func(t *testing.T, f *faultRig) { f.fake.SilentHandshake(); f.reconnectInto(t) },
 			tool:   "list_models",
 			want:   []string{"accepted the WebSocket but sent no connect.challenge"},
@@ -133,7 +133,7 @@ func TestToolFaults(t *testing.T) {
 		{
 			name:   "challenge, connect never answered",
 			quick:  true,
-			setup:  func(_ *gatewaytest.Options, o *gateway.Options, q time.Duration) { o.DialTimeout = q },
+			setup:  func(_ *gatewaysim.Options, o *gateway.Options, q time.Duration) { o.DialTimeout = q },
 			inject: func(t *testing.T, f *faultRig) { f.fake.NoHelloReply(); f.reconnectInto(t) },
 			tool:   "list_sessions",
 			want:   []string{"did not complete the handshake"},
@@ -143,7 +143,7 @@ func TestToolFaults(t *testing.T) {
 		{
 			name:   "call never answered",
 			quick:  true,
-			setup:  func(_ *gatewaytest.Options, o *gateway.Options, q time.Duration) { o.CallTimeout = q },
+			setup:  func(_ *gatewaysim.Options, o *gateway.Options, q time.Duration) { o.CallTimeout = q },
 			inject: func(t *testing.T, f *faultRig) { f.fake.Stall("models.list") },
 			tool:   "list_models",
 			want:   []string{"did not send a reply to models.list within", "the connection stays open"},
@@ -193,7 +193,7 @@ func TestToolFaults(t *testing.T) {
 			// call timeout is far longer than the watchdog's two intervals;
 			// the connect timeout is quick too, as gateway_status connects
 			// into the frozen network.
-			setup: func(f *gatewaytest.Options, o *gateway.Options, q time.Duration) {
+			setup: func(f *gatewaysim.Options, o *gateway.Options, q time.Duration) {
 				f.TickInterval = q
 				o.DialTimeout, o.CallTimeout = q, max(testwait.LongTimeout, 10*q)
 			},
@@ -207,10 +207,10 @@ func TestToolFaults(t *testing.T) {
 		},
 		{
 			name:  "20 MiB response over the read limit",
-			setup: func(f *gatewaytest.Options, _ *gateway.Options, _ time.Duration) { f.MaxPayload = 512 << 10 },
+			setup: func(f *gatewaysim.Options, _ *gateway.Options, _ time.Duration) { f.MaxPayload = 512 << 10 },
 			inject: func(t *testing.T, f *faultRig) {
 				big := `{"junk":"` + strings.Repeat("x", 20<<20) + `"}`
-				f.fake.Handle("sessions.list", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+				f.fake.Handle("sessions.list", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 					_ = c.WriteRaw([]byte(`{"type":"res","id":"` + req.ID + `","ok":true,"payload":` + big + `}`))
 				})
 			},
@@ -222,7 +222,7 @@ func TestToolFaults(t *testing.T) {
 		{
 			name: "malformed response",
 			inject: func(t *testing.T, f *faultRig) {
-				f.fake.Handle("models.list", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+				f.fake.Handle("models.list", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 					_ = c.WriteRaw([]byte(`{"type":"res","id":"` + req.ID + `","ok":false,"error":["not","an","object"]}`))
 				})
 			},
@@ -234,7 +234,7 @@ func TestToolFaults(t *testing.T) {
 		{
 			name: "result of the wrong shape",
 			inject: func(t *testing.T, f *faultRig) {
-				f.fake.Handle("sessions.list", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+				f.fake.Handle("sessions.list", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 					_ = c.Reply(req.ID, map[string]any{"sessions": "not a list"})
 				})
 			},
@@ -250,7 +250,7 @@ func TestToolFaults(t *testing.T) {
 			if tc.quick {
 				quick = gatewaywait.QuickTimeout(t)
 			}
-			fo := gatewaytest.Options{Token: token}
+			fo := gatewaysim.Options{Token: token}
 			opts := gateway.Options{DialTimeout: testwait.LongTimeout, CallTimeout: testwait.LongTimeout,
 				MinBackoff: 10 * time.Millisecond, MaxBackoff: fMaxBackoff, Logger: rig.log.Logger()}
 			if tc.setup != nil {
@@ -323,7 +323,7 @@ func TestGatewayStatusUnderFaults(t *testing.T) {
 	// The connect timeout fires under the fault, and a healthy connect
 	// fits in it afterwards: measured on this machine.
 	o := gateway.Options{DialTimeout: gatewaywait.QuickTimeout(t), CallTimeout: testwait.LongTimeout, MinBackoff: 10 * time.Millisecond, MaxBackoff: fMaxBackoff}
-	e := setupFake(t, gatewaytest.Options{Token: token}, tools.Config{}, func(g *gateway.Options) {
+	e := setupFake(t, gatewaysim.Options{Token: token}, tools.Config{}, func(g *gateway.Options) {
 		g.DialTimeout, g.CallTimeout, g.MinBackoff, g.MaxBackoff = o.DialTimeout, o.CallTimeout, o.MinBackoff, o.MaxBackoff
 	})
 	e.fake.SilentHandshake()
@@ -355,9 +355,9 @@ func healthy(t *testing.T, e *env) {
 }
 
 // setupFake is setup with fake options.
-func setupFake(t *testing.T, fo gatewaytest.Options, cfg tools.Config, mod ...func(*gateway.Options)) *env {
+func setupFake(t *testing.T, fo gatewaysim.Options, cfg tools.Config, mod ...func(*gateway.Options)) *env {
 	t.Helper()
-	fake := gatewaytest.New(fo)
+	fake := gatewaysim.New(fo)
 	t.Cleanup(fake.Close)
 	o := gateway.Options{URL: fake.URL(), Token: fo.Token, ReadOnly: cfg.ReadOnly, AgentGrace: 200 * time.Millisecond}
 	for _, m := range mod {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/schema"
 	"github.com/clawgate/clawgate/tools"
@@ -31,8 +31,8 @@ func wantClean(t *testing.T, what, s string) {
 // counts beyond what a JSON number carries exactly) and control characters
 // in gateway strings never reach a result as they are.
 func TestHostileGatewayValues(t *testing.T) {
-	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
-	e.fake.Handle("sessions.list", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+	e := setup(t, gatewaysim.OpenClaw, tools.Config{})
+	e.fake.Handle("sessions.list", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 		_ = c.Reply(req.ID, map[string]any{
 			"ts": 1, "count": 2,
 			"defaults": map[string]any{"modelProvider": "fake" + hostileText, "model": "m" + hostileText, "contextTokens": -1},
@@ -44,7 +44,7 @@ func TestHostileGatewayValues(t *testing.T) {
 			},
 		})
 	})
-	e.fake.Handle("models.list", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+	e.fake.Handle("models.list", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 		_ = c.Reply(req.ID, map[string]any{"models": []any{
 			map[string]any{"id": "x" + hostileText, "name": hostileText, "provider": "p\u202e", "alias": "\x1b]0;title\x07", "contextWindow": -3},
 		}})
@@ -88,8 +88,8 @@ func TestHostileGatewayValues(t *testing.T) {
 
 	// A gateway error message with control characters reaches the model
 	// escaped.
-	e.fake.Handle("status", func(c *gatewaytest.Conn, req gatewaytest.Request) {
-		_ = c.ReplyError(req.ID, gatewaytest.ErrorShape{Code: "INVALID_REQUEST", Message: "bad " + hostileText})
+	e.fake.Handle("status", func(c *gatewaysim.Conn, req gatewaysim.Request) {
+		_ = c.ReplyError(req.ID, gatewaysim.ErrorShape{Code: "INVALID_REQUEST", Message: "bad " + hostileText})
 	})
 	var st schema.GatewayStatusOutput
 	res = e.call(t, ctx, "gateway_status", nil, &st)
@@ -103,7 +103,7 @@ func TestHostileGatewayValues(t *testing.T) {
 // The subagent's reply loses raw control and bidi characters (TestClean
 // shows that lines and tabs are kept).
 func TestAskSubagentReplyIsCleaned(t *testing.T) {
-	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
+	e := setup(t, gatewaysim.OpenClaw, tools.Config{})
 	var out schema.AskSubagentOutput
 	res := e.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "line one and " + hostileText}, &out)
 	if res.IsError {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/schema"
 	"github.com/clawgate/clawgate/tools"
@@ -75,7 +75,7 @@ func TestAllowModelAliasResolvingToForbiddenModel(t *testing.T) {
 // model runs on that model (set on the session first), never on whatever the
 // session had.
 func TestAllowModelDefaultForAskSubagent(t *testing.T) {
-	e := setup(t, gatewaytest.OpenClaw, tools.Config{AllowModels: tools.ModelPolicy{"fake/fake-echo", "anthropic/*"}})
+	e := setup(t, gatewaysim.OpenClaw, tools.Config{AllowModels: tools.ModelPolicy{"fake/fake-echo", "anthropic/*"}})
 	var out schema.AskSubagentOutput
 	res := e.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "default model please"}, &out)
 	if res.IsError || out.Model != "fake/fake-echo" {
@@ -91,7 +91,7 @@ func TestAllowModelDefaultForAskSubagent(t *testing.T) {
 
 // The policy filters list_models to the allowed models, case-insensitively.
 func TestAllowModelFiltersListModels(t *testing.T) {
-	e := setup(t, gatewaytest.OpenClaw, tools.Config{AllowModels: tools.ModelPolicy{"FAKE/*"}})
+	e := setup(t, gatewaysim.OpenClaw, tools.Config{AllowModels: tools.ModelPolicy{"FAKE/*"}})
 	var lm schema.ListModelsOutput
 	if res := e.call(t, testwait.Ctx(t), "list_models", nil, &lm); res.IsError || len(lm.Models) != 1 || lm.Models[0].ID != "fake/fake-echo" {
 		t.Fatalf("%s %+v", text(res), lm)
@@ -102,7 +102,7 @@ func TestAllowModelFiltersListModels(t *testing.T) {
 // refused ask_subagent with a model does not change the main session's model
 // as a side effect, in any spelling of the key.
 func TestAskSubagentMainSessionRefusedBeforeAnyPatch(t *testing.T) {
-	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
+	e := setup(t, gatewaysim.OpenClaw, tools.Config{})
 	for _, key := range []string{"agent:main:main", " agent:main:main ", "Agent:Main:Main", "main", "MAIN"} {
 		res := e.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "hi", "session_key": key, "model": "fake/fake-echo"}, nil)
 		if !res.IsError || !strings.Contains(text(res), "is the gateway's main session") || !strings.Contains(text(res), "--allow-main-session") {

@@ -20,7 +20,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/clawgate/clawgate/gateway"
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/tools"
 )
@@ -74,7 +74,7 @@ func TestSoak(t *testing.T) {
 	warmUp(t)
 	before := snapshot()
 
-	fake := gatewaytest.New(gatewaytest.Options{Token: token, AgentDelay: time.Millisecond})
+	fake := gatewaysim.New(gatewaysim.Options{Token: token, AgentDelay: time.Millisecond})
 	o.URL = fake.URL()
 	gw, err := gateway.New(o)
 	if err != nil {
@@ -447,7 +447,7 @@ func settleWith(t *testing.T, before procState, fds bool) procState {
 func warmUp(t *testing.T) {
 	t.Helper()
 	pre := snapshot()
-	fake := gatewaytest.New(gatewaytest.Options{Token: token})
+	fake := gatewaysim.New(gatewaysim.Options{Token: token})
 	gw, err := gateway.New(gateway.Options{URL: fake.URL(), Token: token})
 	if err != nil {
 		t.Fatal(err)

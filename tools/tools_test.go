@@ -15,7 +15,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/clawgate/clawgate/gateway"
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/schema"
 	"github.com/clawgate/clawgate/tools"
@@ -24,14 +24,14 @@ import (
 const token = "tools-SECRET-token"
 
 type env struct {
-	fake *gatewaytest.Server
+	fake *gatewaysim.Server
 	gw   *gateway.Client
 	c    *client.Client
 }
 
-func setup(t testing.TB, gen gatewaytest.Generation, cfg tools.Config, mod ...func(*gateway.Options)) *env {
+func setup(t testing.TB, gen gatewaysim.Generation, cfg tools.Config, mod ...func(*gateway.Options)) *env {
 	t.Helper()
-	fake := gatewaytest.New(gatewaytest.Options{Generation: gen, Token: token})
+	fake := gatewaysim.New(gatewaysim.Options{Generation: gen, Token: token})
 	t.Cleanup(fake.Close)
 	o := gateway.Options{URL: fake.URL(), Token: token, ReadOnly: cfg.ReadOnly, AgentGrace: 200 * time.Millisecond}
 	for _, m := range mod {
@@ -74,7 +74,7 @@ func text(res *mcp.CallToolResult) string {
 	return b.String()
 }
 
-var gens = []gatewaytest.Generation{gatewaytest.OpenClaw, gatewaytest.Clawdbot}
+var gens = []gatewaysim.Generation{gatewaysim.OpenClaw, gatewaysim.Clawdbot}
 
 func TestEveryToolHappyPath(t *testing.T) {
 	for _, gen := range gens {
@@ -100,7 +100,7 @@ func TestEveryToolHappyPath(t *testing.T) {
 					t.Fatalf("row without key, context window or provider/model: %+v", s)
 				}
 				wantSource := "default"
-				if gen == gatewaytest.Clawdbot {
+				if gen == gatewaysim.Clawdbot {
 					wantSource = "last_run"
 				}
 				if s.ModelSource != wantSource {
@@ -165,11 +165,11 @@ func TestGatewayStatusWhenDown(t *testing.T) {
 
 func TestRefusedModelListsAllowedOnes(t *testing.T) {
 	for _, tc := range []struct {
-		gen  gatewaytest.Generation
+		gen  gatewaysim.Generation
 		want string
 	}{
-		{gatewaytest.OpenClaw, "Allowed models: fake/fake-echo"},
-		{gatewaytest.Clawdbot, "default model fake/fake-echo is always allowed"},
+		{gatewaysim.OpenClaw, "Allowed models: fake/fake-echo"},
+		{gatewaysim.Clawdbot, "default model fake/fake-echo is always allowed"},
 	} {
 		e := setup(t, tc.gen, tools.Config{})
 		res := e.call(t, testwait.Ctx(t), "patch_session_model", map[string]any{"session_key": "agent:main:x", "model": "fake/nope", "create": true}, nil)
@@ -180,7 +180,7 @@ func TestRefusedModelListsAllowedOnes(t *testing.T) {
 }
 
 func TestAllowModelPolicy(t *testing.T) {
-	e := setup(t, gatewaytest.OpenClaw, tools.Config{AllowModels: tools.ModelPolicy{"anthropic/claude-sonnet-*"}})
+	e := setup(t, gatewaysim.OpenClaw, tools.Config{AllowModels: tools.ModelPolicy{"anthropic/claude-sonnet-*"}})
 	ctx := testwait.Ctx(t)
 	res := e.call(t, ctx, "patch_session_model", map[string]any{"session_key": "agent:main:x", "model": "fake/fake-echo"}, nil)
 	if !res.IsError || !strings.Contains(text(res), "not allowed by this clawgate") {
@@ -204,7 +204,7 @@ func TestAllowModelPolicy(t *testing.T) {
 }
 
 func TestReadOnlyMode(t *testing.T) {
-	e := setup(t, gatewaytest.OpenClaw, tools.Config{ReadOnly: true})
+	e := setup(t, gatewaysim.OpenClaw, tools.Config{ReadOnly: true})
 	ctx := testwait.Ctx(t)
 	list, err := e.c.ListTools(ctx, mcp.ListToolsRequest{})
 	if err != nil {
@@ -231,7 +231,7 @@ func TestReadOnlyMode(t *testing.T) {
 }
 
 func TestAskSubagentRefusesMainSession(t *testing.T) {
-	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
+	e := setup(t, gatewaysim.OpenClaw, tools.Config{})
 	// Every agent's main session, not only the default agent's: another
 	// agent calling the tool from its main session deadlocks the same way.
 	for _, key := range []string{"agent:main:main", "main", "AGENT:MAIN:MAIN", "agent:work:main", " Agent:Ops:Main ", "agent:a:b:main"} {
@@ -250,14 +250,14 @@ func TestAskSubagentRefusesMainSession(t *testing.T) {
 		!strings.Contains(text(res), `Leave session_key empty to use agent:work:subagent`) {
 		t.Fatalf("another agent's main session: %s", text(res))
 	}
-	e2 := setup(t, gatewaytest.OpenClaw, tools.Config{AllowMainSession: true})
+	e2 := setup(t, gatewaysim.OpenClaw, tools.Config{AllowMainSession: true})
 	if res := e2.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "hi", "session_key": "agent:main:main"}, nil); res.IsError {
 		t.Fatalf("allowed main session: %s", text(res))
 	}
 }
 
 func TestAskSubagentProgress(t *testing.T) {
-	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
+	e := setup(t, gatewaysim.OpenClaw, tools.Config{})
 	var mu sync.Mutex
 	var msgs []string
 	e.c.OnNotification(func(n mcp.JSONRPCNotification) {
@@ -291,7 +291,7 @@ func TestAskSubagentProgress(t *testing.T) {
 // run (testwait.LongTimeout) or the call's timeout (tools.DefaultTimeout,
 // 55 s) could have ended it.
 func TestAskSubagentCancelAbortsTheRun(t *testing.T) {
-	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
+	e := setup(t, gatewaysim.OpenClaw, tools.Config{})
 	ctx, cancel := context.WithCancel(testwait.Ctx(t))
 	var cancelled atomic.Int64 // when cancel was called, in Unix nanoseconds
 	e.c.OnNotification(func(n mcp.JSONRPCNotification) {
@@ -321,11 +321,11 @@ func TestAskSubagentCancelAbortsTheRun(t *testing.T) {
 // Clawdbot (which cannot abort runs) the error says the run may go on.
 func TestAskSubagentTimeout(t *testing.T) {
 	for _, tc := range []struct {
-		gen  gatewaytest.Generation
+		gen  gatewaysim.Generation
 		want string
 	}{
-		{gatewaytest.OpenClaw, "the run was aborted on the gateway"},
-		{gatewaytest.Clawdbot, "so the run may go on on the gateway"},
+		{gatewaysim.OpenClaw, "the run was aborted on the gateway"},
+		{gatewaysim.Clawdbot, "so the run may go on on the gateway"},
 	} {
 		e := setup(t, tc.gen, tools.Config{})
 		start := time.Now()
@@ -339,7 +339,7 @@ func TestAskSubagentTimeout(t *testing.T) {
 		if el > 2*time.Second {
 			t.Errorf("%s: answered after %s, more than timeout_seconds (1) + 1 s", tc.gen, el)
 		}
-		if tc.gen == gatewaytest.OpenClaw {
+		if tc.gen == gatewaysim.OpenClaw {
 			// The fake marks the run aborted when its goroutine sees the abort.
 			testwait.Until(t, "the run aborted on the gateway", func() bool { r := e.fake.Runs(); return len(r) == 1 && r[0].Aborted })
 		}
@@ -350,9 +350,9 @@ func TestAskSubagentTimeout(t *testing.T) {
 // call still answers within timeout_seconds + 1 s and says the abort is
 // unconfirmed.
 func TestAskSubagentTimeoutWithSilentAbort(t *testing.T) {
-	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
+	e := setup(t, gatewaysim.OpenClaw, tools.Config{})
 	for _, m := range []string{"chat.abort", "sessions.abort"} {
-		e.fake.Handle(m, func(*gatewaytest.Conn, gatewaytest.Request) {}) // never answers
+		e.fake.Handle(m, func(*gatewaysim.Conn, gatewaysim.Request) {}) // never answers
 	}
 	start := time.Now()
 	res := e.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "[[delay=20]] slow", "timeout_seconds": 1}, nil)
@@ -368,7 +368,7 @@ func TestAskSubagentTimeoutWithSilentAbort(t *testing.T) {
 // A timeout that passes while clawgate is still connecting is reported as
 // such, within the same bound.
 func TestAskSubagentTimeoutWhileConnecting(t *testing.T) {
-	e := setup(t, gatewaytest.OpenClaw, tools.Config{}, func(o *gateway.Options) { o.DialTimeout = time.Minute })
+	e := setup(t, gatewaysim.OpenClaw, tools.Config{}, func(o *gateway.Options) { o.DialTimeout = time.Minute })
 	e.fake.SilentHandshake()
 	start := time.Now()
 	res := e.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "hi", "timeout_seconds": 1}, nil)
@@ -384,7 +384,7 @@ func TestAskSubagentTimeoutWhileConnecting(t *testing.T) {
 // Invalid arguments are refused with a sentence naming the tool and the
 // argument, before any gateway request (validate_test.go has every case).
 func TestInvalidArguments(t *testing.T) {
-	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
+	e := setup(t, gatewaysim.OpenClaw, tools.Config{})
 	for _, tc := range []struct {
 		name string
 		args map[string]any
@@ -406,7 +406,7 @@ func TestInvalidArguments(t *testing.T) {
 }
 
 func TestTokenNeverInResults(t *testing.T) {
-	e := setup(t, gatewaytest.OpenClaw, tools.Config{}, func(o *gateway.Options) { o.Token = "wrong-" + token })
+	e := setup(t, gatewaysim.OpenClaw, tools.Config{}, func(o *gateway.Options) { o.Token = "wrong-" + token })
 	ctx := testwait.Ctx(t)
 	for _, name := range []string{"gateway_status", "list_sessions", "list_models"} {
 		res := e.call(t, ctx, name, nil, nil)
@@ -432,21 +432,21 @@ func TestTokenNeverInResults(t *testing.T) {
 func TestAskSubagentGatewayTimeoutShapes(t *testing.T) {
 	long := int(testwait.LongTimeout / time.Second)
 	for _, tc := range []struct {
-		gen     gatewaytest.Generation
+		gen     gatewaysim.Generation
 		timeout int           // timeout_seconds
 		after   time.Duration // when the fake sends the final reply
 		final   map[string]any
 		want    string
 	}{
-		{gatewaytest.OpenClaw, long, 100 * time.Millisecond, map[string]any{"status": "timeout", "summary": "aborted", "timeoutPhase": "provider",
+		{gatewaysim.OpenClaw, long, 100 * time.Millisecond, map[string]any{"status": "timeout", "summary": "aborted", "timeoutPhase": "provider",
 			"result": map[string]any{"payloads": []any{map[string]any{"text": "Request timed out", "isError": true}}, "meta": map[string]any{}}}, "was stopped on the gateway"},
-		{gatewaytest.Clawdbot, 1, 3 * time.Second, map[string]any{"status": "ok", "summary": "completed",
+		{gatewaysim.Clawdbot, 1, 3 * time.Second, map[string]any{"status": "ok", "summary": "completed",
 			"result": map[string]any{"payloads": []any{}, "meta": map[string]any{"durationMs": 1000, "aborted": true}}}, "timed out after"},
-		{gatewaytest.OpenClaw, long, 100 * time.Millisecond, map[string]any{"status": "timeout", "summary": "aborted", "stopReason": "rpc"}, "was aborted on the gateway"},
+		{gatewaysim.OpenClaw, long, 100 * time.Millisecond, map[string]any{"status": "timeout", "summary": "aborted", "stopReason": "rpc"}, "was aborted on the gateway"},
 	} {
 		e := setup(t, tc.gen, tools.Config{})
 		sentTimeout := make(chan int, 1)
-		e.fake.Handle("agent", func(c *gatewaytest.Conn, req gatewaytest.Request) {
+		e.fake.Handle("agent", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 			var p struct {
 				IdempotencyKey string
 				Timeout        int
@@ -516,7 +516,7 @@ func TestPatchSessionModelUnknownKey(t *testing.T) {
 
 // Text results count right: "1 session", "1 model".
 func TestTextPlurals(t *testing.T) {
-	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
+	e := setup(t, gatewaysim.OpenClaw, tools.Config{})
 	ctx := testwait.Ctx(t)
 	if res := e.call(t, ctx, "list_sessions", map[string]any{"limit": 1}, nil); !strings.HasPrefix(text(res), "1 session (") {
 		t.Errorf("list_sessions: %q", text(res))
@@ -529,7 +529,7 @@ func TestTextPlurals(t *testing.T) {
 // list_sessions says whether a session's model is its own override or the
 // gateway default (OpenClaw); Clawdbot rows only show the last run's model.
 func TestListSessionsModelSource(t *testing.T) {
-	e := setup(t, gatewaytest.OpenClaw, tools.Config{})
+	e := setup(t, gatewaysim.OpenClaw, tools.Config{})
 	ctx := testwait.Ctx(t)
 	if res := e.call(t, ctx, "patch_session_model", map[string]any{"session_key": "agent:main:src", "model": "fake/fake-echo", "create": true}, nil); res.IsError {
 		t.Fatal(text(res))

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/clawgate/clawgate/gateway"
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/schema"
 )
@@ -27,7 +27,7 @@ const token = "calibration-token"
 // closes the client.
 func QuickTimeout(t testing.TB) time.Duration {
 	t.Helper()
-	fake := gatewaytest.New(gatewaytest.Options{Token: token})
+	fake := gatewaysim.New(gatewaysim.Options{Token: token})
 	defer fake.Close()
 	return testwait.QuickTimeout(t, func() error {
 		c, err := gateway.New(gateway.Options{URL: fake.URL(), Token: token,

@@ -1,9 +1,10 @@
-package gatewaytest
+package gatewaysim
 
 import (
 	"context"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -215,4 +216,18 @@ func TestNoGoroutineLeak(t *testing.T) {
 	}
 	buf := make([]byte, 1<<16)
 	t.Fatalf("goroutines: %d before, %d after Close\n%s", before, now, buf[:runtime.Stack(buf, true)])
+}
+
+// Start, the product path of --simulate, returns errors; New, for tests,
+// panics on them.
+func TestStartReturnsErrors(t *testing.T) {
+	if s, err := Start(Options{Generation: 7}); err == nil || s != nil || !strings.Contains(err.Error(), "unknown generation 7") {
+		t.Fatalf("Start with generation 7: %v %v", s, err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("New with generation 7 did not panic")
+		}
+	}()
+	New(Options{Generation: 7})
 }

@@ -1,4 +1,4 @@
-package gatewaytest
+package gatewaysim
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package gatewaytest
+package gatewaysim
 
 import (
 	"context"
@@ -50,15 +50,26 @@ type Server struct {
 
 type netConnKey struct{}
 
-// New starts a fake gateway on 127.0.0.1 (random port). It panics if it
-// cannot listen. Call Close when done.
-func New(opts Options) *Server {
-	opts = opts.withDefaults()
+// Start starts a simulated gateway on 127.0.0.1 (random port); call Close
+// when done. It is what clawgate --simulate runs.
+func Start(opts Options) (*Server, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	tpl, err := loadTemplates(opts.Generation)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("gatewaysim: listen on 127.0.0.1: %w", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		opts:        opts,
 		prof:        profileFor(opts.Generation),
-		tpl:         loadTemplates(opts.Generation),
+		tpl:         tpl,
 		runs:        newRunRegistry(),
 		ctx:         ctx,
 		cancel:      cancel,
@@ -76,14 +87,20 @@ func New(opts Options) *Server {
 			}
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic("gatewaytest: listen: " + err.Error())
-	}
 	s.addr = ln.Addr().String()
 	s.serveOn(ln)
 	if opts.TickInterval > 0 {
 		s.goTracked(s.tickLoop)
+	}
+	return s, nil
+}
+
+// New is Start for tests, like httptest.NewServer: it panics when the
+// simulator cannot start.
+func New(opts Options) *Server {
+	s, err := Start(opts)
+	if err != nil {
+		panic(err)
 	}
 	return s
 }
@@ -142,7 +159,7 @@ func (s *Server) Start() error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return errors.New("gatewaytest: server closed")
+		return errors.New("gatewaysim: server closed")
 	}
 	running := s.httpSrv != nil
 	s.mu.Unlock()
@@ -158,7 +175,7 @@ func (s *Server) Start() error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if err != nil {
-		return fmt.Errorf("gatewaytest: restart on %s: %w", s.addr, err)
+		return fmt.Errorf("gatewaysim: restart on %s: %w", s.addr, err)
 	}
 	s.runs.reset()
 	s.serveOn(ln)
@@ -398,7 +415,7 @@ func (s *Server) goTracked(f func()) {
 // logf logs through Options.Logf.
 func (s *Server) logf(format string, args ...any) {
 	if s.opts.Logf != nil {
-		s.opts.Logf("gatewaytest[%v]: "+format, append([]any{s.opts.Generation}, args...)...)
+		s.opts.Logf("gatewaysim[%v]: "+format, append([]any{s.opts.Generation}, args...)...)
 	}
 }
 

@@ -1,4 +1,4 @@
-package gatewaytest
+package gatewaysim
 
 import (
 	"bufio"
@@ -101,18 +101,6 @@ func (r *recording) event(scenario, name string, pred func(payload obj) bool) *r
 		}
 	}
 	return nil
-}
-
-// extract returns the used lines, in recorded order.
-func (r *recording) extract() []byte {
-	var b bytes.Buffer
-	for _, l := range r.lines {
-		if l.used {
-			b.Write(l.raw)
-			b.WriteByte('\n')
-		}
-	}
-	return b.Bytes()
 }
 
 // templates are the recorded payloads the fake builds its answers from.
@@ -273,7 +261,7 @@ func buildTemplates(g Generation, r *recording) (*templates, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("gatewaytest: %v recording lacks %v", g, missing)
+		return nil, fmt.Errorf("gatewaysim: %v recording lacks %v", g, missing)
 	}
 	return t, nil
 }
@@ -281,11 +269,12 @@ func buildTemplates(g Generation, r *recording) (*templates, error) {
 var (
 	templatesOnce [2]sync.Once
 	templatesFor  [2]*templates
+	templatesErr  [2]error
 )
 
-// loadTemplates returns the templates of a generation, built from the
-// embedded extract. A failure is a bug in the embedded data: it panics.
-func loadTemplates(g Generation) *templates {
+// loadTemplates returns the templates of a generation, built once from the
+// embedded extract. An error means the embedded data is broken.
+func loadTemplates(g Generation) (*templates, error) {
 	i := 0
 	if g == OpenClaw {
 		i = 1
@@ -294,17 +283,15 @@ func loadTemplates(g Generation) *templates {
 		name := "testdata/" + profileFor(g).recording + ".jsonl"
 		data, err := embeddedRecordings.ReadFile(name)
 		if err != nil {
-			panic("gatewaytest: " + err.Error())
+			templatesErr[i] = fmt.Errorf("gatewaysim: %w", err)
+			return
 		}
 		rec, err := parseRecording(data)
 		if err != nil {
-			panic("gatewaytest: " + name + ": " + err.Error())
+			templatesErr[i] = fmt.Errorf("gatewaysim: %s: %w", name, err)
+			return
 		}
-		t, err := buildTemplates(g, rec)
-		if err != nil {
-			panic(err)
-		}
-		templatesFor[i] = t
+		templatesFor[i], templatesErr[i] = buildTemplates(g, rec)
 	})
-	return templatesFor[i]
+	return templatesFor[i], templatesErr[i]
 }

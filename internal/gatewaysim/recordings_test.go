@@ -1,4 +1,4 @@
-package gatewaytest
+package gatewaysim
 
 import (
 	"bytes"
@@ -413,4 +413,17 @@ func compareRunEvents(t *testing.T, c *testClient, lines []*recLine) {
 			t.Errorf("run %s events:\n got: %v\nwant: %v", runID, got, want)
 		}
 	}
+}
+
+// extract returns the used lines, in recorded order: the embedded extract
+// that -update writes.
+func (r *recording) extract() []byte {
+	var b bytes.Buffer
+	for _, l := range r.lines {
+		if l.used {
+			b.Write(l.raw)
+			b.WriteByte('\n')
+		}
+	}
+	return b.Bytes()
 }

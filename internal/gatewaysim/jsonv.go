@@ -1,4 +1,4 @@
-package gatewaytest
+package gatewaysim
 
 import (
 	"bytes"
@@ -218,7 +218,7 @@ func setModelPairs(v any, oldP, oldM, newP, newM string) {
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
-		panic("gatewaytest: marshal: " + err.Error())
+		panic("gatewaysim: marshal: " + err.Error())
 	}
 	return b
 }

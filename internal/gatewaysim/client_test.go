@@ -1,4 +1,4 @@
-package gatewaytest
+package gatewaysim
 
 import (
 	"context"
@@ -186,7 +186,7 @@ func (c *testClient) requestFinal(method string, params any) []obj {
 func connectParamsFor(token string, over obj) obj {
 	p := obj{
 		"minProtocol": 3, "maxProtocol": 4,
-		"client": obj{"id": "gateway-client", "displayName": "gatewaytest", "version": "0.1.0",
+		"client": obj{"id": "gateway-client", "displayName": "gatewaysim", "version": "0.1.0",
 			"platform": "linux", "mode": "backend", "instanceId": uuid.NewString()},
 		"caps":   []any{},
 		"role":   "operator",

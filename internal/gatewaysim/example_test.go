@@ -1,17 +1,17 @@
-package gatewaytest_test
+package gatewaysim_test
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 
-	"github.com/clawgate/clawgate/gateway/gatewaytest"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/coder/websocket"
 )
 
 // A client talks to the fake exactly like to a real gateway.
 func Example() {
-	srv := gatewaytest.New(gatewaytest.Options{Generation: gatewaytest.Clawdbot})
+	srv := gatewaysim.New(gatewaysim.Options{Generation: gatewaysim.Clawdbot})
 	defer srv.Close()
 
 	// The fake answers every frame read below; go test's -timeout bounds

@@ -1,13 +1,21 @@
-// Package gatewaytest is an in-process fake of the local OpenClaw / Clawdbot
-// gateway WebSocket server, for tests of gateway clients.
+// Package gatewaysim is a simulated OpenClaw / Clawdbot gateway: an
+// in-process WebSocket server that behaves like the real ones. It is a
+// product feature — `clawgate --simulate` serves against it, so that every
+// tool can be tried without an OpenClaw install — and the fake gateway of
+// clawgate's tests, in the way fake-gcs-server's fakestorage serves both.
 //
-// New starts a fake on 127.0.0.1 (random port) that speaks either wire
-// protocol 3 (Clawdbot, clawdbot 2026.1.24-3) or wire protocol 4 (OpenClaw,
-// openclaw 2026.9.6):
+// Start starts a simulator on 127.0.0.1 (random port) that speaks either
+// wire protocol 3 (Clawdbot, clawdbot 2026.1.24-3) or wire protocol 4
+// (OpenClaw, openclaw 2026.9.6); New is the same for tests and panics on
+// error, like httptest.NewServer:
 //
-//	srv := gatewaytest.New(gatewaytest.Options{Generation: gatewaytest.OpenClaw, Logf: t.Logf})
+//	srv := gatewaysim.New(gatewaysim.Options{Generation: gatewaysim.OpenClaw, Logf: t.Logf})
 //	defer srv.Close()
 //	client := mypkg.Dial(srv.URL(), "test-token")
+//
+// It depends on neither package schema nor package gateway: it is written
+// from the recordings, so that a misunderstanding of the wire shared by
+// clawgate's client and types cannot hide a bug.
 //
 // # Built from real frames
 //
@@ -33,7 +41,7 @@
 //     chat.abort, (v4) sessions.abort and chat.history (the runs made on the
 //     fake), with per-generation scope checks;
 //     other methods of the real method list answer UNAVAILABLE "not
-//     implemented by gatewaytest", unknown methods "unknown method: X";
+//     implemented by the fake gateway", unknown methods "unknown method: X";
 //   - an in-memory session store seeded from the recordings;
 //   - tick events, event seq numbering (global on v3, per connection on v4),
 //     shutdown events, abrupt stops and restarts.
@@ -51,4 +59,4 @@
 // Scripted faults are added with Server.Handle (override a method),
 // Server.Stall, Server.SilentHandshake, Server.NoHelloReply,
 // Options.StartupUnavailable, Options.ClearScopes, Conn.WriteRaw and friends.
-package gatewaytest
+package gatewaysim

@@ -1,4 +1,4 @@
-package gatewaytest
+package gatewaysim
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 )
 
 // errConnClosed is returned by Conn methods once the connection is closing.
-var errConnClosed = errors.New("gatewaytest: connection closed")
+var errConnClosed = errors.New("gatewaysim: connection closed")
 
 // writeTimeout bounds one frame write to a client.
 const writeTimeout = 10 * time.Second

@@ -1,4 +1,4 @@
-package gatewaytest
+package gatewaysim
 
 import (
 	"encoding/json"
@@ -103,13 +103,13 @@ type Model struct {
 	ContextWindow int
 }
 
-// withDefaults fills in the zero fields.
-func (o Options) withDefaults() Options {
+// withDefaults fills in the zero fields; an unknown Generation is an error.
+func (o Options) withDefaults() (Options, error) {
 	if o.Generation == 0 {
 		o.Generation = OpenClaw
 	}
 	if o.Generation != Clawdbot && o.Generation != OpenClaw {
-		panic(fmt.Sprintf("gatewaytest: unknown generation %d", int(o.Generation)))
+		return o, fmt.Errorf("gatewaysim: unknown generation %d", int(o.Generation))
 	}
 	if o.Token == "" {
 		o.Token = "test-token"
@@ -126,7 +126,7 @@ func (o Options) withDefaults() Options {
 	if o.AgentDelay == 0 {
 		o.AgentDelay = 20 * time.Millisecond
 	}
-	return o
+	return o, nil
 }
 
 // tickIntervalMs is the value reported in hello-ok policy.

@@ -1,4 +1,4 @@
-package gatewaytest
+package gatewaysim
 
 import (
 	"encoding/json"
@@ -145,7 +145,7 @@ func (s *Server) call(c *Conn, req Request) (any, *ErrorShape) {
 		}
 	}
 	if s.methods[req.Method] {
-		return nil, &ErrorShape{Code: "UNAVAILABLE", Message: "gatewaytest: " + req.Method + " is not implemented by the fake gateway"}
+		return nil, &ErrorShape{Code: "UNAVAILABLE", Message: "gatewaysim: " + req.Method + " is not implemented by the fake gateway"}
 	}
 	return nil, invalid("unknown method: " + req.Method)
 }

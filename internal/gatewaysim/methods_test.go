@@ -1,4 +1,4 @@
-package gatewaytest
+package gatewaysim
 
 import (
 	"fmt"
@@ -33,7 +33,7 @@ func TestMethodScopes(t *testing.T) {
 		{OpenClaw, []any{scopeWrite}, "status", obj{}, ""},
 		{OpenClaw, []any{scopeRead}, "no.such.method", obj{}, "FORBIDDEN: missing scope: operator.admin"},
 		{OpenClaw, []any{scopeAdmin}, "no.such.method", obj{}, "INVALID_REQUEST: unknown method: no.such.method"},
-		{OpenClaw, []any{scopeAdmin}, "cron.list", obj{}, "UNAVAILABLE: gatewaytest: cron.list is not implemented by the fake gateway"},
+		{OpenClaw, []any{scopeAdmin}, "cron.list", obj{}, "UNAVAILABLE: gatewaysim: cron.list is not implemented by the fake gateway"},
 	}
 	for i, tc := range cases {
 		t.Run(fmt.Sprintf("%d %v %s", i, tc.gen, tc.method), func(t *testing.T) {
