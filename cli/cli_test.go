@@ -19,6 +19,7 @@ import (
 	"github.com/clawgate/clawgate/config"
 	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
+	"github.com/clawgate/clawgate/tools"
 )
 
 const secret = "cli-SECRET-token-42"
@@ -233,7 +234,7 @@ func TestStdioTranscript(t *testing.T) {
 		t.Fatalf("initialize touched the gateway (%d connects)", n)
 	}
 	s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`)
-	if tl := s.response()["result"].(map[string]any)["tools"].([]any); len(tl) != 5 {
+	if tl := s.response()["result"].(map[string]any)["tools"].([]any); len(tl) != len(tools.Names(false)) {
 		t.Fatalf("%d tools", len(tl))
 	}
 	s.send(`this is not json`)

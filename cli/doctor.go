@@ -8,6 +8,7 @@ import (
 
 	"github.com/clawgate/clawgate/internal/safetext"
 	"github.com/clawgate/clawgate/schema"
+	"github.com/clawgate/clawgate/tools"
 )
 
 // doctor reports where each setting came from (never a secret's value),
@@ -65,7 +66,8 @@ func doctor(ctx context.Context, opts *Options, env Env, log *slog.Logger) int {
 	}
 	fmt.Fprintf(w, "Sessions: ok, default model %s\n", safetext.Line(schema.ModelRef(list.Defaults.ModelProvider, list.Defaults.Model)))
 	if opts.ReadOnly {
-		fmt.Fprintln(w, "Mode: read-only (only gateway_status, list_sessions and list_models)")
+		read := tools.Names(true)
+		fmt.Fprintf(w, "Mode: read-only (only %s and %s)\n", strings.Join(read[:len(read)-1], ", "), read[len(read)-1])
 	}
 	if len(opts.AllowModels) > 0 {
 		fmt.Fprintf(w, "Allowed models: %s\n", opts.AllowModels)

@@ -18,6 +18,7 @@ import (
 	"github.com/clawgate/clawgate/config"
 	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
+	"github.com/clawgate/clawgate/tools"
 )
 
 // initAndList is an MCP client's first two requests, then EOF.
@@ -60,8 +61,8 @@ func listedTools(t *testing.T, args []string, vars map[string]string) []string {
 func TestFlagsBeforeAndAfterTheCommand(t *testing.T) {
 	g := fake(t, gatewaysim.OpenClaw)
 	vars := map[string]string{"OPENCLAW_GATEWAY_URL": g.URL(), "OPENCLAW_GATEWAY_TOKEN": secret}
-	readOnly := []string{"gateway_status", "list_models", "list_sessions"}
-	all := []string{"ask_subagent", "gateway_status", "list_models", "list_sessions", "patch_session_model"}
+	readOnly := slices.Sorted(slices.Values(tools.Names(true)))
+	all := slices.Sorted(slices.Values(tools.Names(false)))
 	for _, tc := range []struct {
 		args []string
 		want []string
@@ -257,11 +258,11 @@ func TestCallArguments(t *testing.T) {
 func TestToolsCommand(t *testing.T) {
 	code, out, _ := run(t, []string{"tools"}, nil, "")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if code != 0 || len(lines) != 5 || !strings.Contains(out, "ask_subagent") || !strings.Contains(out, "message*") {
+	if code != 0 || len(lines) != len(tools.Names(false)) || !strings.Contains(out, "ask_subagent") || !strings.Contains(out, "message*") {
 		t.Fatalf("%d\n%s", code, out)
 	}
 	_, out, _ = run(t, []string{"tools", "--read-only"}, nil, "")
-	if strings.Count(out, "(disabled by --read-only)") != 2 {
+	if strings.Count(out, "(disabled by --read-only)") != len(tools.Names(false))-len(tools.Names(true)) || !strings.Contains(out, "(disabled by --read-only)") {
 		t.Fatalf("read-only:\n%s", out)
 	}
 }
@@ -344,10 +345,15 @@ func TestUnknownAndDisabledToolsOverStdio(t *testing.T) {
 	s := start(t, []string{"CLAWGATE_SIMULATE=openclaw"}, "--read-only")
 	s.initialize()
 	for i, tc := range []struct{ name, want string }{
-		{"list_sesions", `unknown tool "list_sesions" (did you mean "list_sessions"?); the available tools are gateway_status, list_sessions, list_models (patch_session_model and ask_subagent are disabled by --read-only)`},
+		// unknown tool "list_sesions" (did you mean "list_sessions"?); the available tools are gateway_status,
+		// list_sessions, list_models (patch_session_model and ask_subagent are disabled by --read-only)
+		{"list_sesions", tools.UnknownToolMessage("list_sesions", true)},
 		{"frobnicate", `unknown tool "frobnicate"; the available tools are`},
 		{"ask_subagent", `the tool "ask_subagent" is disabled because this clawgate runs with --read-only (or CLAWGATE_READ_ONLY)`},
 	} {
+		if !strings.HasPrefix(tc.want, `unknown tool "`) && !strings.HasPrefix(tc.want, `the tool "`) {
+			t.Fatalf("%s: want %q names no tool", tc.name, tc.want)
+		}
 		id := 10 + i
 		s.send(`{"jsonrpc":"2.0","id":` + strconv.Itoa(id) + `,"method":"tools/call","params":{"name":"` + tc.name + `","arguments":{}}}`)
 		r := s.response()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/clawgate/clawgate/internal/testwait"
+	"github.com/clawgate/clawgate/tools"
 )
 
 // MCP conformance of the stdio server (issue 9), driving the built binary
@@ -285,7 +286,7 @@ func TestConformanceModernEra(t *testing.T) {
 	t.Run("tools/list cache hints", func(t *testing.T) {
 		m := s.respond(`{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"_meta":{`+modernMeta+`}}}`, 2.0)
 		res, _ := m["result"].(map[string]any)
-		if tl, _ := res["tools"].([]any); len(tl) != 5 {
+		if tl, _ := res["tools"].([]any); len(tl) != len(tools.Names(false)) {
 			t.Fatalf("tools/list: %v", m)
 		}
 		ttl, hasTTL := res["ttlMs"].(float64)

@@ -12,6 +12,7 @@ import (
 	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/internal/testwait/gatewaywait"
+	"github.com/clawgate/clawgate/tools"
 )
 
 // Stdio robustness of the built binary: whatever arrives on stdin, every
@@ -161,7 +162,7 @@ func TestStdioRequestsBeforeInitialize(t *testing.T) {
 		t.Fatalf("tools/call before initialize: %v", m)
 	}
 	s.initialize()
-	if m := s.respond(`{"jsonrpc":"2.0","id":3,"method":"tools/list"}`, 3.0); len(m["result"].(map[string]any)["tools"].([]any)) != 5 {
+	if m := s.respond(`{"jsonrpc":"2.0","id":3,"method":"tools/list"}`, 3.0); len(m["result"].(map[string]any)["tools"].([]any)) != len(tools.Names(false)) {
 		t.Fatalf("tools/list after initialize: %v", m)
 	}
 	// A second initialize is answered too and changes nothing.

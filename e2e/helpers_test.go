@@ -4,9 +4,11 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,4 +214,39 @@ func rawSessions(t *testing.T, r *running) map[string]map[string]any {
 		}
 	}
 	return rows
+}
+
+// goldenTools lists the tools of the golden definitions in testdata/tools
+// (written by go test ./tools -run Golden -update), sorted by name, the
+// order of tools/list: all of them, or with readOnly those annotated
+// readOnlyHint, the ones a --read-only clawgate serves. The binary under
+// test must serve exactly these.
+func goldenTools(t *testing.T, readOnly bool) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "tools", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden tool definitions in testdata/tools: %v", err)
+	}
+	var names []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var def struct {
+			Name        string `json:"name"`
+			Annotations struct {
+				ReadOnlyHint *bool `json:"readOnlyHint"`
+			} `json:"annotations"`
+		}
+		if err := json.Unmarshal(b, &def); err != nil || def.Name == "" || def.Annotations.ReadOnlyHint == nil {
+			t.Fatalf("%s: not a tool definition with a name and readOnlyHint: %v", f, err)
+		}
+		if readOnly && !*def.Annotations.ReadOnlyHint {
+			continue
+		}
+		names = append(names, def.Name)
+	}
+	slices.Sort(names)
+	return names
 }

@@ -18,7 +18,7 @@ import (
 	"github.com/clawgate/clawgate/e2e/fakemodel"
 	"github.com/clawgate/clawgate/e2e/internal/harness"
 	"github.com/clawgate/clawgate/e2e/internal/mcptest"
-	"github.com/clawgate/clawgate/schema"
+	"github.com/clawgate/clawgate/tools"
 )
 
 // Protocol versions the pinned Inspector negotiates in each era: the
@@ -167,11 +167,11 @@ func inspectEra(t *testing.T, in *inspector) {
 		}
 	}
 	slices.Sort(names)
-	if !slices.Equal(names, allTools) {
-		t.Errorf("tools %v, want %v", names, allTools)
+	if want := goldenTools(t, false); !slices.Equal(names, want) {
+		t.Errorf("tools %v, want %v", names, want)
 	}
 
-	st := okResult[schema.GatewayStatusOutput](t, in, "gateway_status")
+	st := okResult[tools.GatewayStatusOutput](t, in, "gateway_status")
 	if !st.Connected || st.Protocol != in.protocol || !strings.HasPrefix(st.URL, "ws://127.0.0.1:") {
 		t.Errorf("gateway_status: %+v, want connected over loopback with protocol %d", st, in.protocol)
 	}
@@ -180,7 +180,7 @@ func inspectEra(t *testing.T, in *inspector) {
 	}
 
 	// --tool-arg provider=fake: key=value arguments.
-	models := okResult[schema.ListModelsOutput](t, in, "list_models", "--tool-arg", "provider=fake")
+	models := okResult[tools.ListModelsOutput](t, in, "list_models", "--tool-arg", "provider=fake")
 	if len(models.Models) != 1 || models.Models[0].ID != harness.ModelRef || models.Models[0].Provider != "fake" || models.Models[0].ContextWindow != 128000 {
 		t.Errorf("list_models provider=fake: %+v, want only %s (provider fake, 128000 tokens)", models.Models, harness.ModelRef)
 	}
@@ -197,7 +197,7 @@ func inspectEra(t *testing.T, in *inspector) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ask, res := okCall[schema.AskSubagentOutput](t, in, "ask_subagent", "--tool-args-json", string(args),
+	ask, res := okCall[tools.AskSubagentOutput](t, in, "ask_subagent", "--tool-args-json", string(args),
 		"--tool-metadata", "progressToken=progress-"+nonce)
 	wantText := "FAKE-REPLY: you said <<" + msg + ">>"
 	if ask.Text != wantText || res.Text() != wantText {
@@ -212,12 +212,12 @@ func inspectEra(t *testing.T, in *inspector) {
 		}
 	}
 
-	sessions := okResult[schema.ListSessionsOutput](t, in, "list_sessions", "--tool-args-json", `{"limit":200}`)
+	sessions := okResult[tools.ListSessionsOutput](t, in, "list_sessions", "--tool-args-json", `{"limit":200}`)
 	if sessions.Count != len(sessions.Sessions) || sessions.Defaults.Model != harness.ModelRef {
 		t.Errorf("list_sessions: count %d for %d sessions, defaults %+v", sessions.Count, len(sessions.Sessions), sessions.Defaults)
 	}
 	if in.gw != nil { // the simulator lives and dies with one clawgate process
-		i := slices.IndexFunc(sessions.Sessions, func(s schema.SessionInfo) bool { return s.Key == key })
+		i := slices.IndexFunc(sessions.Sessions, func(s tools.SessionInfo) bool { return s.Key == key })
 		if i < 0 {
 			t.Errorf("list_sessions: the ask_subagent session %s is not listed", key)
 		} else if row := sessions.Sessions[i]; row.Model != harness.ModelRef || row.ModelProvider != "fake" {

@@ -9,25 +9,25 @@ import (
 	"time"
 
 	"github.com/clawgate/clawgate/e2e/internal/mcptest"
-	"github.com/clawgate/clawgate/schema"
+	"github.com/clawgate/clawgate/tools"
 )
 
-// TestReadOnly runs clawgate with --read-only: three tools, write tools
-// refused, and (on OpenClaw, which reports granted scopes) only
-// operator.read granted.
+// TestReadOnly runs clawgate with --read-only: only the read tools (the
+// golden definitions annotated readOnlyHint), write tools refused, and (on
+// OpenClaw, which reports granted scopes) only operator.read granted.
 func TestReadOnly(t *testing.T) {
 	eachGateway(t, false, func(t *testing.T, g *target, r *running) {
 		c := startFor(t, r, "--read-only")
-		tools, err := c.ListTools(ctxFor(t, 10*time.Second))
+		listed, err := c.ListTools(ctxFor(t, 10*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
 		var names []string
-		for _, tool := range tools {
+		for _, tool := range listed {
 			names = append(names, tool.Name)
 		}
 		slices.Sort(names)
-		if want := []string{"gateway_status", "list_models", "list_sessions"}; !slices.Equal(names, want) {
+		if want := goldenTools(t, true); !slices.Equal(names, want) {
 			t.Errorf("read-only tools %v, want %v", names, want)
 		}
 
@@ -43,14 +43,14 @@ func TestReadOnly(t *testing.T) {
 			t.Errorf("read-only clawgate patched a session: %s", res.Text())
 		}
 
-		st := wantOK[schema.GatewayStatusOutput](t, callTool(t, c, 30*time.Second, "gateway_status", nil))
+		st := wantOK[tools.GatewayStatusOutput](t, callTool(t, c, 30*time.Second, "gateway_status", nil))
 		if !st.Connected || !st.ReadOnly {
 			t.Errorf("gateway_status %+v", st)
 		}
 		if r.gw.Product.Protocol >= 4 && !slices.Equal(st.Scopes, []string{"operator.read"}) {
 			t.Errorf("scopes %v, want [operator.read]", st.Scopes)
 		}
-		list := wantOK[schema.ListSessionsOutput](t, callTool(t, c, 30*time.Second, "list_sessions", map[string]any{"limit": 3}))
+		list := wantOK[tools.ListSessionsOutput](t, callTool(t, c, 30*time.Second, "list_sessions", map[string]any{"limit": 3}))
 		if list.Count != len(list.Sessions) {
 			t.Errorf("list_sessions %+v", list)
 		}
@@ -65,7 +65,7 @@ func TestWrongToken(t *testing.T) {
 		wrong := "wrong-" + randomHex(12)
 		c, _ := startClawgate(t, serverOpts{args: []string{"--url", r.gw.URL}, env: []string{"OPENCLAW_GATEWAY_TOKEN=" + wrong}})
 		start := time.Now()
-		st := wantOK[schema.GatewayStatusOutput](t, callTool(t, c, 30*time.Second, "gateway_status", nil))
+		st := wantOK[tools.GatewayStatusOutput](t, callTool(t, c, 30*time.Second, "gateway_status", nil))
 		if st.Connected || st.URL != r.gw.URL || !strings.Contains(st.Error, "token mismatch") {
 			t.Errorf("gateway_status %+v, want connected:false with a token mismatch", st)
 		}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/clawgate/clawgate/e2e/fakemodel"
 	"github.com/clawgate/clawgate/e2e/internal/mcptest"
-	"github.com/clawgate/clawgate/schema"
+	"github.com/clawgate/clawgate/tools"
 )
 
 // TestGatewayKilledMidCall SIGKILLs the gateway while an ask_subagent waits
@@ -23,7 +23,7 @@ func TestGatewayKilledMidCall(t *testing.T) {
 	eachGateway(t, true, func(t *testing.T, g *target, r *running) {
 		t.Cleanup(func() { restartIfDown(t, r) })
 		c := startFor(t, r)
-		if st := wantOK[schema.GatewayStatusOutput](t, callTool(t, c, 30*time.Second, "gateway_status", nil)); !st.Connected {
+		if st := wantOK[tools.GatewayStatusOutput](t, callTool(t, c, 30*time.Second, "gateway_status", nil)); !st.Connected {
 			t.Fatalf("not connected before the kill: %+v", st)
 		}
 		nonce := randomHex(8)
@@ -60,7 +60,7 @@ func TestGatewayKilledMidCall(t *testing.T) {
 			t.Errorf("the call failed %s after the gateway died, want fast (its timeout was 120 s)", failedAfter.Round(time.Millisecond))
 		}
 
-		down := wantOK[schema.GatewayStatusOutput](t, callTool(t, c, 30*time.Second, "gateway_status", nil))
+		down := wantOK[tools.GatewayStatusOutput](t, callTool(t, c, 30*time.Second, "gateway_status", nil))
 		if down.Connected || !strings.Contains(down.Error, "cannot connect") || !strings.Contains(down.Error, "Is the gateway running?") {
 			t.Errorf("gateway_status while the gateway is down: %+v", down)
 		}
@@ -99,7 +99,7 @@ func TestGatewayKilledMidCall(t *testing.T) {
 
 		// A full agent turn works again on the restarted gateway.
 		msg := "back again " + nonce
-		out := wantOK[schema.AskSubagentOutput](t, callTool(t, c, 2*time.Minute, "ask_subagent", askArgs(msg, uniqueKey("kill"), 120)))
+		out := wantOK[tools.AskSubagentOutput](t, callTool(t, c, 2*time.Minute, "ask_subagent", askArgs(msg, uniqueKey("kill"), 120)))
 		if !strings.Contains(out.Text, msg) {
 			t.Errorf("after the restart: %+v", out)
 		}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/clawgate/clawgate/e2e/fakemodel"
 	"github.com/clawgate/clawgate/e2e/internal/mcptest"
-	"github.com/clawgate/clawgate/schema"
+	"github.com/clawgate/clawgate/tools"
 )
 
 // TestAskSubagentTimeout gives a run 2 s while the model takes 30 s: the
@@ -26,7 +26,7 @@ func TestAskSubagentTimeout(t *testing.T) {
 		took := time.Since(start)
 		t.Logf("after %s: isError=%v %s", took.Round(time.Millisecond), res.IsError, res.Text())
 		if !res.IsError {
-			var out schema.AskSubagentOutput
+			var out tools.AskSubagentOutput
 			_ = res.Decode(&out)
 			t.Errorf("a run that outlived timeout_seconds 2 was reported as a success: %+v", out)
 		} else {
@@ -122,7 +122,7 @@ func TestAskSubagentCancel(t *testing.T) {
 			}
 		}
 		// The same clawgate process keeps working.
-		st := wantOK[schema.GatewayStatusOutput](t, callTool(t, c, 30*time.Second, "gateway_status", nil))
+		st := wantOK[tools.GatewayStatusOutput](t, callTool(t, c, 30*time.Second, "gateway_status", nil))
 		if !st.Connected {
 			t.Errorf("after the cancel: %+v", st)
 		}

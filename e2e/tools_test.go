@@ -16,12 +16,8 @@ import (
 	"github.com/clawgate/clawgate/e2e/fakemodel"
 	"github.com/clawgate/clawgate/e2e/internal/harness"
 	"github.com/clawgate/clawgate/e2e/internal/mcptest"
-	"github.com/clawgate/clawgate/schema"
+	"github.com/clawgate/clawgate/tools"
 )
-
-// allTools are clawgate's tools, sorted by name (the order in which
-// mcp-go's tools/list returns them).
-var allTools = []string{"ask_subagent", "gateway_status", "list_models", "list_sessions", "patch_session_model"}
 
 // TestInitializeAndToolsList checks the MCP handshake and that the binary
 // lists exactly the tool definitions of testdata/tools (the golden files).
@@ -42,12 +38,12 @@ func TestInitializeAndToolsList(t *testing.T) {
 			t.Error("no instructions")
 		}
 		ctx := ctxFor(t, 10*time.Second)
-		tools, err := c.ListTools(ctx)
+		listed, err := c.ListTools(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var names []string
-		for _, tool := range tools {
+		for _, tool := range listed {
 			names = append(names, tool.Name)
 			if tool.Description == "" || len(tool.InputSchema) == 0 || len(tool.OutputSchema) == 0 || len(tool.Annotations) == 0 {
 				t.Errorf("%s: incomplete definition: %s", tool.Name, tool.Raw)
@@ -62,8 +58,8 @@ func TestInitializeAndToolsList(t *testing.T) {
 			}
 		}
 		slices.Sort(names)
-		if !slices.Equal(names, allTools) {
-			t.Errorf("tools %v, want %v", names, allTools)
+		if want := goldenTools(t, false); !slices.Equal(names, want) {
+			t.Errorf("tools %v, want %v", names, want)
 		}
 	})
 }
@@ -73,7 +69,7 @@ func TestInitializeAndToolsList(t *testing.T) {
 func TestGatewayStatus(t *testing.T) {
 	eachGateway(t, false, func(t *testing.T, g *target, r *running) {
 		c := startFor(t, r)
-		st := wantOK[schema.GatewayStatusOutput](t, callTool(t, c, 30*time.Second, "gateway_status", nil))
+		st := wantOK[tools.GatewayStatusOutput](t, callTool(t, c, 30*time.Second, "gateway_status", nil))
 		if !st.Connected || st.Error != "" {
 			t.Fatalf("not connected: %+v", st)
 		}
@@ -166,7 +162,7 @@ func TestZeroConfigDiscovery(t *testing.T) {
 		env := []string{"HOME=" + home, "E2E_GATEWAY_TOKEN=" + r.gw.Token}
 
 		c, _ := startClawgate(t, serverOpts{home: home, env: env[1:]})
-		st := wantOK[schema.GatewayStatusOutput](t, callTool(t, c, 30*time.Second, "gateway_status", nil))
+		st := wantOK[tools.GatewayStatusOutput](t, callTool(t, c, 30*time.Second, "gateway_status", nil))
 		if !st.Connected || st.URL != r.gw.URL || st.Protocol != r.gw.Product.Protocol {
 			t.Fatalf("gateway_status %+v, want connected to %s with protocol %d", st, r.gw.URL, r.gw.Product.Protocol)
 		}
@@ -197,7 +193,7 @@ func TestZeroConfigDiscovery(t *testing.T) {
 		}
 		stale := append(append([]string(nil), env...), envVar+"=stale-"+randomHex(8))
 		c2, _ := startClawgate(t, serverOpts{name: "clawgate-stale-env", home: home, env: stale[1:]})
-		st2 := wantOK[schema.GatewayStatusOutput](t, callTool(t, c2, 30*time.Second, "gateway_status", nil))
+		st2 := wantOK[tools.GatewayStatusOutput](t, callTool(t, c2, 30*time.Second, "gateway_status", nil))
 		if st2.Connected != wantConnected || (!wantConnected && !strings.Contains(st2.Error, "token mismatch")) {
 			t.Errorf("with a stale %s: gateway_status %+v, want connected=%v", envVar, st2, wantConnected)
 		}
@@ -219,19 +215,19 @@ func TestZeroConfigDiscovery(t *testing.T) {
 func TestListModels(t *testing.T) {
 	eachGateway(t, false, func(t *testing.T, g *target, r *running) {
 		c := startFor(t, r)
-		all := wantOK[schema.ListModelsOutput](t, callTool(t, c, 30*time.Second, "list_models", nil))
-		want := schema.ModelOut{ID: harness.ModelRef, Name: "Fake Echo", Provider: "fake", ContextWindow: 128000}
+		all := wantOK[tools.ListModelsOutput](t, callTool(t, c, 30*time.Second, "list_models", nil))
+		want := tools.ModelOut{ID: harness.ModelRef, Name: "Fake Echo", Provider: "fake", ContextWindow: 128000}
 		if r.gw.Product.Protocol >= 4 {
 			want.Alias = "Fake" // OpenClaw lists the alias of agents.defaults.models
 		}
 		if !slices.Contains(all.Models, want) {
 			t.Fatalf("list_models lacks %+v: %+v", want, all.Models)
 		}
-		fake := wantOK[schema.ListModelsOutput](t, callTool(t, c, 30*time.Second, "list_models", map[string]any{"provider": "fake"}))
-		if !slices.Equal(fake.Models, []schema.ModelOut{want}) {
+		fake := wantOK[tools.ListModelsOutput](t, callTool(t, c, 30*time.Second, "list_models", map[string]any{"provider": "fake"}))
+		if !slices.Equal(fake.Models, []tools.ModelOut{want}) {
 			t.Errorf("provider fake: %+v, want only %+v", fake.Models, want)
 		}
-		none := wantOK[schema.ListModelsOutput](t, callTool(t, c, 30*time.Second, "list_models", map[string]any{"provider": "no-such-provider"}))
+		none := wantOK[tools.ListModelsOutput](t, callTool(t, c, 30*time.Second, "list_models", map[string]any{"provider": "no-such-provider"}))
 		if none.Models == nil || len(none.Models) != 0 {
 			t.Errorf("unknown provider: %+v, want an empty list", none.Models)
 		}
@@ -249,7 +245,7 @@ func TestPatchSessionModel(t *testing.T) {
 		if _, ok := rawSessions(t, r)[key]; ok {
 			t.Errorf("the refused patch created session %s", key)
 		}
-		set := wantOK[schema.PatchSessionModelOutput](t, callTool(t, c, 30*time.Second, "patch_session_model",
+		set := wantOK[tools.PatchSessionModelOutput](t, callTool(t, c, 30*time.Second, "patch_session_model",
 			map[string]any{"session_key": key, "model": harness.ModelRef, "create": true}))
 		if set.SessionKey != key || set.Model == nil || *set.Model != harness.ModelRef {
 			t.Errorf("set: %+v", set)
@@ -258,7 +254,7 @@ func TestPatchSessionModel(t *testing.T) {
 			t.Errorf("the gateway has no session %s after the patch", key)
 		}
 
-		alias := wantOK[schema.PatchSessionModelOutput](t, callTool(t, c, 30*time.Second, "patch_session_model",
+		alias := wantOK[tools.PatchSessionModelOutput](t, callTool(t, c, 30*time.Second, "patch_session_model",
 			map[string]any{"session_key": key, "model": "Fake"}))
 		if alias.Model == nil || *alias.Model != harness.ModelRef {
 			t.Errorf("alias Fake resolved to %v, want %s", alias.Model, harness.ModelRef)
@@ -303,7 +299,7 @@ func TestAskSubagent(t *testing.T) {
 			t.Fatal(err)
 		}
 		res := waitResult(t, c, call, 2*time.Minute)
-		out := wantOK[schema.AskSubagentOutput](t, res)
+		out := wantOK[tools.AskSubagentOutput](t, res)
 		if want := "FAKE-REPLY: you said <<" + msg + ">>"; out.Text != want || res.Text() != want {
 			t.Errorf("text %q (content %q), want %q", out.Text, res.Text(), want)
 		}
@@ -353,16 +349,16 @@ func TestListSessions(t *testing.T) {
 	eachGateway(t, false, func(t *testing.T, g *target, r *running) {
 		c := startFor(t, r)
 		key := uniqueKey("list")
-		wantOK[schema.AskSubagentOutput](t, callTool(t, c, 2*time.Minute, "ask_subagent", askArgs("list me", key, 120)))
+		wantOK[tools.AskSubagentOutput](t, callTool(t, c, 2*time.Minute, "ask_subagent", askArgs("list me", key, 120)))
 
-		list := wantOK[schema.ListSessionsOutput](t, callTool(t, c, 30*time.Second, "list_sessions", map[string]any{"limit": 100}))
+		list := wantOK[tools.ListSessionsOutput](t, callTool(t, c, 30*time.Second, "list_sessions", map[string]any{"limit": 100}))
 		if list.Count != len(list.Sessions) || list.Count == 0 {
 			t.Fatalf("count %d for %d sessions", list.Count, len(list.Sessions))
 		}
 		if list.Defaults.Model != harness.ModelRef || list.Defaults.ModelProvider != "fake" || list.Defaults.ContextWindow != 128000 {
 			t.Errorf("defaults %+v", list.Defaults)
 		}
-		i := slices.IndexFunc(list.Sessions, func(s schema.SessionInfo) bool { return s.Key == key })
+		i := slices.IndexFunc(list.Sessions, func(s tools.SessionInfo) bool { return s.Key == key })
 		if i < 0 {
 			t.Fatalf("session %s not listed: %+v", key, list.Sessions)
 		}
@@ -378,11 +374,11 @@ func TestListSessions(t *testing.T) {
 			t.Errorf("updated_at %q (%v)", row.UpdatedAt, err)
 		}
 
-		one := wantOK[schema.ListSessionsOutput](t, callTool(t, c, 30*time.Second, "list_sessions", map[string]any{"limit": 1}))
+		one := wantOK[tools.ListSessionsOutput](t, callTool(t, c, 30*time.Second, "list_sessions", map[string]any{"limit": 1}))
 		if one.Count != 1 || len(one.Sessions) != 1 {
 			t.Errorf("limit 1: count %d, %d sessions", one.Count, len(one.Sessions))
 		}
-		found := wantOK[schema.ListSessionsOutput](t, callTool(t, c, 30*time.Second, "list_sessions",
+		found := wantOK[tools.ListSessionsOutput](t, callTool(t, c, 30*time.Second, "list_sessions",
 			map[string]any{"search": strings.TrimPrefix(key, "agent:main:"), "agent_id": "main", "active_minutes": 10}))
 		if found.Count != 1 || found.Sessions[0].Key != key {
 			t.Errorf("search for %s: %+v", key, found.Sessions)

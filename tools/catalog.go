@@ -19,7 +19,7 @@ type ToolInfo struct {
 	Summary     string `json:"summary"`
 	Description string `json:"description"`
 	// Write is true for the tools that change the gateway's state or run
-	// agents (patch_session_model, ask_subagent): the ones --read-only
+	// agents (those not annotated readOnlyHint): the ones --read-only
 	// leaves out.
 	Write bool `json:"write"`
 	// Disabled is true for a write tool when clawgate runs with --read-only.
@@ -48,25 +48,21 @@ type ArgInfo struct {
 }
 
 // catalog is every tool's ToolInfo, none disabled, built once from the
-// definitions the server uses.
+// registry the server uses.
 var catalog = sync.OnceValues(func() ([]ToolInfo, error) {
-	defs, err := (&tools{}).definitions()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]ToolInfo, 0, len(defs))
-	for _, d := range defs {
-		tool, err := d.tool()
+	out := make([]ToolInfo, 0, len(registry))
+	for _, d := range registry {
+		tl, err := d.mcpTool()
 		if err != nil {
 			return nil, err
 		}
-		args, err := argInfos(tool.RawInputSchema)
+		args, err := argInfos(tl.RawInputSchema)
 		if err != nil {
 			return nil, fmt.Errorf("tools: read the input schema of %s: %w", d.name, err)
 		}
 		out = append(out, ToolInfo{
 			Name: d.name, Title: d.title, Summary: firstSentence(d.description), Description: oneLine(d.description),
-			Write: !d.readOnly, Arguments: args,
+			Write: d.write(), Arguments: args,
 		})
 	}
 	return out, nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,7 +16,26 @@ import (
 	"github.com/clawgate/clawgate/tools"
 )
 
-var allTools = []string{"gateway_status", "list_sessions", "list_models", "patch_session_model", "ask_subagent"}
+// catalogEntry is the tool called name in cat.
+func catalogEntry(t *testing.T, cat []tools.ToolInfo, name string) tools.ToolInfo {
+	t.Helper()
+	i := slices.IndexFunc(cat, func(ti tools.ToolInfo) bool { return ti.Name == name })
+	if i < 0 {
+		t.Fatalf("%s is not in the catalog", name)
+	}
+	return cat[i]
+}
+
+// writeTools are the tools --read-only disables, in catalog order.
+func writeTools() []string {
+	var out []string
+	for _, name := range tools.Names(false) {
+		if !slices.Contains(tools.Names(true), name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
 
 // The catalog lists every tool in the server's order and describes the
 // arguments exactly as the served input schemas declare them.
@@ -82,21 +103,22 @@ func TestCatalogMatchesTheServedTools(t *testing.T) {
 			}
 		}
 	}
-	if !slices.Equal(names, allTools) {
-		t.Fatalf("catalog %v, want %v", names, allTools)
+	if want := tools.Names(false); !slices.Equal(names, want) || len(served) != len(names) {
+		t.Fatalf("catalog %v, want %v (%d served)", names, want, len(served))
 	}
 
 	// Spot checks of what `clawgate tools` will show.
-	ls := cat[1]
+	ls := catalogEntry(t, cat, "list_sessions")
 	if ls.Write || len(ls.Arguments) < 1 || ls.Arguments[0].Name != "limit" || ls.Arguments[0].Type != "integer" || ls.Arguments[0].Required ||
 		ls.Arguments[0].Expect != "an integer from 1 to 500" || ls.Arguments[0].Default != int64(20) {
 		t.Errorf("list_sessions: %+v", ls)
 	}
-	ask := cat[4]
+	ask := catalogEntry(t, cat, "ask_subagent")
 	if !ask.Write || ask.Arguments[0].Name != "message" || !ask.Arguments[0].Required || ask.Arguments[0].Expect != "a non-empty string" {
 		t.Errorf("ask_subagent: %+v", ask)
 	}
-	model := cat[3].Arguments[slices.IndexFunc(cat[3].Arguments, func(a tools.ArgInfo) bool { return a.Name == "model" })]
+	patch := catalogEntry(t, cat, "patch_session_model")
+	model := patch.Arguments[slices.IndexFunc(patch.Arguments, func(a tools.ArgInfo) bool { return a.Name == "model" })]
 	if model.Type != "string or null" || !model.Required || model.Expect != "a string or null" {
 		t.Errorf("patch_session_model.model: %+v", model)
 	}
@@ -115,19 +137,25 @@ func TestCatalogReadOnly(t *testing.T) {
 			disabled = append(disabled, ti.Name)
 		}
 	}
-	if len(cat) != len(allTools) || !slices.Equal(disabled, []string{"patch_session_model", "ask_subagent"}) {
+	if len(cat) != len(tools.Names(false)) || !slices.Equal(disabled, writeTools()) || len(disabled) == 0 {
 		t.Fatalf("read-only catalog: %d tools, disabled %v", len(cat), disabled)
 	}
-	cat[1].Arguments[0].Name = "changed"
-	cat[1].Arguments[0].Types[0] = "changed"
-	if again := tools.Catalog(true); again[1].Arguments[0].Name != "limit" || again[1].Arguments[0].Types[0] != "integer" {
+	i := slices.IndexFunc(cat, func(ti tools.ToolInfo) bool { return ti.Name == "list_sessions" })
+	cat[i].Arguments[0].Name = "changed"
+	cat[i].Arguments[0].Types[0] = "changed"
+	if again := catalogEntry(t, tools.Catalog(true), "list_sessions"); again.Arguments[0].Name != "limit" || again.Arguments[0].Types[0] != "integer" {
 		t.Fatal("Catalog returned shared slices")
 	}
 }
 
 func TestUnknownToolMessage(t *testing.T) {
-	const tools5 = "the tools are gateway_status, list_sessions, list_models, patch_session_model, ask_subagent"
-	const readTools = "the available tools are gateway_status, list_sessions, list_models (patch_session_model and ask_subagent are disabled by --read-only)"
+	// "the tools are gateway_status, list_sessions, list_models, patch_session_model, ask_subagent"
+	tools5 := "the tools are " + strings.Join(tools.Names(false), ", ")
+	// "the available tools are gateway_status, list_sessions, list_models
+	// (patch_session_model and ask_subagent are disabled by --read-only)"
+	available := strings.Join(tools.Names(true), ", ")
+	write := writeTools()
+	readTools := "the available tools are " + available + " (" + strings.Join(write[:len(write)-1], ", ") + " and " + write[len(write)-1] + " are disabled by --read-only)"
 	for _, tc := range []struct {
 		name     string
 		readOnly bool
@@ -150,9 +178,9 @@ func TestUnknownToolMessage(t *testing.T) {
 		{"list_sesions", true, `unknown tool "list_sesions" (did you mean "list_sessions"?); ` + readTools},
 		{"no_such_tool", true, `unknown tool "no_such_tool"; ` + readTools},
 		{"patch_session_model", true, `the tool "patch_session_model" is disabled because this clawgate runs with --read-only (or CLAWGATE_READ_ONLY); ` +
-			`the available tools are gateway_status, list_sessions, list_models`},
+			`the available tools are ` + available},
 		{"ask_subagent", true, `the tool "ask_subagent" is disabled because this clawgate runs with --read-only (or CLAWGATE_READ_ONLY); ` +
-			`the available tools are gateway_status, list_sessions, list_models`},
+			`the available tools are ` + available},
 		{"ask_subagnet", true, `unknown tool "ask_subagnet" (did you mean "ask_subagent"? it is disabled because this clawgate runs with --read-only); ` + readTools},
 		{"", true, `no tool name was given (params.name); ` + readTools},
 
@@ -209,5 +237,55 @@ func TestUnknownToolRawMCPError(t *testing.T) {
 			t.Fatalf("%s: client error %v, want invalid params with %q", tc.name, err, raw)
 		}
 		t.Logf("mcp-go: -32602 %q\n  replacement: %q", r.Error.Message, tools.UnknownToolMessage(tc.name, tc.readOnly))
+	}
+}
+
+// The instructions name the read tools from the registry, so they stay true
+// when a tool is added.
+func TestInstructionsNameTheReadTools(t *testing.T) {
+	srv, err := tools.NewServer(tools.Config{Gateway: &stubGateway{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"` + mcp.LATEST_LEGACY_PROTOCOL_VERSION +
+		`","capabilities":{},"clientInfo":{"name":"test","version":"0"}}}`
+	b, _ := json.Marshal(srv.HandleMessage(context.Background(), []byte(line)))
+	var r struct {
+		Result struct{ Instructions string }
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	read := tools.Names(true)
+	want := "A `--read-only` clawgate offers only " + strings.Join(read[:len(read)-1], ", ") + " and " + read[len(read)-1] + "."
+	if got := r.Result.Instructions; !strings.Contains(got, want) || strings.Contains(got, "{{") {
+		t.Fatalf("instructions %q do not say %q", got, want)
+	}
+}
+
+// The README's tool table has a row for every tool and none for a tool
+// that does not exist.
+func TestReadmeTableListsEveryTool(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	inTable := false
+	for line := range strings.Lines(string(b)) {
+		switch {
+		case strings.HasPrefix(line, "| tool |"):
+			inTable = true
+		case inTable && strings.HasPrefix(line, "| ---"):
+		case inTable && strings.HasPrefix(line, "| `"):
+			name, _, _ := strings.Cut(strings.TrimPrefix(line, "| `"), "`")
+			rows = append(rows, name)
+		case inTable:
+			inTable = false
+		}
+	}
+	slices.Sort(rows)
+	if want := slices.Sorted(slices.Values(tools.Names(false))); !slices.Equal(rows, want) {
+		t.Fatalf("the README's tool table (| tool | what it does | gateway call |) lists %v, want a row for each of %v", rows, want)
 	}
 }

@@ -9,11 +9,10 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/clawgate/clawgate/gateway"
-	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/faultproxy"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/internal/testwait/gatewaywait"
-	"github.com/clawgate/clawgate/schema"
 	"github.com/clawgate/clawgate/tools"
 )
 
@@ -45,7 +44,7 @@ const askBound = 2 * tools.DefaultTimeout
 type toolFault struct {
 	name   string
 	proxy  bool
-	quick  bool                                                                  // the case needs gatewaywait.QuickTimeout(t)
+	quick  bool                                                                 // the case needs gatewaywait.QuickTimeout(t)
 	setup  func(f *gatewaysim.Options, o *gateway.Options, quick time.Duration) // fake and client options
 	inject func(t *testing.T, f *faultRig)
 	tool   string
@@ -293,7 +292,7 @@ func TestToolFaults(t *testing.T) {
 				t.Fatalf("token in the result: %s", b)
 			}
 			// gateway_status never fails: it reports the fault as data.
-			var st schema.GatewayStatusOutput
+			var st tools.GatewayStatusOutput
 			if sres := callBounded(t, rig.env, "gateway_status", nil, toolBound(opts)); sres.IsError {
 				t.Fatalf("gateway_status is an error: %s", text(sres))
 			} else {
@@ -328,7 +327,7 @@ func TestGatewayStatusUnderFaults(t *testing.T) {
 	})
 	e.fake.SilentHandshake()
 	res := callBounded(t, e, "gateway_status", nil, 2*o.DialTimeout)
-	var st schema.GatewayStatusOutput
+	var st tools.GatewayStatusOutput
 	b, _ := json.Marshal(res.StructuredContent)
 	_ = json.Unmarshal(b, &st)
 	if res.IsError || st.Connected || !strings.Contains(st.Error, "sent no connect.challenge") {
@@ -338,7 +337,7 @@ func TestGatewayStatusUnderFaults(t *testing.T) {
 	time.Sleep(2 * o.MaxBackoff) // the reconnect backoff (a timer) passes
 	res = callBounded(t, e, "gateway_status", nil, toolBound(o))
 	b, _ = json.Marshal(res.StructuredContent)
-	st = schema.GatewayStatusOutput{}
+	st = tools.GatewayStatusOutput{}
 	_ = json.Unmarshal(b, &st)
 	if res.IsError || !st.Connected || st.Error != "" {
 		t.Fatalf("after the fault: %s", b)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -101,7 +102,19 @@ func (s *stubGateway) Agent(_ context.Context, req gateway.AgentRequest, onEvent
 
 var _ tools.Gateway = (*stubGateway)(nil)
 
-var fuzzTools = []string{"gateway_status", "list_sessions", "list_models", "patch_session_model", "ask_subagent", "no_such_tool"}
+// fuzzTools decodes the fuzzer's tool byte: byte b calls fuzzTools[b %
+// len(fuzzTools)]. The first six names are fixed, because the seeds in
+// testdata/fuzz were written for them; every tool added since follows, so
+// that it is fuzzed too.
+var fuzzTools = func() []string {
+	names := []string{"gateway_status", "list_sessions", "list_models", "patch_session_model", "ask_subagent", "no_such_tool"}
+	for _, name := range tools.Names(false) {
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	return names
+}()
 
 // FuzzToolArguments calls the tools with arbitrary JSON arguments through an
 // in-process MCP client, on a server with an --allow-model policy. Whatever

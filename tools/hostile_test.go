@@ -8,7 +8,6 @@ import (
 
 	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
-	"github.com/clawgate/clawgate/schema"
 	"github.com/clawgate/clawgate/tools"
 )
 
@@ -51,7 +50,7 @@ func TestHostileGatewayValues(t *testing.T) {
 	})
 	ctx := testwait.Ctx(t)
 
-	var ls schema.ListSessionsOutput
+	var ls tools.ListSessionsOutput
 	res := e.call(t, ctx, "list_sessions", nil, &ls)
 	if res.IsError || ls.Count != 2 {
 		t.Fatalf("list_sessions: %s %+v", text(res), ls)
@@ -77,7 +76,7 @@ func TestHostileGatewayValues(t *testing.T) {
 		t.Errorf("defaults %+v", ls.Defaults)
 	}
 
-	var lm schema.ListModelsOutput
+	var lm tools.ListModelsOutput
 	res = e.call(t, ctx, "list_models", nil, &lm)
 	if res.IsError || len(lm.Models) != 1 || lm.Models[0].ContextWindow < 0 {
 		t.Fatalf("list_models: %s %+v", text(res), lm)
@@ -91,7 +90,7 @@ func TestHostileGatewayValues(t *testing.T) {
 	e.fake.Handle("status", func(c *gatewaysim.Conn, req gatewaysim.Request) {
 		_ = c.ReplyError(req.ID, gatewaysim.ErrorShape{Code: "INVALID_REQUEST", Message: "bad " + hostileText})
 	})
-	var st schema.GatewayStatusOutput
+	var st tools.GatewayStatusOutput
 	res = e.call(t, ctx, "gateway_status", nil, &st)
 	wantClean(t, "gateway_status text", text(res))
 	wantClean(t, "gateway_status error", st.Error)
@@ -104,7 +103,7 @@ func TestHostileGatewayValues(t *testing.T) {
 // shows that lines and tabs are kept).
 func TestAskSubagentReplyIsCleaned(t *testing.T) {
 	e := setup(t, gatewaysim.OpenClaw, tools.Config{})
-	var out schema.AskSubagentOutput
+	var out tools.AskSubagentOutput
 	res := e.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "line one and " + hostileText}, &out)
 	if res.IsError {
 		t.Fatal(text(res))

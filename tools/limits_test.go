@@ -7,7 +7,6 @@ import (
 
 	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
-	"github.com/clawgate/clawgate/schema"
 	"github.com/clawgate/clawgate/tools"
 )
 
@@ -76,7 +75,7 @@ func TestAllowModelAliasResolvingToForbiddenModel(t *testing.T) {
 // session had.
 func TestAllowModelDefaultForAskSubagent(t *testing.T) {
 	e := setup(t, gatewaysim.OpenClaw, tools.Config{AllowModels: tools.ModelPolicy{"fake/fake-echo", "anthropic/*"}})
-	var out schema.AskSubagentOutput
+	var out tools.AskSubagentOutput
 	res := e.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "default model please"}, &out)
 	if res.IsError || out.Model != "fake/fake-echo" {
 		t.Fatalf("%s %+v", text(res), out)
@@ -92,7 +91,7 @@ func TestAllowModelDefaultForAskSubagent(t *testing.T) {
 // The policy filters list_models to the allowed models, case-insensitively.
 func TestAllowModelFiltersListModels(t *testing.T) {
 	e := setup(t, gatewaysim.OpenClaw, tools.Config{AllowModels: tools.ModelPolicy{"FAKE/*"}})
-	var lm schema.ListModelsOutput
+	var lm tools.ListModelsOutput
 	if res := e.call(t, testwait.Ctx(t), "list_models", nil, &lm); res.IsError || len(lm.Models) != 1 || lm.Models[0].ID != "fake/fake-echo" {
 		t.Fatalf("%s %+v", text(res), lm)
 	}

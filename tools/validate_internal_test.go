@@ -106,12 +106,8 @@ func TestBindError(t *testing.T) {
 // Every tool's served input schema compiles and the validator knows its
 // properties in schema order.
 func TestValidatorsForEveryTool(t *testing.T) {
-	defs, err := (&tools{}).definitions()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range defs {
-		tool, err := d.tool()
+	for _, d := range registry {
+		tool, err := d.mcpTool()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -376,7 +376,7 @@ func TestValidationMessagesAreSentences(t *testing.T) {
 		`{"message": "hi", "message": 5}`, `{"limit": 5, "limit": "x"}`,
 	}
 	seeds := fuzzSeeds(t)
-	for _, tool := range []string{"gateway_status", "list_sessions", "list_models", "patch_session_model", "ask_subagent"} {
+	for _, tool := range tools.Names(false) {
 		for _, args := range append(append([]string(nil), corpus...), seeds[tool]...) {
 			before := env.gatewayCalls()
 			msg, isErr := env.call(t, tool, args)

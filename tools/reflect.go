@@ -1,4 +1,4 @@
-package schema
+package tools
 
 import (
 	"encoding/json"
@@ -7,9 +7,12 @@ import (
 	"github.com/invopop/jsonschema"
 )
 
-// ToolSchema returns the JSON Schema of v's type, inline (no $ref, $defs or
-// $id), as MCP tool input and output schemas want it.
-func ToolSchema(v any) (json.RawMessage, error) {
+// toolSchema returns the JSON Schema of v's type, inline (no $ref, $defs or
+// $id), as MCP tool input and output schemas want it. The schema comes from
+// the struct tags: json for names and omitempty (required is every field
+// without omitempty), jsonschema for descriptions, examples, bounds,
+// defaults, enums and nullable.
+func toolSchema(v any) (json.RawMessage, error) {
 	r := &jsonschema.Reflector{DoNotReference: true, ExpandedStruct: true, Anonymous: true}
 	s := r.Reflect(v)
 	s.Version = ""

@@ -14,6 +14,49 @@ import (
 	"github.com/clawgate/clawgate/schema"
 )
 
+// ToolAskSubagent is the name of the tool that delegates a subtask to a
+// gateway agent run.
+const ToolAskSubagent = "ask_subagent"
+
+var askSubagentTool = newTool(toolDef{
+	name: ToolAskSubagent, title: "Ask a subagent",
+	description: "Delegate a self-contained subtask to a gateway agent run and return its final answer, optionally on a cheaper model. " +
+		"The subagent does not see your conversation: the message must contain everything it needs. Runs in a dedicated session " +
+		"(default agent:<agent>:subagent), reports progress while it runs, and is aborted on the gateway when cancelled or after timeout_seconds. " +
+		`Example: {"message": "List three risks of storing tokens in plain JSON files.", "model": "anthropic/claude-sonnet-4-5", "timeout_seconds": 120}.`,
+	openWorld: true,
+}, (*tools).askSubagent)
+
+// AskSubagentInput describes a delegated subtask.
+type AskSubagentInput struct {
+	Message           string `json:"message" jsonschema:"description=The complete task for the subagent. It sees nothing of your conversation\\, so include every fact it needs.,minLength=1,example=Summarise the three main risks in this design: ..."`
+	SessionKey        string `json:"session_key,omitempty" jsonschema:"description=Session to run in (default: a dedicated agent:<agent>:subagent session). Never a main session (agent:<id>:main of any agent).,example=agent:main:subagent"`
+	Model             string `json:"model,omitempty" jsonschema:"description=Run on this model (provider/model or alias); it is set on the session before the run. Use a cheaper model for simple work.,example=anthropic/claude-sonnet-4-5"`
+	TimeoutSeconds    int    `json:"timeout_seconds,omitempty" jsonschema:"description=Wall-clock limit of this call in seconds (default: clawgate's --timeout\\, 55 unless set). When it passes the run is aborted and the call returns an error within one more second. Many MCP clients stop waiting for a tool call after 60 s: raise it only if yours waits longer.,minimum=1,maximum=86400,default=55"`
+	Thinking          string `json:"thinking,omitempty" jsonschema:"description=Thinking level for this run\\, if the model supports it.,example=low"`
+	AgentID           string `json:"agent_id,omitempty" jsonschema:"description=Agent to run (default: the gateway's default agent).,example=main"`
+	ExtraSystemPrompt string `json:"extra_system_prompt,omitempty" jsonschema:"description=Extra instructions appended to the agent's system prompt for this run."`
+}
+
+// AskSubagentOutput is the subagent's final answer.
+type AskSubagentOutput struct {
+	Text       string   `json:"text" jsonschema:"description=The final answer: all reply texts joined."`
+	RunID      string   `json:"run_id" jsonschema:"description=Gateway run id."`
+	Status     string   `json:"status" jsonschema:"description=Run status reported by the gateway (ok).,example=ok"`
+	SessionKey string   `json:"session_key" jsonschema:"description=Session the run used."`
+	Model      string   `json:"model,omitempty" jsonschema:"description=Model that served the run as provider/model.,example=anthropic/claude-sonnet-4-5"`
+	Provider   string   `json:"provider,omitempty" jsonschema:"description=Provider that served the run.,example=anthropic"`
+	Usage      UsageOut `json:"usage" jsonschema:"description=Tokens the run used."`
+	DurationMs int64    `json:"duration_ms" jsonschema:"description=Wall time of the run in milliseconds."`
+}
+
+// UsageOut counts the tokens of a run.
+type UsageOut struct {
+	Input  int64 `json:"input"`
+	Output int64 `json:"output"`
+	Total  int64 `json:"total"`
+}
+
 // subagentSessionName is the session ask_subagent uses by default, under
 // the agent: agent:<agent>:subagent.
 const subagentSessionName = "subagent"
@@ -22,8 +65,8 @@ const subagentSessionName = "subagent"
 // waits for the gateway to confirm an abort after timeout_seconds.
 const abortBudget = 500 * time.Millisecond
 
-func (t *tools) askSubagent(ctx context.Context, req mcp.CallToolRequest, in schema.AskSubagentInput) (schema.AskSubagentOutput, string, error) {
-	var out schema.AskSubagentOutput
+func (t *tools) askSubagent(ctx context.Context, req mcp.CallToolRequest, in AskSubagentInput) (AskSubagentOutput, string, error) {
+	var out AskSubagentOutput
 	start := time.Now()
 	if strings.TrimSpace(in.Message) == "" {
 		return out, "", errors.New("message must not be empty: write the complete task for the subagent")
@@ -112,7 +155,7 @@ func (t *tools) askSubagent(ctx context.Context, req mcp.CallToolRequest, in sch
 		return out, "", err
 	}
 	r := run.Reply
-	out = schema.AskSubagentOutput{
+	out = AskSubagentOutput{
 		Text: safetext.Text(r.Text()), RunID: safetext.Line(run.RunID), Status: safetext.Line(r.Status), SessionKey: safetext.Line(run.SessionKey),
 		DurationMs: run.Elapsed.Milliseconds(),
 	}
@@ -120,7 +163,7 @@ func (t *tools) askSubagent(ctx context.Context, req mcp.CallToolRequest, in sch
 		if am := r.Result.Meta.AgentMeta; am != nil {
 			out.Model, out.Provider = safetext.Line(schema.ModelRef(am.Provider, am.Model)), safetext.Line(am.Provider)
 			if am.Usage != nil {
-				out.Usage = schema.UsageOut{Input: am.Usage.Input.Count(), Output: am.Usage.Output.Count(), Total: am.Usage.Total.Count()}
+				out.Usage = UsageOut{Input: am.Usage.Input.Count(), Output: am.Usage.Output.Count(), Total: am.Usage.Total.Count()}
 			}
 		}
 	}
