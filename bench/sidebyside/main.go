@@ -18,16 +18,10 @@
 //     before and after as many calls through the same code in this process.
 //
 // It builds clawgate from the enclosing module unless --clawgate names a
-// binary, and stops every process it starts. Example, against the OpenClaw
-// lab gateway (see BENCHMARKS.md for the exact commands):
+// binary, and stops every process it starts. BENCHMARKS.md gives the exact
+// commands, against gateways started with `go run ./e2e/cmd/gateways`.
 //
-//	OPENCLAW_GATEWAY_TOKEN=lab-token-123 go run ./bench/sidebyside \
-//	    --url ws://127.0.0.1:18789 \
-//	    --cli "$NODE $LAB/openclaw-2026.9.6/node_modules/openclaw/openclaw.mjs" \
-//	    --cli-env HOME=$RUN/home --cli-env OPENCLAW_STATE_DIR=$RUN/state \
-//	    --cli-env OPENCLAW_CONFIG_PATH=$RUN/openclaw.json
-//
-// The table says PASS or MISS against the targets of issue #5. The numbers
+// The table says PASS or MISS against the targets in BENCHMARKS.md. The numbers
 // are wall-clock times on whatever else the machine is doing; both sides of
 // every comparison are interleaved so that they share the noise.
 package main

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Records the extra real-gateway frames the fake gateway (gateway/gatewaytest)
-// imitates but the lab's probe.mjs transcripts do not cover: models.list,
+// Records the extra real-gateway frames the simulator (internal/gatewaysim)
+// imitates but the original transcripts (frames-*.jsonl) do not cover: models.list,
 // chat.abort / sessions.abort of a running run, tool-events caps, status by
 // scope, agent timeout:0, idempotency replays, closed-schema errors, ticks,
 // oversized frames, handshake timeout, password auth, request-frame extras.
@@ -17,10 +17,11 @@
 // Session keys are agent:main:fake-rec-* so runs never touch other sessions.
 //
 // extra-openclaw-2026.9.6.jsonl / extra-clawdbot-2026.1.24-3.jsonl were made
-// with --scenario all against the lab gateways (start-gateway.sh; clawdbot on
-// port 18790), with abort-idle and no-scopes recorded in a second pass. After
-// re-recording, refresh the fake's embedded extract:
-//   go test ./gateway/gatewaytest -run TestEmbeddedExtractUpToDate -update
+// with --scenario all against real gateways (`go run ./e2e/cmd/gateways`
+// starts both; see testdata/README.md for the token the replay test expects),
+// with abort-idle and no-scopes recorded in a second pass. After re-recording,
+// refresh the simulator's embedded extract:
+//   go test ./internal/gatewaysim -run TestEmbeddedExtractUpToDate -update
 import { randomUUID } from "node:crypto";
 import { appendFileSync } from "node:fs";
 

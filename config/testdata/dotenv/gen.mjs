@@ -5,7 +5,7 @@
 //
 //   node gen.mjs <path to openclaw's node_modules/dotenv> > cases.json
 //
-// e.g. node gen.mjs ~/.cache/clawgate-e2e/openclaw-2026.9.6/node_modules/dotenv
+// e.g. node gen.mjs "$CLAWGATE_E2E_CACHE/openclaw-2026.9.6/node_modules/dotenv" (see e2e/README.md)
 import { createRequire } from "node:module";
 import path from "node:path";
 
