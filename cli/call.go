@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,64 +19,51 @@ import (
 	"github.com/clawgate/clawgate/tools"
 )
 
-// call runs one tool in-process and prints its structured result. args are
-// the tool name and optional JSON arguments ("-" reads them from stdin).
-func call(ctx context.Context, opts *Options, env Env, log *slog.Logger, args []string) int {
+// call runs one tool in-process and prints its structured result. Its
+// arguments are the tool name and optional JSON arguments ("-" reads them
+// from stdin).
+func (a *app) call(ctx context.Context) error {
+	opts, env, args := a.opts, a.env, a.inv.args
 	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, "Usage: clawgate call TOOL [JSON-ARGUMENTS | -]\n\nTools:")
-		printTools(env.Stderr, opts.ReadOnly)
-		return ExitUsage
+		var usage strings.Builder
+		usage.WriteString("Usage: clawgate call TOOL [JSON-ARGUMENTS | -]\n\nTools:\n")
+		printTools(&usage, opts.ReadOnly)
+		return &usageError{more: strings.TrimSuffix(usage.String(), "\n")}
 	}
 	name := args[0]
-	if msg := tools.UnknownToolMessage(name, opts.ReadOnly); !knownTool(name, opts.ReadOnly) {
-		fmt.Fprintln(env.Stderr, "clawgate:", msg)
-		fmt.Fprintln(env.Stderr, "Run 'clawgate tools' for the tools and their arguments.")
-		return ExitUsage
+	if !knownTool(name, opts.ReadOnly) {
+		return &usageError{msg: tools.UnknownToolMessage(name, opts.ReadOnly), more: "Run 'clawgate tools' for the tools and their arguments."}
 	}
 	arguments, err := callArguments(args[1:], env.Stdin)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "clawgate: %s: %v\n", name, err)
-		return ExitUsage
+		return &usageError{msg: fmt.Sprintf("%s: %v", name, err)}
 	}
-	// The gateway client's and the tools' own log lines would repeat the
-	// error printed below; show them only when a log level was asked for.
-	inner := log
-	if !opts.LogLevelSet {
-		inner = slog.New(slog.DiscardHandler)
+	if err := a.connect(ctx); err != nil {
+		if ctx.Err() != nil {
+			return interrupted("%s: interrupted", name)
+		}
+		return err
 	}
-	srv, _, _, cleanup, err := setup(ctx, opts, env, log, inner)
-	if err != nil && ctx.Err() != nil {
-		fmt.Fprintf(env.Stderr, "clawgate: %s: interrupted\n", name)
-		return ExitInterrupt
-	}
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "clawgate:", err)
-		return ExitFailure
-	}
-	defer cleanup()
 
 	var prog *terminalProgress
-	c, err := client.NewInProcessClient(srv)
+	c, err := client.NewInProcessClient(a.srv)
 	if err != nil {
-		fmt.Fprintln(env.Stderr, "clawgate:", err)
-		return ExitFailure
+		return err
 	}
 	defer c.Close()
 	if env.StderrTerminal {
-		prog = newTerminalProgress(env.Stderr, env.Getenv("COLUMNS"))
+		prog = newTerminalProgress(env.Stderr, env.getenv("COLUMNS"))
 		c.OnNotification(prog.notification)
 		defer prog.clear()
 	}
 	if err := c.Start(ctx); err != nil {
-		fmt.Fprintln(env.Stderr, "clawgate:", err)
-		return ExitFailure
+		return err
 	}
 	init := mcp.InitializeRequest{}
 	init.Params.ProtocolVersion = mcp.LATEST_LEGACY_PROTOCOL_VERSION
 	init.Params.ClientInfo = mcp.Implementation{Name: "clawgate-call", Version: version()}
 	if _, err := c.Initialize(ctx, init); err != nil {
-		fmt.Fprintln(env.Stderr, "clawgate:", err)
-		return ExitFailure
+		return err
 	}
 	req := mcp.CallToolRequest{}
 	req.Params.Name = name
@@ -86,40 +73,34 @@ func call(ctx context.Context, opts *Options, env Env, log *slog.Logger, args []
 	}
 	res, err := c.CallTool(ctx, req)
 	prog.clear()
-	interrupted := ctx.Err() != nil
+	isInterrupted := ctx.Err() != nil
 	switch {
-	case err != nil && interrupted:
-		fmt.Fprintf(env.Stderr, "clawgate: %s: interrupted\n", name)
-		return ExitInterrupt
+	case err != nil && isInterrupted:
+		return interrupted("%s: interrupted", name)
 	case err != nil:
-		fmt.Fprintf(env.Stderr, "clawgate: %s: %v\n", name, err)
-		return ExitFailure
+		return fmt.Errorf("%s: %w", name, err)
 	case res.IsError:
 		text := resultText(res)
 		if !strings.Contains(text, name) {
 			text = name + ": " + text
 		}
-		fmt.Fprintf(env.Stderr, "clawgate: %s\n", text)
-		if interrupted {
-			return ExitInterrupt
+		if isInterrupted {
+			return &interruptedError{msg: text}
 		}
-		return ExitFailure
-	case interrupted:
-		// The tool finished just as the interrupt came: show the result,
-		// but still report the interrupt.
-		defer fmt.Fprintf(env.Stderr, "clawgate: %s: interrupted\n", name)
+		return errors.New(text)
 	}
 	enc := json.NewEncoder(env.Stdout)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(res.StructuredContent); err != nil {
-		fmt.Fprintln(env.Stderr, "clawgate:", err)
-		return ExitFailure
+		return err
 	}
-	if interrupted {
-		return ExitInterrupt
+	if isInterrupted {
+		// The tool finished just as the interrupt came: the result is
+		// shown, and the interrupt still reported.
+		return interrupted("%s: interrupted", name)
 	}
-	return ExitOK
+	return nil
 }
 
 // knownTool reports whether name is a tool this configuration offers.

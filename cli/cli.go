@@ -1,37 +1,48 @@
 // Package cli is clawgate's command line: flags and environment, logging,
 // and the commands serve (the default), doctor, call, tools, simulate,
 // version and help. main only wires signals and the exit code to Run.
+//
+// The layout: Run parses the command line (flags.go: the flags, their
+// environment variables and defaults, and the commands) into an app
+// (app.go: the options, the loggers, and on demand the gateway client or
+// simulator and the MCP server, all released by its Close), runs the
+// command, which returns an error, and maps that error to the exit code in
+// one place (errors.go).
 package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
 
-	"github.com/mark3labs/mcp-go/server"
-
 	"github.com/clawgate/clawgate/config"
-	"github.com/clawgate/clawgate/gateway"
-	"github.com/clawgate/clawgate/tools"
 )
 
 // Version is set at build time with -ldflags "-X github.com/clawgate/clawgate/cli.Version=v1.2.3";
 // otherwise the module version from the build info is used.
 var Version = ""
 
-// Env is what Run needs from the process environment.
+// Env is what Run needs from the process: its streams and its environment.
+//
+// Every environment variable clawgate reads (CLAWGATE_*, OPENCLAW_*,
+// CLAWDBOT_*, COLUMNS) is read through Env.Lookup, by the flag parser and
+// by config discovery alike. The variables come from ConfigEnv when it is
+// set, else from Getenv, else from the process environment. Set one of the
+// two (tests that set both give them the same variables); when both are
+// set, ConfigEnv is used and Getenv is not consulted.
 type Env struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
-	Getenv         func(string) string
-	// ConfigEnv is the environment config discovery reads (OPENCLAW_*,
-	// CLAWDBOT_*); nil means the real one.
+	// Getenv returns a variable's value; "" counts as unset. nil: see
+	// ConfigEnv.
+	Getenv func(string) string
+	// ConfigEnv is the environment as a config.Env, which tells a variable
+	// set to "" from an unset one (config discovery honours the
+	// difference). nil: Getenv, else the process environment.
 	ConfigEnv config.Env
 	// Home overrides the home directory for config discovery ("" = real).
 	Home string
@@ -41,10 +52,31 @@ type Env struct {
 	StderrTerminal bool
 }
 
+// Lookup returns the environment variable key and whether it is set, from
+// ConfigEnv, else Getenv, else the process environment (see Env). It makes
+// Env a config.Env.
+func (e Env) Lookup(key string) (string, bool) {
+	switch {
+	case e.ConfigEnv != nil:
+		return e.ConfigEnv.Lookup(key)
+	case e.Getenv != nil:
+		v := e.Getenv(key)
+		return v, v != ""
+	}
+	return os.LookupEnv(key)
+}
+
+// getenv returns the variable key with surrounding space trimmed ("" when
+// unset).
+func (e Env) getenv(key string) string {
+	v, _ := e.Lookup(key)
+	return strings.TrimSpace(v)
+}
+
 // toolWorkers is how many tool calls the stdio server runs at once.
 const toolWorkers = 100
 
-// Exit codes.
+// Exit codes. exitCode (errors.go) maps a command's error to one of them.
 const (
 	ExitOK        = 0
 	ExitFailure   = 1 // a command failed (doctor found a problem, call returned isError)
@@ -55,101 +87,26 @@ const (
 // Run runs clawgate with args (without the program name) and returns the
 // exit code.
 func Run(ctx context.Context, args []string, env Env) int {
-	if env.ConfigEnv == nil {
-		env.ConfigEnv = config.OSEnv{}
-	}
 	if f, ok := env.Stderr.(*os.File); ok && IsTerminal(f) {
 		env.StderrTerminal = true
 	}
 	// The log goroutine and direct messages share stderr.
 	env.Stderr = &syncWriter{w: env.Stderr}
-	inv, err := parseArgs(args, env.Getenv)
+	a, err := newApp(args, env)
 	if err != nil {
-		fmt.Fprintln(env.Stderr, "clawgate:", err)
-		var ue *usageError
-		if errors.As(err, &ue) && ue.cmd != nil {
-			fmt.Fprintf(env.Stderr, "Run 'clawgate %s -h' for its usage.\n", ue.cmd.name)
-		} else {
-			fmt.Fprintln(env.Stderr, "Run 'clawgate -h' for usage.")
-		}
-		return ExitUsage
+		return exitCode(env.Stderr, err)
 	}
-	switch {
-	case inv.version:
-		fmt.Fprintln(env.Stdout, versionLine())
-		return ExitOK
-	case inv.help && inv.overview:
-		printHelp(env.Stdout, nil)
-		return ExitOK
-	case inv.help:
-		printHelp(env.Stdout, inv.cmd)
-		return ExitOK
-	}
-	opts := inv.opts
-	level := opts.LogLevel
-	if inv.cmd.name == "call" && !opts.LogLevelSet {
-		level = slog.LevelWarn // call prints its own outcome
-	}
-	// Logs never block: a client that does not read stderr must not stall
-	// a tool call or the gateway client's read loop.
-	logOut := newAsyncWriter(env.Stderr)
-	defer logOut.Close()
-	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
-	switch inv.cmd.name {
-	case "serve":
-		return exitCode(ctx, env, serve(ctx, opts, env, log))
-	case "simulate":
-		if len(inv.args) == 1 {
-			g, err := parseSimulate(inv.args[0])
-			if err != nil || g == "" {
-				fmt.Fprintf(env.Stderr, "clawgate: simulate %q: want openclaw or clawdbot\n", inv.args[0])
-				return ExitUsage
-			}
-			opts.Simulate = g
-		}
-		if opts.Simulate == "" {
-			opts.Simulate = "openclaw"
-		}
-		return exitCode(ctx, env, serve(ctx, opts, env, log))
-	case "doctor":
-		return doctor(ctx, opts, env, log)
-	case "call":
-		return call(ctx, opts, env, log, inv.args)
-	case "tools":
-		printTools(env.Stdout, opts.ReadOnly)
-		return ExitOK
-	case "version":
-		fmt.Fprintln(env.Stdout, versionLine())
-		return ExitOK
-	case "help":
-		var cmd *command
-		if len(inv.args) == 1 {
-			if cmd = lookupCommand(inv.args[0]); cmd == nil {
-				fmt.Fprintf(env.Stderr, "clawgate: help %q: no such command; the commands are %s\n", inv.args[0], strings.Join(commandNames(), ", "))
-				return ExitUsage
-			}
-		}
-		printHelp(env.Stdout, cmd)
-		return ExitOK
-	}
-	panic("unreachable: command " + inv.cmd.name)
+	// The outcome is printed before Close, which may take a while (it
+	// aborts the runs still in flight): a failed call says so at once.
+	code := exitCode(env.Stderr, a.run(ctx))
+	a.Close()
+	return code
 }
 
 // IsTerminal reports whether f is a terminal (a character device).
 func IsTerminal(f *os.File) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-func exitCode(ctx context.Context, env Env, err error) int {
-	switch {
-	case err == nil:
-		return ExitOK
-	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
-		return ExitOK
-	}
-	fmt.Fprintln(env.Stderr, "clawgate:", err)
-	return ExitFailure
 }
 
 // version is clawgate's version: the -ldflags value, else the module
@@ -189,56 +146,4 @@ func versionLine() string {
 	}
 	fmt.Fprintf(&b, ", %s %s/%s", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return b.String()
-}
-
-// setup builds the gateway client (or the simulator) and the MCP server;
-// the returned cleanup closes both. inner is the logger of the gateway
-// client and of the tools' per-call lines (call, which prints the outcome
-// itself, keeps them quiet unless asked). Discovery stops when ctx ends (a
-// signal during a slow or hung file read).
-func setup(ctx context.Context, opts *Options, env Env, log, inner *slog.Logger) (*server.MCPServer, *gateway.Client, *config.Settings, func(), error) {
-	var settings *config.Settings
-	gwOpts := gateway.Options{
-		ReadOnly:               opts.ReadOnly,
-		AllowInsecureTransport: opts.AllowInsecureTransport,
-		DialTimeout:            opts.ConnectTimeout,
-		CallTimeout:            opts.CallTimeout,
-		ClientVersion:          version(),
-		Logger:                 inner,
-	}
-	cleanup := func() {}
-	if opts.Simulate != "" {
-		sim, err := startSimulator(opts.Simulate, log)
-		if err != nil {
-			return nil, nil, nil, nil, err
-		}
-		gwOpts.URL, gwOpts.Token = sim.URL, sim.Token
-		cleanup = sim.Close
-		log.Info("using a simulated gateway", "generation", opts.Simulate, "url", sim.URL)
-	} else {
-		s, err := config.DiscoverContext(ctx, config.Overrides{URL: opts.URL, Token: opts.Token, Password: opts.Password, ConfigPath: opts.ConfigPath}, env.ConfigEnv, env.Home)
-		if err != nil {
-			return nil, nil, nil, nil, fmt.Errorf("gateway config: %w", err)
-		}
-		settings = s
-		for _, w := range s.Warnings {
-			log.Warn("config: " + w)
-		}
-		gwOpts.URL, gwOpts.Token, gwOpts.Password, gwOpts.TLSFingerprint = s.URL.Value, s.Token.Value, s.Password.Value, s.TLSFingerprint.Value
-	}
-	gw, err := gateway.New(gwOpts)
-	if err != nil {
-		cleanup()
-		return nil, nil, settings, nil, err
-	}
-	srv, err := tools.NewServer(tools.Config{
-		Gateway: gw, ReadOnly: opts.ReadOnly, AllowModels: opts.AllowModels, DefaultTimeout: opts.Timeout,
-		AllowMainSession: opts.AllowMainSession, Version: version(), Logger: inner,
-	})
-	if err != nil {
-		gw.Close()
-		cleanup()
-		return nil, nil, settings, nil, err
-	}
-	return srv, gw, settings, func() { gw.Close(); cleanup() }, nil
 }

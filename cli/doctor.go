@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 
 	"github.com/clawgate/clawgate/internal/safetext"
@@ -12,12 +11,13 @@ import (
 )
 
 // doctor reports where each setting came from (never a secret's value),
-// connects, calls status, and says what to fix. Exit code 0 means healthy.
-func doctor(ctx context.Context, opts *Options, env Env, log *slog.Logger) int {
-	w := env.Stdout
+// connects, calls status, and says what to fix, all on stdout. A problem is
+// a shownError (exit code 1, or 130 when a signal cut doctor short).
+func (a *app) doctor(ctx context.Context) error {
+	opts, w := a.opts, a.env.Stdout
 	fmt.Fprintf(w, "clawgate %s doctor\n\n", version())
-	quiet := slog.New(slog.DiscardHandler)
-	_, gw, settings, cleanup, err := setup(ctx, opts, env, quiet, quiet)
+	err := a.connect(ctx)
+	settings := a.settings
 	if settings != nil {
 		fmt.Fprintln(w, "Settings:")
 		for _, line := range settings.Report() {
@@ -27,18 +27,18 @@ func doctor(ctx context.Context, opts *Options, env Env, log *slog.Logger) int {
 	} else if opts.Simulate != "" {
 		fmt.Fprintf(w, "Settings:\n  simulated %s gateway (--simulate)\n\n", opts.Simulate)
 	}
-	problem := func(err error) int {
+	problem := func(err error) error {
 		if ctx.Err() != nil {
 			fmt.Fprintln(w, "Interrupted.")
-			return ExitInterrupt
+			return shownError{interrupted("doctor: interrupted")}
 		}
 		fmt.Fprintf(w, "PROBLEM: %s\n", safetext.Text(err.Error()))
-		return ExitFailure
+		return shownError{err}
 	}
 	if err != nil {
 		return problem(err)
 	}
-	defer cleanup()
+	gw := a.gw
 	info, err := gw.Info(ctx)
 	if err != nil {
 		fmt.Fprintf(w, "Connect %s: failed\n", gw.URL())
@@ -81,8 +81,8 @@ func doctor(ctx context.Context, opts *Options, env Env, log *slog.Logger) int {
 	}
 	if settings != nil && len(settings.Warnings) > 0 {
 		fmt.Fprintf(w, "\nHealthy, with %d warning(s) above.\n", len(settings.Warnings))
-		return ExitOK
+		return nil
 	}
 	fmt.Fprintln(w, "\nHealthy.")
-	return ExitOK
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clawgate/clawgate/gateway"
 	"github.com/clawgate/clawgate/internal/suggest"
 	"github.com/clawgate/clawgate/tools"
 )
@@ -33,31 +34,93 @@ type Options struct {
 	Simulate               string // "", "openclaw" or "clawdbot"
 }
 
-// Default values of the duration flags.
+// The log levels when neither --log-level nor CLAWGATE_LOG_LEVEL chooses
+// one: call prints its own outcome, so it logs only warnings and errors.
 const (
-	defaultConnectTimeout = 10 * time.Second
-	defaultCallTimeout    = 30 * time.Second
+	defaultLogLevel = slog.LevelInfo
+	callLogLevel    = slog.LevelWarn
 )
 
-// flagSpec documents one flag and its environment variable (for -h and the
-// README).
-type flagSpec struct{ name, env, usage string }
+// defaultOptions are the options before any flag or variable: each default
+// is the constant of the package that uses the value, stated nowhere else
+// (-h and the README's table agree with them: TestREADMEFlagTable).
+func defaultOptions() *Options {
+	return &Options{
+		Timeout:        tools.DefaultTimeout,
+		ConnectTimeout: gateway.DefaultDialTimeout,
+		CallTimeout:    gateway.DefaultCallTimeout,
+		LogLevel:       defaultLogLevel,
+	}
+}
 
-var flagSpecs = []flagSpec{
-	{"url", "OPENCLAW_GATEWAY_URL", "gateway WebSocket URL (default: from the gateway config, else ws://127.0.0.1:18789)"},
-	{"token", "OPENCLAW_GATEWAY_TOKEN", "gateway token (prefer the config file or the env var: flags are visible to other users in ps)"},
-	{"password", "OPENCLAW_GATEWAY_PASSWORD", "gateway password"},
-	{"config", "OPENCLAW_CONFIG_PATH", "gateway config file (default: ~/.openclaw/openclaw.json or ~/.clawdbot/clawdbot.json)"},
-	{"read-only", "CLAWGATE_READ_ONLY", "offer only the read tools and request only operator.read"},
-	{"allow-model", "CLAWGATE_ALLOW_MODELS", "allow only models matching this glob (repeatable; env: comma-separated), e.g. 'anthropic/claude-sonnet-*'"},
-	{"timeout", "CLAWGATE_TIMEOUT", "default ask_subagent timeout: a wall-clock bound on the whole tool call (default 55s, below the 60 s many MCP clients allow a tool call)"},
-	{"connect-timeout", "CLAWGATE_CONNECT_TIMEOUT", "gateway dial + handshake timeout (default 10s)"},
-	{"call-timeout", "CLAWGATE_CALL_TIMEOUT", "timeout of ordinary gateway calls (default 30s)"},
-	{"log-level", "CLAWGATE_LOG_LEVEL", "debug, info, warn or error; logs go to stderr (default info; warn for call)"},
-	{"allow-insecure-transport", "CLAWGATE_ALLOW_INSECURE_TRANSPORT", "allow sending credentials over plain ws:// to a non-loopback host"},
-	{"allow-main-session", "CLAWGATE_ALLOW_MAIN_SESSION", "let ask_subagent run in the gateway's main session (can deadlock)"},
-	{"simulate", "CLAWGATE_SIMULATE", "use a built-in simulated gateway instead of a real one: --simulate (OpenClaw) or --simulate=clawdbot"},
-	{"version", "", "print the version and exit"},
+// levelName is a level as --log-level spells it ("info").
+func levelName(l slog.Level) string { return strings.ToLower(l.String()) }
+
+// flagDef is one flag. The parser defines its flags from flagDefs, -h lists
+// them, and TestREADMEFlagTable checks the README's table against them, so
+// a new flag is one row here, a field of Options and a row of the README.
+type flagDef struct {
+	name string
+	// env is the environment variable the flag defaults from; "" for none
+	// (--version). The parser reads it, except for the gateway settings
+	// (discovered).
+	env   string
+	arg   string // what follows --name in -h: " DURATION", "[=clawdbot]"; "" for a switch
+	usage string // the -h text; the default is in it, from the constants
+	// discovered marks the gateway settings (URL and credentials), which
+	// the parser leaves "" unless the flag is given: config discovery reads
+	// their variables (and the legacy CLAWDBOT_* twins) and the gateway's
+	// config file itself, so that it can report where each value came from.
+	discovered bool
+	// define defines the flag on p, bound to its field, defaulting from
+	// env when that is set, else from defaultOptions.
+	define func(p *flagParser, d flagDef)
+}
+
+var flagDefs = []flagDef{
+	{name: "url", env: "OPENCLAW_GATEWAY_URL", arg: " URL", discovered: true,
+		usage:  "gateway WebSocket URL (default: from the gateway config, else " + gateway.DefaultURL + ")",
+		define: func(p *flagParser, d flagDef) { p.stringVar(d, &p.opts.URL) }},
+	{name: "token", env: "OPENCLAW_GATEWAY_TOKEN", arg: " TOKEN", discovered: true,
+		usage:  "gateway token (prefer the config file or the env var: flags are visible to other users in ps)",
+		define: func(p *flagParser, d flagDef) { p.stringVar(d, &p.opts.Token) }},
+	{name: "password", env: "OPENCLAW_GATEWAY_PASSWORD", arg: " PASSWORD", discovered: true,
+		usage:  "gateway password",
+		define: func(p *flagParser, d flagDef) { p.stringVar(d, &p.opts.Password) }},
+	{name: "config", env: "OPENCLAW_CONFIG_PATH", arg: " CONFIG", discovered: true,
+		usage:  "gateway config file (default: ~/.openclaw/openclaw.json or ~/.clawdbot/clawdbot.json)",
+		define: func(p *flagParser, d flagDef) { p.stringVar(d, &p.opts.ConfigPath) }},
+	{name: "read-only", env: "CLAWGATE_READ_ONLY",
+		usage:  "offer only the read tools and request only operator.read",
+		define: func(p *flagParser, d flagDef) { p.boolVar(d, &p.opts.ReadOnly) }},
+	{name: "allow-model", env: "CLAWGATE_ALLOW_MODELS", arg: " GLOB",
+		usage:  "allow only models matching this glob (repeatable; env: comma-separated), e.g. 'anthropic/claude-sonnet-*'",
+		define: func(p *flagParser, d flagDef) { p.modelsVar(d, &p.opts.AllowModels) }},
+	{name: "timeout", env: "CLAWGATE_TIMEOUT", arg: " DURATION",
+		usage:  fmt.Sprintf("default ask_subagent timeout: a wall-clock bound on the whole tool call (default %s, below the 60 s many MCP clients allow a tool call)", defaultOptions().Timeout),
+		define: func(p *flagParser, d flagDef) { p.durationVar(d, &p.opts.Timeout) }},
+	{name: "connect-timeout", env: "CLAWGATE_CONNECT_TIMEOUT", arg: " DURATION",
+		usage:  fmt.Sprintf("gateway dial + handshake timeout (default %s)", defaultOptions().ConnectTimeout),
+		define: func(p *flagParser, d flagDef) { p.durationVar(d, &p.opts.ConnectTimeout) }},
+	{name: "call-timeout", env: "CLAWGATE_CALL_TIMEOUT", arg: " DURATION",
+		usage:  fmt.Sprintf("timeout of ordinary gateway calls (default %s)", defaultOptions().CallTimeout),
+		define: func(p *flagParser, d flagDef) { p.durationVar(d, &p.opts.CallTimeout) }},
+	{name: "log-level", env: "CLAWGATE_LOG_LEVEL", arg: " LEVEL",
+		usage: fmt.Sprintf("debug, info, warn or error; logs go to stderr (default %s; %s for call)",
+			levelName(defaultOptions().LogLevel), levelName(callLogLevel)),
+		define: (*flagParser).levelVar},
+	{name: "allow-insecure-transport", env: "CLAWGATE_ALLOW_INSECURE_TRANSPORT",
+		usage:  "allow sending credentials over plain ws:// to a non-loopback host",
+		define: func(p *flagParser, d flagDef) { p.boolVar(d, &p.opts.AllowInsecureTransport) }},
+	{name: "allow-main-session", env: "CLAWGATE_ALLOW_MAIN_SESSION",
+		usage:  "let ask_subagent run in the gateway's main session (can deadlock)",
+		define: func(p *flagParser, d flagDef) { p.boolVar(d, &p.opts.AllowMainSession) }},
+	{name: "simulate", env: "CLAWGATE_SIMULATE", arg: "[=clawdbot]",
+		usage:  "use a built-in simulated gateway instead of a real one: --simulate (OpenClaw) or --simulate=clawdbot",
+		define: func(p *flagParser, d flagDef) { p.simulateVar(d, &p.opts.Simulate) }},
+	{name: "version",
+		usage:  "print the version and exit",
+		define: func(p *flagParser, d flagDef) { p.fs.BoolVar(&p.inv.version, d.name, false, "") }},
 }
 
 // command describes one subcommand for parsing and help.
@@ -76,6 +139,8 @@ type command struct {
 // gatewayFlags are the flags of every command that talks to a gateway.
 var gatewayFlags []string // nil: all
 
+// commands are the subcommands, in the order of the overview; app.run runs
+// them.
 var commands = []*command{
 	{name: "serve", summary: "serve MCP over stdin/stdout (the default command)",
 		help: "Serve MCP (JSON-RPC 2.0, one message per line) on stdin/stdout until stdin closes or a\n" +
@@ -137,18 +202,97 @@ type invocation struct {
 	// overview is set for -h without a command: print the overview.
 	overview bool
 	version  bool // --version
+	// flags holds the flags; each one's Value is bound to its option.
+	flags *flag.FlagSet
 }
 
-// usageError is a command-line mistake: exit code 2.
-type usageError struct {
-	msg string
-	cmd *command // for the "see -h" hint; nil for the overview
+// flagParser defines flagDefs on a FlagSet, each bound to its option and
+// defaulting from its environment variable. The variables' mistakes are
+// collected and reported after those of the command line.
+type flagParser struct {
+	fs        *flag.FlagSet
+	inv       *invocation
+	opts      *Options
+	env       Env
+	envErr    []string
+	durations []flagDef // checked to be positive once parsed
+	// levelText is --log-level (or CLAWGATE_LOG_LEVEL) as given, checked
+	// once the command is known.
+	levelText string
+	// modelsEnv is CLAWGATE_ALLOW_MODELS, used when no --allow-model is
+	// given.
+	modelsEnv string
 }
 
-func (e *usageError) Error() string { return e.msg }
+// stringVar defines a string flag. Its variable is config discovery's to
+// read (flagDef.discovered), not the parser's.
+func (p *flagParser) stringVar(d flagDef, v *string) {
+	p.fs.StringVar(v, d.name, *v, "")
+}
 
-func usagef(cmd *command, format string, args ...any) error {
-	return &usageError{msg: fmt.Sprintf(format, args...), cmd: cmd}
+// boolVar defines a switch that defaults from its variable.
+func (p *flagParser) boolVar(d flagDef, v *bool) {
+	if s := p.env.getenv(d.env); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			p.envErr = append(p.envErr, fmt.Sprintf("%s=%q is not a boolean: use true or false", d.env, s))
+		}
+		*v = b
+	}
+	p.fs.BoolVar(v, d.name, *v, "")
+}
+
+// durationVar defines a duration flag that defaults from its variable,
+// else from defaultOptions.
+func (p *flagParser) durationVar(d flagDef, v *time.Duration) {
+	if s := p.env.getenv(d.env); s != "" {
+		if dur, err := parseDuration(s); err != nil {
+			p.envErr = append(p.envErr, fmt.Sprintf("%s: %v", d.env, err))
+		} else {
+			*v = dur
+		}
+	}
+	p.fs.Var(durationValue{v}, d.name, "")
+	p.durations = append(p.durations, d)
+}
+
+// levelVar defines --log-level; its text is checked in parseArgs.
+func (p *flagParser) levelVar(d flagDef) {
+	p.levelText = p.env.getenv(d.env)
+	p.opts.LogLevelSet = p.levelText != ""
+	p.fs.StringVar(&p.levelText, d.name, orDefault(p.levelText, levelName(p.opts.LogLevel)), "")
+}
+
+// modelsVar defines the repeatable --allow-model; its variable, a
+// comma-separated list, applies when no flag is given.
+func (p *flagParser) modelsVar(d flagDef, v *tools.ModelPolicy) {
+	p.modelsEnv = p.env.getenv(d.env)
+	p.fs.Var(multiFlag{v}, d.name, "")
+}
+
+// simulateVar defines --simulate, defaulting from its variable.
+func (p *flagParser) simulateVar(d flagDef, v *string) {
+	if sim, err := parseSimulate(p.env.getenv(d.env)); err != nil {
+		p.envErr = append(p.envErr, d.env+": "+err.Error())
+	} else {
+		*v = sim
+	}
+	p.fs.Var(simulateFlag{v}, d.name, "")
+}
+
+// durationValue is a duration flag: seconds or a Go duration (parseDuration).
+type durationValue struct{ v *time.Duration }
+
+func (d durationValue) String() string {
+	if d.v == nil {
+		return ""
+	}
+	return d.v.String()
+}
+
+func (d durationValue) Set(s string) (err error) {
+	*d.v, err = parseDuration(s)
+	return err
 }
 
 // simulateFlag is --simulate: a boolean flag (--simulate means OpenClaw)
@@ -202,68 +346,18 @@ func (m multiFlag) Set(v string) error {
 
 // parseArgs parses the command line: flags may come before or after the
 // command and between its arguments; "--" ends the flags. Values default
-// from getenv.
-func parseArgs(args []string, getenv func(string) string) (*invocation, error) {
-	o := &Options{}
+// from the environment, else from defaultOptions.
+func parseArgs(args []string, env Env) (*invocation, error) {
+	o := defaultOptions()
 	inv := &invocation{opts: o}
 	fs := flag.NewFlagSet("clawgate", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-
-	var envErr []string
-	envBool := func(k string) bool {
-		v := strings.TrimSpace(getenv(k))
-		if v == "" {
-			return false
-		}
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			envErr = append(envErr, fmt.Sprintf("%s=%q is not a boolean: use true or false", k, v))
-		}
-		return b
+	inv.flags = fs
+	p := &flagParser{fs: fs, inv: inv, opts: o, env: env}
+	for _, d := range flagDefs {
+		d.define(p, d)
 	}
-	envDur := func(k string, def time.Duration) time.Duration {
-		v := strings.TrimSpace(getenv(k))
-		if v == "" {
-			return def
-		}
-		d, err := parseDuration(v)
-		if err != nil {
-			envErr = append(envErr, fmt.Sprintf("%s: %v", k, err))
-			return def
-		}
-		return d
-	}
-	// URL, token, password and config default to "" here: config.Discover
-	// reads their env vars (and the legacy CLAWDBOT_* twins) itself, so it
-	// can report where each value came from.
-	fs.StringVar(&o.URL, "url", "", "")
-	fs.StringVar(&o.Token, "token", "", "")
-	fs.StringVar(&o.Password, "password", "", "")
-	fs.StringVar(&o.ConfigPath, "config", "", "")
-	fs.BoolVar(&o.ReadOnly, "read-only", envBool("CLAWGATE_READ_ONLY"), "")
-	fs.Var(multiFlag{&o.AllowModels}, "allow-model", "")
-	durFlag := func(name string, d *time.Duration) {
-		fs.Func(name, "", func(v string) (err error) { *d, err = parseDuration(v); return err })
-	}
-	o.Timeout = envDur("CLAWGATE_TIMEOUT", tools.DefaultTimeout)
-	durFlag("timeout", &o.Timeout)
-	o.ConnectTimeout = envDur("CLAWGATE_CONNECT_TIMEOUT", defaultConnectTimeout)
-	durFlag("connect-timeout", &o.ConnectTimeout)
-	o.CallTimeout = envDur("CLAWGATE_CALL_TIMEOUT", defaultCallTimeout)
-	durFlag("call-timeout", &o.CallTimeout)
-	level := strings.TrimSpace(getenv("CLAWGATE_LOG_LEVEL"))
-	o.LogLevelSet = level != ""
-	fs.StringVar(&level, "log-level", orDefault(level, "info"), "")
-	fs.BoolVar(&o.AllowInsecureTransport, "allow-insecure-transport", envBool("CLAWGATE_ALLOW_INSECURE_TRANSPORT"), "")
-	fs.BoolVar(&o.AllowMainSession, "allow-main-session", envBool("CLAWGATE_ALLOW_MAIN_SESSION"), "")
-	if sim, err := parseSimulate(getenv("CLAWGATE_SIMULATE")); err != nil {
-		envErr = append(envErr, "CLAWGATE_SIMULATE: "+err.Error())
-	} else {
-		o.Simulate = sim
-	}
-	fs.Var(simulateFlag{&o.Simulate}, "simulate", "")
-	fs.BoolVar(&inv.version, "version", false, "")
 	fs.BoolVar(&inv.help, "h", false, "")
 	fs.BoolVar(&inv.help, "help", false, "")
 
@@ -339,14 +433,14 @@ func parseArgs(args []string, getenv func(string) string) (*invocation, error) {
 	if n := len(inv.args); n < inv.cmd.minArgs || n > inv.cmd.maxArgs {
 		return nil, argCountError(inv.cmd, inv.args)
 	}
-	if len(envErr) > 0 {
-		return nil, usagef(nil, "%s", strings.Join(envErr, "; "))
+	if len(p.envErr) > 0 {
+		return nil, usagef(nil, "%s", strings.Join(p.envErr, "; "))
 	}
 
 	if len(o.AllowModels) == 0 {
-		for _, p := range strings.Split(getenv("CLAWGATE_ALLOW_MODELS"), ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				o.AllowModels = append(o.AllowModels, p)
+		for _, pat := range strings.Split(p.modelsEnv, ",") {
+			if pat = strings.TrimSpace(pat); pat != "" {
+				o.AllowModels = append(o.AllowModels, pat)
 			}
 		}
 	}
@@ -358,15 +452,12 @@ func parseArgs(args []string, getenv func(string) string) (*invocation, error) {
 			o.LogLevelSet = true
 		}
 	})
-	if err := o.LogLevel.UnmarshalText([]byte(level)); err != nil {
-		return nil, usagef(inv.cmd, "--log-level %q is not a level: use debug, info, warn or error", level)
+	if err := o.LogLevel.UnmarshalText([]byte(p.levelText)); err != nil {
+		return nil, usagef(inv.cmd, "--log-level %q is not a level: use debug, info, warn or error", p.levelText)
 	}
-	for _, d := range []struct {
-		name string
-		v    time.Duration
-	}{{"timeout", o.Timeout}, {"connect-timeout", o.ConnectTimeout}, {"call-timeout", o.CallTimeout}} {
-		if d.v <= 0 {
-			return nil, usagef(inv.cmd, "--%s must be positive (got %s)", d.name, d.v)
+	for _, d := range p.durations {
+		if v := fs.Lookup(d.name).Value.(durationValue); *v.v <= 0 {
+			return nil, usagef(inv.cmd, "--%s must be positive (got %s)", d.name, *v.v)
 		}
 	}
 	return inv, nil
@@ -511,29 +602,27 @@ func printHelp(w io.Writer, cmd *command) {
 // printFlags lists the flags cmd understands (nil: all), with their
 // environment variables.
 func printFlags(w io.Writer, cmd *command) {
-	for _, f := range flagSpecs {
+	for _, f := range flagDefs {
 		if cmd != nil && (!cmd.allows(f.name) || f.name == "version") {
 			continue
 		}
-		arg := ""
-		switch f.name {
-		case "read-only", "allow-insecure-transport", "allow-main-session", "version":
-		case "simulate":
-			arg = "[=clawdbot]"
-		case "timeout", "connect-timeout", "call-timeout":
-			arg = " DURATION"
-		case "allow-model":
-			arg = " GLOB"
-		case "log-level":
-			arg = " LEVEL"
-		default:
-			arg = " " + strings.ToUpper(f.name)
-		}
-		fmt.Fprintf(w, "  --%s%s\n      %s", f.name, arg, f.usage)
+		fmt.Fprintf(w, "  --%s%s\n      %s", f.name, f.arg, f.usage)
 		if f.env != "" {
 			fmt.Fprintf(w, " (env %s)", f.env)
 		}
 		fmt.Fprintln(w)
 	}
 	fmt.Fprint(w, "  -h, --help\n      show this help\n")
+}
+
+// help is the help command: the overview, or the help of the command named.
+func (a *app) help() error {
+	var cmd *command
+	if args := a.inv.args; len(args) == 1 {
+		if cmd = lookupCommand(args[0]); cmd == nil {
+			return &usageError{msg: fmt.Sprintf("help %q: no such command; the commands are %s", args[0], strings.Join(commandNames(), ", "))}
+		}
+	}
+	printHelp(a.env.Stdout, cmd)
+	return nil
 }

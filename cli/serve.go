@@ -14,18 +14,18 @@ import (
 	"github.com/clawgate/clawgate/tools"
 )
 
-// serve runs the MCP server on stdin/stdout until EOF or ctx ends.
-func serve(ctx context.Context, opts *Options, env Env, log *slog.Logger) error {
-	srv, _, _, cleanup, err := setup(ctx, opts, env, log, log)
-	if err != nil {
+// serve runs the MCP server on stdin/stdout until EOF or ctx ends; both
+// are a clean end (nil), as is a signal before the server started.
+func (a *app) serve(ctx context.Context) error {
+	if err := a.connect(ctx); err != nil {
 		if ctx.Err() != nil {
-			return nil // a signal during discovery: nothing to clean up
+			return nil // a signal during discovery
 		}
 		return err
 	}
-	defer cleanup()
+	opts, env, log := a.opts, a.env, a.log
 	// A client that closes our stdout (SIGPIPE is ignored, so writes fail
-	// with EPIPE) is gone like one that closes stdin: stop, and let cleanup
+	// with EPIPE) is gone like one that closes stdin: stop, and let Close
 	// abort the runs in flight.
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -33,7 +33,7 @@ func serve(ctx context.Context, opts *Options, env Env, log *slog.Logger) error 
 		log.Warn("stdout is closed; stopping as on EOF", "err", err)
 		stop()
 	}}
-	stdio := server.NewStdioServer(srv)
+	stdio := server.NewStdioServer(a.srv)
 	stdio.SetErrorLogger(slog.NewLogLogger(log.Handler(), slog.LevelError))
 	// mcp-go runs tool calls on 5 workers by default: five long ask_subagent
 	// runs would then hold up every other tool call. Use its maximum.
@@ -57,7 +57,7 @@ func serve(ctx context.Context, opts *Options, env Env, log *slog.Logger) error 
 		MaxToolCalls: toolWorkers,
 	})
 	log.Info("clawgate serving MCP on stdio", "version", version(), "read_only", opts.ReadOnly)
-	err = stdio.Listen(ctx, guard.Stdin(), guard.Stdout())
+	err := stdio.Listen(ctx, guard.Stdin(), guard.Stdout())
 	if ferr := guard.Flush(); ferr != nil && err == nil {
 		err = fmt.Errorf("could not write the last message to stdout (was the MCP client closed?): %w", ferr)
 	}

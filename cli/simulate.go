@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
@@ -8,6 +9,22 @@ import (
 
 	"github.com/clawgate/clawgate/internal/gatewaysim"
 )
+
+// simulate is the simulate command: serve against the simulator of the
+// generation its argument names (else --simulate's, else OpenClaw's).
+func (a *app) simulate(ctx context.Context) error {
+	if len(a.inv.args) == 1 {
+		g, err := parseSimulate(a.inv.args[0])
+		if err != nil || g == "" {
+			return &usageError{msg: fmt.Sprintf("simulate %q: want openclaw or clawdbot", a.inv.args[0])}
+		}
+		a.opts.Simulate = g
+	}
+	if a.opts.Simulate == "" {
+		a.opts.Simulate = "openclaw"
+	}
+	return a.serve(ctx)
+}
 
 // simulatedModels are the simulator's models besides its default
 // fake/fake-echo: the ones the README and the tool descriptions use as
