@@ -5,14 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/clawgate/clawgate/gateway"
 )
 
 // DefaultPort is the gateway port when nothing else is configured.
@@ -626,12 +626,20 @@ func (d *discovery) resolveURL() error {
 		}
 		u = d.localURL()
 	}
-	parsed, err := url.Parse(u.Value)
-	if err != nil || (parsed.Scheme != "ws" && parsed.Scheme != "wss") || parsed.Host == "" {
-		return fmt.Errorf("gateway URL from %s must look like ws://host:port or wss://host:port", u.Source)
+	// The URL and transport rules are the gateway client's (gateway/url.go).
+	parsed, err := gateway.CheckURL(u.Value)
+	if err != nil {
+		msg := fmt.Sprintf("gateway URL from %s must look like ws://host:port or wss://host:port", u.Source)
+		var ue *gateway.URLError
+		if errors.As(err, &ue) && ue.Fix != "" {
+			msg += "; " + ue.Fix
+		}
+		return errors.New(msg)
 	}
-	if parsed.Scheme == "ws" && !isLoopback(parsed.Hostname()) {
-		d.s.addWarning("the gateway URL (from %s) uses plain ws:// to a non-loopback host, so credentials would travel unencrypted; use wss:// (the openclaw CLI refuses this)", u.Source)
+	if gateway.Plaintext(parsed) {
+		d.s.addWarning("the gateway URL (from %s) uses plain ws:// to a non-loopback host, so credentials would travel unencrypted: "+
+			"clawgate refuses to send them there unless --allow-insecure-transport is given; use wss:// "+
+			"(the openclaw CLI allows plain ws:// only to loopback, private addresses, .local and .ts.net names)", u.Source)
 	}
 	u.url = true
 	d.s.URL = u
@@ -689,15 +697,6 @@ func parsePort(v string) (int, bool) {
 	}
 	p, err := strconv.Atoi(strings.TrimSpace(v))
 	return p, err == nil && p >= 1 && p <= 65535
-}
-
-// isLoopback reports whether host is localhost or a loopback address.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // resolveTLSFingerprint applies gateway.remote.tlsFingerprint unless the URL

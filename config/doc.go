@@ -7,7 +7,7 @@
 // # Generations
 //
 // Two generations of the CLI are in the field and they disagree in details
-// (see PROTOCOL.md §4 and §5), so DiscoverContext first decides whose rules
+// (see docs/protocol.md §4 and §5), so DiscoverContext first decides whose rules
 // to apply and records the answer in Settings.Generation:
 //
 //  1. "openclaw" if any OPENCLAW_* variable that this package knows is set
@@ -91,6 +91,14 @@
 // In remote mode (gateway.mode "remote") the URL comes from
 // gateway.remote.url, and the credentials are looked for in the remote-mode
 // order above.
+//
+// The URL, wherever it comes from, is held to the gateway client's URL and
+// transport rules (package gateway, url.go: gateway.CheckURL,
+// gateway.Plaintext, gateway.URLShown), which are stated there once:
+// anything but a ws:// or wss:// URL with a host is an error naming the
+// URL's source, plain ws:// to a host that is not loopback draws a warning
+// (the client then refuses to send credentials there unless allowed), and
+// Report shows the URL without user info, query and fragment.
 //
 // # Files
 //

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
+
+	"github.com/clawgate/clawgate/gateway"
 )
 
 // Generation names: which CLI's rules Discover applied.
@@ -93,22 +94,9 @@ func (s Setting) safeValue() string {
 	case s.Secret && s.IsSet():
 		return redacted
 	case s.url:
-		return shownURL(s.Value)
+		return gateway.URLShown(s.Value)
 	}
 	return s.Value
-}
-
-// shownURL drops user info, query and fragment from a URL for display.
-func shownURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return redacted
-	}
-	if u.User == nil && u.RawQuery == "" && u.Fragment == "" && !u.ForceQuery {
-		return raw
-	}
-	u.User, u.RawQuery, u.Fragment, u.RawFragment, u.ForceQuery = nil, "", "", "", false
-	return u.String() + " (query, fragment and user info hidden)"
 }
 
 // Settings is what was discovered; each value comes with where it came from.

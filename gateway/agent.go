@@ -77,8 +77,9 @@ var ErrRunTimeout = errors.New("the run exceeded its timeout")
 // goroutine, in order; other runs' events are ignored, and onEvent is never
 // called after Agent returns. The acceptance is bounded like an ordinary
 // call; the final result by ctx and by req.Timeout + AgentGrace. When ctx
-// ends or the deadline passes, the run is aborted on the gateway (protocol
-// 4) and a *RunError is returned.
+// ends or the deadline passes, the run is aborted on the gateway (where the
+// gateway can abort runs: Capabilities.AbortRuns) and a *RunError is
+// returned.
 func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schema.AgentEvent)) (*AgentRun, error) {
 	start := time.Now()
 	id, err := uuid.NewRandom()
@@ -97,7 +98,12 @@ func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schem
 		Timeout:           int((req.Timeout + time.Second - 1) / time.Second),
 	}
 
-	acceptCtx, cancelAccept := withTimeout(ctx, c.opts.CallTimeout)
+	// runCtx ends with ctx or the client's lifetime; the acceptance is
+	// bounded like an ordinary call, the final result by the run's own
+	// timeout plus grace (without one, by runCtx alone).
+	runCtx, cancelRun := c.bound(ctx, 0)
+	defer cancelRun()
+	acceptCtx, cancelAccept := withTimeout(runCtx, c.opts.CallTimeout)
 	defer cancelAccept()
 	cn, err := c.connection(acceptCtx)
 	if err != nil {
@@ -113,58 +119,67 @@ func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schem
 	if err != nil {
 		return nil, err
 	}
-	defer cn.forget(reqID)
+	defer cn.forget(reqID) // the request's frames are all in once the final one is
 	run := &AgentRun{RunID: runID, SessionKey: req.SessionKey}
-	var reply schema.AgentReply
 
-	f, err := cn.await(acceptCtx, pc)
-	if err == nil && f.Raw != nil { // a final reply, handed over undecoded
-		f = cn.decodeReply(f, &reply)
-	}
-	if err == nil && isMalformed(f) {
-		err = newError("agent", f.Error, cn.protocol, cn.red) // the run may be going: abort it
-	}
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			err = &TimeoutError{Method: "agent", After: time.Since(start), What: "acceptance"}
-		}
-		return nil, c.interrupted(cn, run, start, err, req.AbortWait)
-	}
-	if f.OK && isAccepted(f.Payload) {
-		var acc schema.AgentReply
-		_ = json.Unmarshal(f.Payload, &acc)
-		if acc.SessionKey != "" {
-			run.SessionKey = acc.SessionKey
-		}
-		finalCtx, cancelFinal := ctx, context.CancelFunc(func() {})
-		if req.Timeout > 0 {
-			finalCtx, cancelFinal = withTimeout(ctx, req.Timeout+c.opts.AgentGrace)
-		}
-		f, err = cn.await(finalCtx, pc)
-		cancelFinal()
-		if err == nil && f.Raw != nil {
-			f = cn.decodeReply(f, &reply)
-		}
-		if err == nil && isMalformed(f) {
-			err = newError("agent", f.Error, cn.protocol, cn.red)
+	// One loop for every frame: the first is bounded by acceptCtx, those
+	// after the acceptance by waitCtx. Each is decoded once, payload
+	// straight into reply, and the decoded status, never a byte match, says
+	// whether the run was accepted and the final result is still to come.
+	var (
+		reply       schema.AgentReply
+		r           response
+		accepted    bool
+		waitCtx     = acceptCtx
+		cancelFinal = context.CancelFunc(func() {})
+	)
+	defer func() { cancelFinal() }()
+	for {
+		frame, err := cn.await(waitCtx, pc)
+		if err == nil {
+			reply = schema.AgentReply{}
+			var status, sessionKey string
+			r, status, sessionKey = cn.agentFrame(frame, &reply)
+			if r.malformed() {
+				err = newError("agent", r.Error, cn.protocol, cn.red) // the run may be going: abort it
+			} else if r.OK && status == schema.RunAccepted {
+				// Any other frame, first or not, is the last (docs/protocol.md
+				// §3.7); a repeated acceptance is skipped.
+				if !accepted {
+					accepted = true
+					if sessionKey != "" {
+						run.SessionKey = sessionKey
+					}
+					waitCtx = runCtx
+					if req.Timeout > 0 {
+						waitCtx, cancelFinal = withTimeout(runCtx, req.Timeout+c.opts.AgentGrace)
+					}
+				}
+				continue
+			}
 		}
 		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-				err = ErrRunTimeout
+			if errors.Is(err, context.DeadlineExceeded) && runCtx.Err() == nil {
+				if accepted {
+					err = ErrRunTimeout
+				} else {
+					err = &TimeoutError{Method: "agent", After: time.Since(start), What: "acceptance"}
+				}
 			}
 			return nil, c.interrupted(cn, run, start, err, req.AbortWait)
 		}
+		break
 	}
 	run.Elapsed = time.Since(start)
 	stopPump()
 	run.DroppedEvents = sub.dropped.Load()
-	if len(f.Payload) > 0 {
-		if err := json.Unmarshal(f.Payload, &reply); err != nil {
+	if len(r.Payload) > 0 {
+		if err := json.Unmarshal(r.Payload, &reply); err != nil {
 			return nil, fmt.Errorf("decode agent result: %w", err)
 		}
 	}
-	if !f.OK {
-		ge := newError("agent", f.Error, cn.protocol, cn.red)
+	if !r.OK {
+		ge := newError("agent", r.Error, cn.protocol, cn.red)
 		ge.ReadOnly = c.opts.ReadOnly
 		return nil, ge
 	}
@@ -173,6 +188,20 @@ func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schem
 	}
 	run.Reply = &reply
 	return run, nil
+}
+
+// agentFrame decodes one response frame of an agent request, its payload
+// into reply, and returns the run's status and session key as the frame
+// gives them: from reply, or, when the payload did not fit reply (r.Payload
+// is set), from the fields of the payload that decode.
+func (c *conn) agentFrame(frame []byte, reply *schema.AgentReply) (r response, status, sessionKey string) {
+	r = c.decodeResponse(frame, reply)
+	if r.Payload == nil {
+		return r, reply.Status, reply.SessionKey
+	}
+	var p schema.AgentReply
+	_ = json.Unmarshal(r.Payload, &p) // what decodes of a payload of the wrong shape
+	return r, p.Status, p.SessionKey
 }
 
 // interrupted aborts a run that will not be waited for any longer (unless
@@ -187,7 +216,7 @@ func (c *Client) interrupted(cn *conn, run *AgentRun, start time.Time, cause err
 		if wait <= 0 {
 			wait = abortTimeout
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		ctx, cancel := c.bound(context.Background(), wait)
 		res, err := c.AbortRun(ctx, run.SessionKey, run.RunID)
 		cancel()
 		switch {

@@ -119,6 +119,32 @@ func BenchmarkCallRoundTripParallel(b *testing.B) {
 	})
 }
 
+// BenchmarkCallSessionsList is a call whose reply is large: the recorded
+// OpenClaw sessions.list reply, decoded into the result (the reply is
+// decoded once, on the caller's goroutine).
+func BenchmarkCallSessionsList(b *testing.B) {
+	frame := recordedFrame(b, "openclaw", "happy", func(f map[string]any) bool {
+		p, _ := f["payload"].(map[string]any)
+		_, ok := p["sessions"].([]any)
+		return f["type"] == "res" && ok
+	})
+	var rec struct{ Payload json.RawMessage }
+	if err := json.Unmarshal(frame, &rec); err != nil {
+		b.Fatal(err)
+	}
+	s, c := benchFake(b)
+	s.Handle("sessions.list", func(c *gatewaysim.Conn, req gatewaysim.Request) { _ = c.Reply(req.ID, rec.Payload) })
+	ctx := b.Context()
+	b.SetBytes(int64(len(rec.Payload)))
+	b.ReportAllocs()
+	for b.Loop() {
+		l, err := c.SessionsList(ctx, schema.SessionsListParams{Limit: 20})
+		if err != nil || len(l.Sessions) == 0 {
+			b.Fatal(l, err)
+		}
+	}
+}
+
 func BenchmarkAgentRun(b *testing.B) {
 	s := gatewaysim.New(gatewaysim.Options{Token: testToken, AgentDelay: time.Nanosecond})
 	b.Cleanup(s.Close)

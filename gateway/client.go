@@ -8,7 +8,9 @@
 // agent runs by their own timeout plus AgentGrace, and the connection itself
 // by a liveness watchdog of two tick intervals. When the connection dies,
 // every pending call fails at once with the cause and the next call
-// reconnects, after a short capped backoff.
+// reconnects, after a short capped backoff. Close ends the client's
+// lifetime, from which every dial and call derives its context: a dial in
+// flight stops at once.
 package gateway
 
 import (
@@ -22,14 +24,19 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/clawgate/clawgate/schema"
 )
 
 // Client is a gateway client. It is safe for concurrent use.
 type Client struct {
 	opts Options
 	log  *slog.Logger
+	// life is the client's lifetime, like the context of tailscale's
+	// derphttp client: Close cancels it (end). Every dial and every call
+	// derives its context from it (see bound), so that Close stops a dial
+	// in flight, its retries and every wait that is not on a connection (a
+	// call waiting for a dial, a retry's pause).
+	life context.Context
+	end  context.CancelFunc
 
 	mu          sync.Mutex
 	cur         *conn
@@ -55,22 +62,47 @@ func New(opts Options) (*Client, error) {
 		}
 		o.InstanceID = id.String()
 	}
-	return &Client{opts: o, log: o.Logger, runs: map[string]string{}}, nil
+	life, end := context.WithCancel(context.Background())
+	o.life = life
+	return &Client{opts: o, log: o.Logger, life: life, end: end, runs: map[string]string{}}, nil
+}
+
+// closeWait bounds how long Close waits for a dial in flight to notice
+// that the client's lifetime ended (a dial watches its context, so it
+// stops at once; the bound only keeps a misbehaving dial from holding
+// Close). It allows for the close handshake of a connection that the dial
+// completed all the same (closeHandshakeWait).
+const closeWait = 2 * closeHandshakeWait
+
+// bound returns ctx bounded also by d (0: no bound) and by the client's
+// lifetime: it ends when ctx does, after d, or when Close ends the
+// lifetime (a wait on it then returns ErrClosed: see conn.ctxErr).
+func (c *Client) bound(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	var cancel context.CancelFunc
+	if d > 0 {
+		ctx, cancel = withTimeout(ctx, d)
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
+	}
+	stop := context.AfterFunc(c.life, cancel)
+	return ctx, func() { stop(); cancel() }
 }
 
 // URL is the gateway URL the client connects to (never with credentials).
-func (c *Client) URL() string { return redactURL(c.opts.URL) }
+func (c *Client) URL() string { return RedactURL(c.opts.URL) }
 
-// Close aborts the agent runs still in progress (best effort, on protocol
-// 4, within abortTimeout), closes the connection, and makes further calls
-// fail with ErrClosed. Pending calls fail at once.
+// Close aborts the agent runs still in progress (best effort, where the
+// gateway can abort runs, within abortTimeout), closes the connection, ends
+// the client's lifetime, which stops a dial in flight, and makes further
+// calls fail with ErrClosed. Pending calls fail at once. When Close
+// returns, no dial is running (it waits up to closeWait for one to stop).
 func (c *Client) Close() error {
 	c.mu.Lock()
 	cur := c.cur
 	runs := maps.Clone(c.runs)
 	c.mu.Unlock()
-	if cur != nil && !cur.isDead() && cur.protocol >= 4 && len(runs) > 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), abortTimeout)
+	if cur != nil && !cur.isDead() && cur.caps.AbortRuns && len(runs) > 0 {
+		ctx, cancel := c.bound(context.Background(), abortTimeout)
 		var wg sync.WaitGroup
 		for runID, key := range runs {
 			wg.Add(1)
@@ -87,9 +119,21 @@ func (c *Client) Close() error {
 	c.closed = true
 	cur = c.cur
 	c.cur = nil
+	dialing := c.dialing
 	c.mu.Unlock()
+	// The connection first, so that its pending calls fail as a lost
+	// connection, as ever; then the lifetime, which stops a dial in flight
+	// and every other wait.
 	if cur != nil {
 		cur.close("clawgate closing")
+	}
+	c.end()
+	if dialing != nil {
+		select {
+		case <-dialing:
+		case <-time.After(closeWait):
+			c.log.Warn("a gateway dial did not stop within the close wait", "wait", closeWait)
+		}
 	}
 	c.opts.warns.flush()
 	c.log.Debug("gateway client closed")
@@ -161,35 +205,43 @@ func (c *Client) connection(ctx context.Context) (*conn, error) {
 	return nil, fmt.Errorf("connecting to the gateway at %s failed for an unknown reason", c.URL())
 }
 
-// waitError is what a caller gets when its ctx ends while a dial runs.
+// waitError is what a caller gets when its ctx ends while a dial runs:
+// ErrClosed once Close has begun.
 func (c *Client) waitError(ctx context.Context) error {
 	c.mu.Lock()
-	lastErr := c.lastErr
+	closed, lastErr := c.closed, c.lastErr
 	c.mu.Unlock()
-	if lastErr != nil {
+	switch {
+	case closed:
+		return ErrClosed
+	case lastErr != nil:
 		return lastErr
 	}
 	return fmt.Errorf("connecting to the gateway at %s: %w", c.URL(), ctx.Err())
 }
 
 // dialOnce runs one connect (with retries of retryable startup refusals)
-// under DialTimeout, independent of any caller's context, and publishes the
-// result.
+// under DialTimeout, independent of any caller's context but not of the
+// client's lifetime (Close stops it), and publishes the result.
 func (c *Client) dialOnce(done chan struct{}) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.opts.DialTimeout)
+	ctx, cancel := context.WithTimeout(c.life, c.opts.DialTimeout)
 	defer cancel()
 	start := time.Now()
 	cn, err := c.dialRetrying(ctx)
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	defer close(done)
 	c.dialing = nil
 	if c.closed {
+		c.mu.Unlock()
+		// Close came while the dial ran: a connection made all the same
+		// is closed before Close's wait for this dial ends.
 		if cn != nil {
-			go cn.close("clawgate closing")
+			cn.close("clawgate closing")
 		}
+		close(done)
 		return
 	}
+	defer c.mu.Unlock()
+	defer close(done)
 	if err != nil {
 		switch {
 		case isPermanent(err):
@@ -239,7 +291,8 @@ func isPermanent(err error) bool {
 	return errors.As(err, &se)
 }
 
-// Info describes the negotiated connection.
+// Info describes the negotiated connection. What the gateway can do is
+// Capabilities, not a comparison of Protocol numbers.
 type Info struct {
 	URL            string
 	Protocol       int
@@ -265,7 +318,7 @@ type Info struct {
 // little longer than DialTimeout, so that a failed dial reports its own
 // cause.
 func (c *Client) Info(ctx context.Context) (*Info, error) {
-	ctx, cancel := withTimeout(ctx, c.opts.DialTimeout+time.Second)
+	ctx, cancel := c.bound(ctx, c.opts.DialTimeout+time.Second)
 	defer cancel()
 	cn, err := c.connection(ctx)
 	if err != nil {
@@ -323,7 +376,7 @@ var idempotent = map[string]bool{
 // unless ctx ends sooner.
 func (c *Client) Call(ctx context.Context, method string, params, out any) error {
 	start := time.Now()
-	ctx, cancel := withTimeout(ctx, c.opts.CallTimeout)
+	ctx, cancel := c.bound(ctx, c.opts.CallTimeout)
 	defer cancel()
 	resent := false
 	for {
@@ -331,7 +384,7 @@ func (c *Client) Call(ctx context.Context, method string, params, out any) error
 		if err != nil {
 			return err
 		}
-		f, err := cn.roundTrip(ctx, method, params)
+		frame, err := cn.roundTrip(ctx, method, params)
 		var ns errNotSent
 		var lost *ConnLostError
 		if !resent && (errors.As(err, &ns) || errors.As(err, &lost) && idempotent[method] && cn.closedNormally()) {
@@ -344,19 +397,17 @@ func (c *Client) Call(ctx context.Context, method string, params, out any) error
 			}
 			return err
 		}
-		if f.Raw != nil {
-			f = cn.decodeReply(f, out)
-		}
-		if !f.OK {
-			ge := newError(method, f.Error, cn.protocol, cn.red)
+		r := cn.decodeResponse(frame, out)
+		if !r.OK {
+			ge := newError(method, r.Error, cn.protocol, cn.red)
 			ge.ReadOnly = c.opts.ReadOnly
 			if ge.Retryable && sleepRetry(ctx, ge.RetryAfter) {
 				continue
 			}
 			return ge
 		}
-		if out != nil && len(f.Payload) > 0 {
-			if err := json.Unmarshal(f.Payload, out); err != nil {
+		if out != nil && len(r.Payload) > 0 {
+			if err := json.Unmarshal(r.Payload, out); err != nil {
 				return fmt.Errorf("decode %s result: %w", method, err)
 			}
 		}
@@ -364,8 +415,8 @@ func (c *Client) Call(ctx context.Context, method string, params, out any) error
 	}
 }
 
-// roundTrip sends one request and waits for its single reply.
-func (cn *conn) roundTrip(ctx context.Context, method string, params any) (*schema.InboundFrame, error) {
+// roundTrip sends one request and waits for its single response frame.
+func (cn *conn) roundTrip(ctx context.Context, method string, params any) ([]byte, error) {
 	id, pc, err := cn.send(method, params, false)
 	if err != nil {
 		return nil, err

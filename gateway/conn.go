@@ -25,15 +25,20 @@ const writeTimeout = 10 * time.Second
 // callback before further ones are dropped (progress is best effort).
 const runEventBuffer = 256
 
-// conn is one authenticated WebSocket connection to the gateway: one read
-// loop, requests multiplexed by id, events routed to runs by runId.
+// conn is one authenticated WebSocket connection to the gateway. It knows
+// envelopes, not methods: one read loop routes each response frame,
+// undecoded, to the pending call with its id, and each agent event to the
+// run with its runId. What a response means, and whether more are to come
+// for the same request, is the caller's business (see pendingCall).
 type conn struct {
 	ws       *websocket.Conn
 	hello    schema.HelloOK
-	scopes   []string // granted, or requested when the gateway does not say
+	caps     Capabilities // what the gateway can do, from hello (see Capabilities)
+	scopes   []string     // granted, or requested when the gateway does not say
 	log      *slog.Logger
-	warns    *warnLimiter // for warnings about what the gateway sends
-	red      *redactor    // scrubs every frame, and gateway text bound for errors
+	warns    *warnLimiter    // for warnings about what the gateway sends
+	red      *redactor       // scrubs every frame, and gateway text bound for errors
+	life     context.Context // the client's lifetime (see Client.life)
 	protocol int
 
 	nextID     atomic.Uint64
@@ -52,12 +57,23 @@ type conn struct {
 	err      error // why it died; set before dead is closed
 }
 
-// pendingCall waits for the response(s) to one request. Agent requests get
-// two frames (accepted, then final), so replies is buffered for both.
+// pendingCall is a request waiting for its response frames. The read loop
+// delivers each frame that carries the request's id to frames, undecoded
+// (scrubbed of secrets), in order; the caller decodes it, once, payload
+// straight into its result (see decodeResponse). A call sent with stream
+// false expects one frame: the read loop forgets it once the frame is
+// delivered. A stream call (agent: "accepted", then the final result, or a
+// terminal first frame) gets every frame with its id until its caller,
+// which alone knows what the frames mean, says it is done (forget).
 type pendingCall struct {
-	replies chan *schema.InboundFrame
-	multi   bool
+	frames chan []byte
+	stream bool
 }
+
+// pendingFrames is how many response frames of one call may wait for their
+// caller; more are dropped with a warning. Two hold an agent request's
+// acceptance and its final result.
+const pendingFrames = 2
 
 // runSub receives the events of one agent run.
 type runSub struct {
@@ -71,11 +87,13 @@ func newConn(ws *websocket.Conn, hello schema.HelloOK, scopes []string, o Option
 	c := &conn{
 		ws:       ws,
 		hello:    hello,
+		caps:     capabilitiesOf(hello.Protocol),
 		scopes:   scopes,
 		protocol: hello.Protocol,
 		log:      o.Logger,
 		warns:    o.warns,
 		red:      o.red,
+		life:     o.life,
 		pending:  make(map[string]*pendingCall),
 		runs:     make(map[string]*runSub),
 		dead:     make(chan struct{}),
@@ -132,7 +150,12 @@ func (c *conn) fail(err error) {
 	})
 }
 
-// close ends the connection deliberately with a close frame.
+// closeHandshakeWait bounds how long close waits for the gateway to answer
+// the close frame.
+const closeHandshakeWait = 500 * time.Millisecond
+
+// close ends the connection deliberately with a close frame, waiting up to
+// closeHandshakeWait for the gateway's answer.
 func (c *conn) close(reason string) {
 	c.closing.Store(true)
 	done := make(chan struct{})
@@ -142,7 +165,7 @@ func (c *conn) close(reason string) {
 	}()
 	select {
 	case <-done:
-	case <-time.After(500 * time.Millisecond):
+	case <-time.After(closeHandshakeWait):
 	}
 	c.fail(ErrClosed)
 }
@@ -184,128 +207,149 @@ func (c *conn) closedNormally() bool {
 }
 
 // handleFrame scrubs one inbound frame of the client's secrets (see
-// redactor), decodes it and routes it to the call or run it belongs to.
-// Anything it cannot use is dropped, with a warning (summarised when
-// repeated: see warnLimiter).
+// redactor) and routes it by its envelope: a response to the call with its
+// id, undecoded (the caller decodes it, see decodeResponse), an event to
+// dispatchEvent. Anything it cannot route is dropped, with a warning
+// (summarised when repeated: see warnLimiter).
 func (c *conn) handleFrame(typ websocket.MessageType, data []byte) {
 	if typ != websocket.MessageText {
 		c.warns.warn("ignoring binary frame from gateway", "bytes", len(data))
 		return
 	}
 	data = c.red.Frame(data)
-	if c.handOver(data) {
+	if id, ok := responseID(data); ok {
+		c.deliver(id, data)
 		return
 	}
-	var f schema.InboundFrame
-	if err := json.Unmarshal(data, &f); err != nil {
+	var env struct {
+		Type    string          `json:"type"`
+		ID      string          `json:"id"`
+		Event   string          `json:"event"`
+		Payload json.RawMessage `json:"payload"`
+	}
+	if err := json.Unmarshal(data, &env); err != nil {
+		// A response whose type and id decode still belongs to its call
+		// (a type error leaves the other fields decoded): the caller's
+		// decoding says what is wrong with it, at once, instead of the call
+		// waiting until its deadline for a reply that will never come.
+		if env.Type == schema.FrameResponse && env.ID != "" && c.deliver(env.ID, data) {
+			return
+		}
 		c.warns.warn("ignoring malformed frame from gateway", "err", c.red.Text(err.Error()), "bytes", len(data))
-		c.failMalformedResponse(data, err)
 		return
 	}
-	switch f.Type {
+	switch env.Type {
 	case schema.FrameResponse:
-		c.dispatchResponse(&f)
+		c.deliver(env.ID, data)
 	case schema.FrameEvent:
-		c.dispatchEvent(&f)
+		c.dispatchEvent(env.Event, env.Payload)
 	default:
-		c.warns.warn("ignoring frame of unknown type from gateway", "type", c.red.Text(f.Type))
+		c.warns.warn("ignoring frame of unknown type from gateway", "type", c.red.Text(env.Type))
 	}
-}
-
-// codeMalformedResponse is the error code of the reply a pending call gets
-// when the gateway answered it with a response frame that does not decode
-// (e.g. a string where the error object belongs): the call fails at once
-// instead of waiting until its deadline for a reply that will never come.
-const codeMalformedResponse = "MALFORMED_RESPONSE"
-
-func isMalformed(f *schema.InboundFrame) bool {
-	return !f.OK && f.Error != nil && f.Error.Code == codeMalformedResponse
-}
-
-// failMalformedResponse fails the pending call that an undecodable frame
-// answers, if the frame is recognisably a response to one.
-func (c *conn) failMalformedResponse(data []byte, decodeErr error) {
-	var head struct {
-		Type string `json:"type"`
-		ID   string `json:"id"`
-	}
-	if json.Unmarshal(data, &head) != nil || head.Type != schema.FrameResponse || head.ID == "" {
-		return
-	}
-	c.dispatchResponse(c.malformedReply(head.ID, decodeErr))
-}
-
-// malformedReply is the reply a call gets for a response it cannot decode.
-func (c *conn) malformedReply(id string, decodeErr error) *schema.InboundFrame {
-	return &schema.InboundFrame{Type: schema.FrameResponse, ID: id, Error: &schema.ErrorShape{
-		Code:    codeMalformedResponse,
-		Message: fmt.Sprintf("the gateway sent a response clawgate cannot decode (%s); is this gateway version supported?", c.red.Text(decodeErr.Error())),
-	}}
 }
 
 // responseHead is how both gateway generations begin a response frame.
 const responseHead = `{"type":"res","id":"`
 
-// handOver passes a response to its caller undecoded, in Raw, when the
-// frame begins like responseHead and is the call's last reply: the reply to
-// an ordinary call, or an agent reply that cannot be the "accepted" one
-// because neither the word nor a \u escape (which could spell it, as in
-// "\u0061ccepted") occurs in it. The caller then decodes it once, payload
-// straight into its result (see decodeReply), instead of this loop decoding
-// the envelope and the caller the payload again: for a 40 KB sessions.list
-// reply that halves clawgate's JSON work, and the decoding runs on the
-// caller's goroutine. Everything else takes the general path, where the
-// status is decoded (isAccepted), never matched as bytes.
-func (c *conn) handOver(data []byte) bool {
+// responseID returns the id of a response frame that begins like
+// responseHead and whose id has no escape, without decoding the frame: the
+// caller decodes it once, payload straight into its result, instead of
+// this loop decoding the envelope and the caller the payload again (for a
+// 40 KB sessions.list reply that halves clawgate's JSON work), and the
+// decoding runs on the caller's goroutine. Other frames are decoded here.
+func responseID(data []byte) (string, bool) {
 	rest, ok := bytes.CutPrefix(data, []byte(responseHead))
 	if !ok {
-		return false
+		return "", false
 	}
 	end := bytes.IndexByte(rest, '"')
 	if end < 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
-		return false
+		return "", false
 	}
-	id := string(rest[:end])
+	return string(rest[:end]), true
+}
+
+// deliver passes a response frame to the pending call with its id and
+// reports whether one was waiting. A call that expects one frame is
+// forgotten once it has it; a stream call stays until its caller forgets
+// it. A frame beyond what the call's buffer holds is dropped.
+func (c *conn) deliver(id string, frame []byte) bool {
 	c.mu.Lock()
 	pc := c.pending[id]
-	if pc == nil || (pc.multi && (bytes.Contains(data, []byte(schema.RunAccepted)) || bytes.Contains(data, []byte(`\u`)))) {
-		c.mu.Unlock()
+	if pc != nil && !pc.stream {
+		delete(c.pending, id)
+	}
+	c.mu.Unlock()
+	if pc == nil {
+		c.warns.note(slog.LevelDebug, "dropping response nobody waits for", "id", id)
 		return false
 	}
-	delete(c.pending, id)
-	c.mu.Unlock()
 	select {
-	case pc.replies <- &schema.InboundFrame{Type: schema.FrameResponse, ID: id, Raw: data}:
+	case pc.frames <- frame:
 	default:
 		c.warns.warn("dropping extra response", "id", id)
 	}
 	return true
 }
 
-// decodeReply decodes a response handed over in f.Raw in one pass, its
-// payload straight into out (which may be nil), and returns the frame
-// without payload. A frame that does not decode that way is decoded as the
-// read loop would have: an undecodable one becomes a malformed reply, one
-// whose payload does not fit out keeps its payload, so that the caller's own
-// decoding reports the error.
-func (c *conn) decodeReply(f *schema.InboundFrame, out any) *schema.InboundFrame {
+// codeMalformedResponse is the error code of the response a call gets when
+// the gateway answered it with a frame that does not decode (e.g. a string
+// where the error object belongs): the call fails at once instead of
+// waiting until its deadline for a reply that will never come.
+const codeMalformedResponse = "MALFORMED_RESPONSE"
+
+// response is a decoded response frame. Payload is set only when the
+// payload did not fit the caller's result: decoding it again says why.
+type response struct {
+	OK      bool
+	Error   *schema.ErrorShape
+	Payload json.RawMessage
+}
+
+// malformed reports whether the frame did not decode at all.
+func (r *response) malformed() bool {
+	return !r.OK && r.Error != nil && r.Error.Code == codeMalformedResponse
+}
+
+// decodeResponse decodes a response frame in one pass, its payload straight
+// into out (nil: the payload is not needed). A frame that does not decode
+// that way is decoded again as a whole: one that still does not is
+// malformed (a failed response with codeMalformedResponse, whose message
+// says so), one whose payload does not fit out keeps its payload, so that
+// the caller's own decoding reports the error.
+func (c *conn) decodeResponse(frame []byte, out any) response {
+	var err error
 	if out == nil {
-		out = new(json.RawMessage)
+		var r struct {
+			OK    bool               `json:"ok"`
+			Error *schema.ErrorShape `json:"error"`
+		}
+		if err = json.Unmarshal(frame, &r); err == nil {
+			return response{OK: r.OK, Error: r.Error}
+		}
+	} else {
+		r := struct {
+			OK      bool               `json:"ok"`
+			Payload any                `json:"payload"`
+			Error   *schema.ErrorShape `json:"error"`
+		}{Payload: out}
+		if json.Unmarshal(frame, &r) == nil {
+			return response{OK: r.OK, Error: r.Error}
+		}
+		var full struct {
+			OK      bool               `json:"ok"`
+			Payload json.RawMessage    `json:"payload"`
+			Error   *schema.ErrorShape `json:"error"`
+		}
+		if err = json.Unmarshal(frame, &full); err == nil {
+			return response{OK: full.OK, Error: full.Error, Payload: full.Payload}
+		}
 	}
-	r := struct {
-		OK      bool               `json:"ok"`
-		Payload any                `json:"payload"`
-		Error   *schema.ErrorShape `json:"error"`
-	}{Payload: out}
-	if err := json.Unmarshal(f.Raw, &r); err == nil {
-		return &schema.InboundFrame{Type: f.Type, ID: f.ID, OK: r.OK, Error: r.Error}
-	}
-	var full schema.InboundFrame
-	if err := json.Unmarshal(f.Raw, &full); err != nil {
-		c.warns.warn("ignoring malformed frame from gateway", "err", c.red.Text(err.Error()), "bytes", len(f.Raw))
-		return c.malformedReply(f.ID, err)
-	}
-	return &full
+	c.warns.warn("ignoring malformed frame from gateway", "err", c.red.Text(err.Error()), "bytes", len(frame))
+	return response{Error: &schema.ErrorShape{
+		Code:    codeMalformedResponse,
+		Message: fmt.Sprintf("the gateway sent a response clawgate cannot decode (%s); is this gateway version supported?", c.red.Text(err.Error())),
+	}}
 }
 
 // readError turns a read failure into the error pending calls see; the
@@ -324,39 +368,16 @@ func readError(err error, red *redactor) error {
 	return fmt.Errorf("gateway connection broke: %w", err)
 }
 
-func (c *conn) dispatchResponse(f *schema.InboundFrame) {
-	c.mu.Lock()
-	pc := c.pending[f.ID]
-	if pc != nil && !(pc.multi && f.OK && isAccepted(f.Payload)) {
-		delete(c.pending, f.ID)
-	}
-	c.mu.Unlock()
-	if pc == nil {
-		c.warns.note(slog.LevelDebug, "dropping response nobody waits for", "id", f.ID)
-		return
-	}
-	select {
-	case pc.replies <- f:
-	default:
-		c.warns.warn("dropping extra response", "id", f.ID)
-	}
-}
-
-func isAccepted(payload json.RawMessage) bool {
-	var s struct {
-		Status string `json:"status"`
-	}
-	return json.Unmarshal(payload, &s) == nil && s.Status == schema.RunAccepted
-}
-
-func (c *conn) dispatchEvent(f *schema.InboundFrame) {
-	switch f.Event {
+// dispatchEvent routes an agent event to the run it belongs to and notes a
+// shutdown announcement; other events only count as signs of life.
+func (c *conn) dispatchEvent(event string, payload json.RawMessage) {
+	switch event {
 	case "agent":
 	case "shutdown":
 		var p struct {
 			Reason string `json:"reason"`
 		}
-		_ = json.Unmarshal(f.Payload, &p)
+		_ = json.Unmarshal(payload, &p)
 		p.Reason = c.red.Text(p.Reason)
 		c.mu.Lock()
 		c.shutdown, c.shutSeen = p.Reason, true
@@ -367,7 +388,7 @@ func (c *conn) dispatchEvent(f *schema.InboundFrame) {
 		return // tick, chat, health, presence, …: liveness only
 	}
 	var ev schema.AgentEvent
-	if err := json.Unmarshal(f.Payload, &ev); err != nil || ev.RunID == "" {
+	if err := json.Unmarshal(payload, &ev); err != nil || ev.RunID == "" {
 		return
 	}
 	c.mu.Lock()
@@ -384,7 +405,7 @@ func (c *conn) dispatchEvent(f *schema.InboundFrame) {
 }
 
 // watchdog fails the connection when no frame arrived for two tick
-// intervals (PROTOCOL.md §1.3).
+// intervals (docs/protocol.md §1.3).
 func (c *conn) watchdog(tick time.Duration) {
 	limit := 2 * tick
 	t := time.NewTicker(max(tick/4, 10*time.Millisecond))
@@ -426,8 +447,10 @@ type errNotSent struct{ err error }
 func (e errNotSent) Error() string { return e.err.Error() }
 func (e errNotSent) Unwrap() error { return e.err }
 
-// send registers a pending call and writes the request frame.
-func (c *conn) send(method string, params any, multi bool) (string, *pendingCall, error) {
+// send registers a pending call and writes the request frame. A stream
+// call gets every response frame with its id until the caller forgets it;
+// any other call gets one.
+func (c *conn) send(method string, params any, stream bool) (string, *pendingCall, error) {
 	id := strconv.FormatUint(c.nextID.Add(1), 10)
 	data, err := json.Marshal(schema.RequestFrame{Type: schema.FrameRequest, ID: id, Method: method, Params: params})
 	if err != nil {
@@ -436,7 +459,7 @@ func (c *conn) send(method string, params any, multi bool) (string, *pendingCall
 	if limit := c.hello.Policy.MaxPayload; limit > 0 && int64(len(data)) > limit {
 		return "", nil, &FrameTooLargeError{Method: method, Size: len(data), Limit: limit}
 	}
-	pc := &pendingCall{replies: make(chan *schema.InboundFrame, 2), multi: multi}
+	pc := &pendingCall{frames: make(chan []byte, pendingFrames), stream: stream}
 	c.mu.Lock()
 	if c.isDead() {
 		c.mu.Unlock()
@@ -455,29 +478,42 @@ func (c *conn) send(method string, params any, multi bool) (string, *pendingCall
 	return id, pc, nil
 }
 
-// forget drops a pending call whose caller gave up; a late reply is ignored.
+// forget drops a pending call whose caller has what it waited for, or gave
+// up; a late response is ignored.
 func (c *conn) forget(id string) {
 	c.mu.Lock()
 	delete(c.pending, id)
 	c.mu.Unlock()
 }
 
-// await waits for the next frame of a pending call, the connection's death,
-// or ctx. On ctx expiry it returns ctx.Err() and the caller decides what the
-// timeout means.
-func (c *conn) await(ctx context.Context, pc *pendingCall) (*schema.InboundFrame, error) {
+// await waits for the next response frame of a pending call, the
+// connection's death, or ctx. When ctx ends it returns ctx.Err() and the
+// caller decides what the timeout means; when it ends because the client
+// was closed, ErrClosed (see ctxErr).
+func (c *conn) await(ctx context.Context, pc *pendingCall) ([]byte, error) {
 	select {
-	case f := <-pc.replies:
+	case f := <-pc.frames:
 		return f, nil
 	case <-c.dead:
-		// A reply that raced with the close still counts.
+		// A response that raced with the close still counts.
 		select {
-		case f := <-pc.replies:
+		case f := <-pc.frames:
 			return f, nil
 		default:
 		}
 		return nil, &ConnLostError{Cause: c.err}
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, c.ctxErr(ctx)
 	}
+}
+
+// ctxErr is what a wait on ctx returns when ctx ends: ErrClosed when the
+// client's lifetime has ended (ctx derives from it: see Client.bound),
+// else ctx.Err(), which the caller turns into a timeout or passes on as
+// the cancellation.
+func (c *conn) ctxErr(ctx context.Context) error {
+	if c.life.Err() != nil {
+		return ErrClosed
+	}
+	return ctx.Err()
 }

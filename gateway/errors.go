@@ -72,7 +72,7 @@ func newError(method string, e *schema.ErrorShape, protocol int, red *redactor) 
 }
 
 // Kind classifies the error. Protocol 3 has no detail codes, so the message
-// is matched as a fallback (PROTOCOL.md §1.2).
+// is matched as a fallback (docs/protocol.md §1.2).
 func (e *Error) Kind() Kind {
 	d, msg := e.Details.Code, e.Message
 	switch {

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/clawgate/clawgate/gateway"
-	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/faultproxy"
+	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/internal/testwait/gatewaywait"
 	"github.com/clawgate/clawgate/schema"
@@ -66,7 +66,7 @@ func TestFaultMatrix(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		proxy    bool
-		quick    bool                                                                  // the case needs gatewaywait.QuickTimeout(t) (in e.quick and setup's argument)
+		quick    bool                                                                 // the case needs gatewaywait.QuickTimeout(t) (in e.quick and setup's argument)
 		setup    func(f *gatewaysim.Options, o *gateway.Options, quick time.Duration) // fake and client options
 		inject   func(t *testing.T, e *faultEnv)
 		op       func(e *faultEnv) error

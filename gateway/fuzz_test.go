@@ -32,7 +32,10 @@ import (
 // name, and neither the JSON they deliver nor the error an error reply
 // becomes holds the client's token. (A string decoded from JSON may: a
 // gateway that spells the token with escapes of its own choosing is not
-// echoing it, and no scrubbing could stop one that wants it shown.)
+// echoing it, and no scrubbing could stop one that wants it shown.) The
+// agent call's frames are then taken as Agent takes them (agentFrame): an
+// accepted reply is never taken for the final one, and once the final one
+// is in, the call is no longer pending.
 func FuzzHandleFrame(f *testing.F) {
 	const token = "fuzz-SECRET-token"
 	f.Add([]byte(`{"type":"res","id":"1","ok":true,"payload":{"sessions":[]}}`))
@@ -51,9 +54,9 @@ func FuzzHandleFrame(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := newConn(nil, schema.HelloOK{Protocol: 4}, []string{ScopeAdmin}, opts)
-		single := &pendingCall{replies: make(chan *schema.InboundFrame, 2)}
-		multi := &pendingCall{replies: make(chan *schema.InboundFrame, 2), multi: true}
-		c.pending["1"], c.pending["2"] = single, multi
+		single := &pendingCall{frames: make(chan []byte, pendingFrames)}
+		stream := &pendingCall{frames: make(chan []byte, pendingFrames), stream: true}
+		c.pending["1"], c.pending["2"] = single, stream
 		sub := c.subscribe("run-1")
 
 		done := make(chan struct{})
@@ -74,32 +77,27 @@ func FuzzHandleFrame(f *testing.F) {
 		if c.isDead() {
 			t.Fatal("a frame killed the connection")
 		}
-		check := func(name string, pc *pendingCall) []*schema.InboundFrame {
-			var got []*schema.InboundFrame
-			for len(pc.replies) > 0 {
-				r := <-pc.replies
-				if r.ID != name || r.Type != schema.FrameResponse {
-					t.Fatalf("call %s got a frame for %q of type %q", name, r.ID, r.Type)
+		// check decodes the frames delivered to a call as its caller would
+		// (decode, a decoding for an ordinary call; agentFrame for the
+		// agent call) and checks each.
+		check := func(name string, pc *pendingCall, decode func([]byte) response) []response {
+			var got []response
+			for len(pc.frames) > 0 {
+				frame := <-pc.frames
+				var head struct{ Type, ID string }
+				if id, ok := responseID(frame); ok {
+					head.Type, head.ID = schema.FrameResponse, id
+				} else {
+					_ = json.Unmarshal(frame, &head) // a type error elsewhere leaves these decoded
 				}
-				if bytes.Contains(r.Raw, []byte(token)) || bytes.Contains(r.Payload, []byte(token)) {
-					t.Fatalf("call %s got the token: %q %q", name, r.Raw, r.Payload)
+				if head.ID != name || head.Type != schema.FrameResponse {
+					t.Fatalf("call %s got a frame for %q of type %q: %q", name, head.ID, head.Type, frame)
 				}
-				if r.Raw != nil && pc.multi { // the accepted reply is never taken for the final one
-					var acc struct {
-						OK      bool
-						Payload struct{ Status string }
-					}
-					if json.Unmarshal(r.Raw, &acc) == nil && acc.OK && acc.Payload.Status == schema.RunAccepted {
-						t.Fatalf("call %s: an accepted reply was handed over as the final one: %q", name, r.Raw)
-					}
+				if bytes.Contains(frame, []byte(token)) {
+					t.Fatalf("call %s got the token: %q", name, frame)
 				}
-				if r.Raw != nil { // handed over undecoded: decode it as the caller would
-					var out json.RawMessage
-					if r = c.decodeReply(r, &out); r.ID != name {
-						t.Fatalf("call %s: decoded reply for %q", name, r.ID)
-					}
-				}
-				if isMalformed(r) && !strings.Contains(r.Error.Message, "cannot decode") {
+				r := decode(frame)
+				if r.malformed() && !strings.Contains(r.Error.Message, "cannot decode") {
 					t.Fatalf("malformed reply without a clear message: %+v", r.Error)
 				}
 				if len(r.Payload) > 0 && bytes.Contains(r.Payload, []byte(token)) {
@@ -117,17 +115,44 @@ func FuzzHandleFrame(f *testing.F) {
 		}
 		c.mu.Lock()
 		_, singleWaits := c.pending["1"]
-		_, multiWaits := c.pending["2"]
 		c.mu.Unlock()
-		s := check("1", single)
+		s := check("1", single, func(frame []byte) response {
+			var out json.RawMessage
+			return c.decodeResponse(frame, &out)
+		})
 		if len(s) > 1 || (len(s) == 1) == singleWaits {
 			t.Fatalf("ordinary call: %d replies, still pending %v", len(s), singleWaits)
 		}
-		m := check("2", multi)
-		if len(m) > 2 {
+		// The agent call: Agent reads frames until one is not an
+		// acceptance, then forgets the call.
+		final := false
+		m := check("2", stream, func(frame []byte) response {
+			if final {
+				return response{OK: true} // Agent has stopped reading
+			}
+			var reply schema.AgentReply
+			r, status, _ := c.agentFrame(frame, &reply)
+			accepted := !r.malformed() && r.OK && status == schema.RunAccepted
+			var acc struct {
+				OK      bool
+				Payload struct{ Status string }
+			}
+			if !accepted && !r.malformed() && json.Unmarshal(frame, &acc) == nil && acc.OK && acc.Payload.Status == schema.RunAccepted {
+				t.Fatalf("call 2: an accepted reply was taken for the final one: %q", frame)
+			}
+			if !accepted {
+				final = true
+				c.forget("2")
+			}
+			return r
+		})
+		if len(m) > pendingFrames {
 			t.Fatalf("agent call: %d replies", len(m))
 		}
-		if len(m) > 0 && !(m[len(m)-1].OK && m[len(m)-1].Raw == nil && isAccepted(m[len(m)-1].Payload)) && multiWaits {
+		c.mu.Lock()
+		_, streamWaits := c.pending["2"]
+		c.mu.Unlock()
+		if final && streamWaits {
 			t.Fatal("agent call still pending after a final reply")
 		}
 		for len(sub.events) > 0 {

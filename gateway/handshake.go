@@ -16,7 +16,7 @@ import (
 )
 
 // Protocol versions clawgate speaks: 3 is Clawdbot 2026.1.x, 4 is OpenClaw
-// 2026.9.x. Both accept the range 3..4 (PROTOCOL.md §2.3).
+// 2026.9.x. Both accept the range 3..4 (docs/protocol.md §2.3).
 const (
 	MinProtocol = 3
 	MaxProtocol = 4
@@ -27,10 +27,10 @@ const (
 var clientCaps = []string{"tool-events"}
 
 // dial opens a WebSocket to the gateway and completes the connect handshake
-// within ctx. It never sends an Origin header (PROTOCOL.md §6.9), and never
+// within ctx. It never sends an Origin header (docs/protocol.md §6.9), and never
 // follows a redirect (see Options.httpClient). o comes from withDefaults.
 func dial(ctx context.Context, o Options) (*conn, error) {
-	url := redactURL(o.URL)
+	url := RedactURL(o.URL)
 	ws, resp, err := websocket.Dial(ctx, o.URL, &websocket.DialOptions{
 		HTTPClient:      o.httpClient(),
 		CompressionMode: websocket.CompressionDisabled,
@@ -57,7 +57,7 @@ func unwrapDialErr(ctx context.Context, err error) error {
 	// may carry a token) out of messages and logs, like everywhere else.
 	var ue *neturl.Error
 	if errors.As(err, &ue) {
-		if safe := redactURL(ue.URL); safe != ue.URL {
+		if safe := RedactURL(ue.URL); safe != ue.URL {
 			err = redactedError{msg: strings.ReplaceAll(err.Error(), ue.URL, safe), err: err}
 		}
 	}
@@ -112,7 +112,7 @@ func (e redactedError) Error() string { return e.msg }
 func (e redactedError) Unwrap() error { return e.err }
 
 func handshake(ctx context.Context, ws *websocket.Conn, o Options) (*conn, error) {
-	url := redactURL(o.URL)
+	url := RedactURL(o.URL)
 	// 1. connect.challenge
 	for {
 		f, err := readFrame(ctx, ws, o.red)

@@ -58,16 +58,17 @@ func (c *Client) ModelsList(ctx context.Context) (*schema.ModelsList, error) {
 }
 
 // AbortRun aborts the agent run runID: with chat.abort when the session is
-// known (it requires the key), else with sessions.abort. Protocol-3 gateways
-// cannot abort agent runs: it returns ErrAbortUnsupported.
+// known (it requires the key), else with sessions.abort. A gateway that
+// cannot abort agent runs (Capabilities.AbortRuns: Clawdbot) gets no
+// request: it returns ErrAbortUnsupported.
 func (c *Client) AbortRun(ctx context.Context, sessionKey, runID string) (*schema.AbortResult, error) {
-	ctx, cancel := withTimeout(ctx, c.opts.CallTimeout)
+	ctx, cancel := c.bound(ctx, c.opts.CallTimeout)
 	defer cancel()
 	cn, err := c.connection(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if cn.protocol < 4 {
+	if !cn.caps.AbortRuns {
 		return nil, ErrAbortUnsupported
 	}
 	var out schema.AbortResult

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -8,9 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 )
@@ -64,13 +63,13 @@ const (
 // Options configure a Client. Token and Password are secrets: Options never
 // prints them (see String).
 type Options struct {
-	URL      string // ws:// or wss://; default DefaultURL
+	URL      string // ws:// or wss:// (the rules: url.go); default DefaultURL
 	Token    string
 	Password string
 	// ReadOnly requests only operator.read.
 	ReadOnly bool
 	// AllowInsecureTransport permits sending a token or password over plain
-	// ws:// to a host that is not loopback.
+	// ws:// to a host that is not loopback (see Plaintext).
 	AllowInsecureTransport bool
 	// TLSFingerprint pins the gateway's certificate: the SHA-256 of its DER
 	// encoding, hex, with or without colons and a "sha256:" prefix.
@@ -96,15 +95,16 @@ type Options struct {
 	// a log line.
 	ExtraSecrets []string
 
-	// Set by withDefaults.
-	red   *redactor    // scrubs gateway-supplied text of the secrets
-	logq  *logQueue    // Logger's queue
-	warns *warnLimiter // summarises repeated warnings
+	// Set by withDefaults (life: by New).
+	red   *redactor       // scrubs gateway-supplied text of the secrets
+	logq  *logQueue       // Logger's queue
+	warns *warnLimiter    // summarises repeated warnings
+	life  context.Context // the client's lifetime (see Client.life); Background until New sets it
 }
 
 // String describes the options without revealing secrets.
 func (o Options) String() string {
-	return fmt.Sprintf("gateway.Options{URL:%s Token:%s Password:%s ReadOnly:%t}", redactURL(o.URL), setOrNot(o.Token), setOrNot(o.Password), o.ReadOnly)
+	return fmt.Sprintf("gateway.Options{URL:%s Token:%s Password:%s ReadOnly:%t}", RedactURL(o.URL), setOrNot(o.Token), setOrNot(o.Password), o.ReadOnly)
 }
 
 // GoString hides the secrets from %#v.
@@ -112,7 +112,7 @@ func (o Options) GoString() string { return o.String() }
 
 // LogValue hides the secrets from slog.
 func (o Options) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("url", redactURL(o.URL)), slog.String("token", setOrNot(o.Token)),
+	return slog.GroupValue(slog.String("url", RedactURL(o.URL)), slog.String("token", setOrNot(o.Token)),
 		slog.String("password", setOrNot(o.Password)), slog.Bool("read_only", o.ReadOnly))
 }
 
@@ -123,33 +123,22 @@ func setOrNot(s string) string {
 	return "set"
 }
 
-// withDefaults fills zero fields and validates the URL and transport policy.
+// withDefaults fills zero fields and applies the URL and transport rules
+// (see url.go).
 func (o Options) withDefaults() (Options, error) {
 	if o.URL == "" {
 		o.URL = DefaultURL
 	}
-	u, err := url.Parse(o.URL)
+	u, err := CheckURL(o.URL)
 	if err != nil {
-		return o, fmt.Errorf("invalid gateway URL %q: %w", redactURL(o.URL), err)
-	}
-	switch u.Scheme {
-	case "ws", "wss":
-	case "http":
-		u.Scheme = "ws"
-	case "https":
-		u.Scheme = "wss"
-	default:
-		return o, fmt.Errorf("invalid gateway URL %q: the scheme must be ws:// or wss://", redactURL(o.URL))
-	}
-	if u.Host == "" {
-		return o, fmt.Errorf("invalid gateway URL %q: no host", redactURL(o.URL))
+		return o, err
 	}
 	if u.User != nil {
-		return o, fmt.Errorf("invalid gateway URL %q: put credentials in --token/--password, not in the URL", redactURL(o.URL))
+		return o, &URLError{URL: RedactURL(o.URL), Reason: "put credentials in --token/--password, not in the URL"}
 	}
 	o.URL = u.String()
 	secret := o.Token != "" || o.Password != ""
-	if secret && u.Scheme == "ws" && !isLoopback(u.Hostname()) && !o.AllowInsecureTransport {
+	if secret && Plaintext(u) && !o.AllowInsecureTransport {
 		return o, fmt.Errorf("refusing to send the gateway token over unencrypted %s to %s, which is not a loopback address: "+
 			"use wss:// (gateway.tls.enabled), or an SSH tunnel to 127.0.0.1, or allow it explicitly with --allow-insecure-transport", u.Scheme, u.Hostname())
 	}
@@ -185,6 +174,9 @@ func (o Options) withDefaults() (Options, error) {
 	o.Logger, o.logq = newAsyncLogger(o.Logger)
 	o.warns = newWarnLimiter(o.Logger)
 	o.red = newRedactor(optionSecrets(o)...)
+	if o.life == nil {
+		o.life = context.Background()
+	}
 	return o, nil
 }
 
@@ -193,27 +185,6 @@ func (o Options) scopes() []string {
 		return []string{ScopeRead}
 	}
 	return []string{ScopeAdmin}
-}
-
-// isLoopback reports whether host is localhost or a loopback IP.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// redactURL drops user info and query from a URL for messages and logs.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "<unparseable URL>"
-	}
-	u.User = nil
-	u.RawQuery = ""
-	u.Fragment = ""
-	return u.String()
 }
 
 func parseFingerprint(s string) ([]byte, error) {

@@ -7,7 +7,7 @@ import (
 )
 
 // AgentParams are agent request params. Only keys both generations accept are
-// here (PROTOCOL.md §3.7); Timeout is omitted when zero because protocol 3
+// here (docs/protocol.md §3.7); Timeout is omitted when zero because protocol 3
 // fails a run with timeout 0.
 type AgentParams struct {
 	Message           string `json:"message"`

@@ -1,9 +1,12 @@
 // Package schema holds the wire types clawgate exchanges with OpenClaw and
-// Clawdbot gateways, and the normalised types its tools return.
+// Clawdbot gateways: frames, params and results. The tools' own input and
+// output types live with each tool in package tools.
 //
 // Gateway types decode both protocol generations leniently: unknown fields
 // are ignored and every optional sub-object is a pointer or has a usable zero
-// value. Where the generations differ (PROTOCOL.md §5), a Normalise method or
-// function turns either shape into one answer, so callers never branch on the
-// protocol version themselves.
+// value. Where the generations differ in shape (docs/protocol.md §5), a
+// method turns either shape into one answer (SessionsPatchResult.
+// EffectiveModel, AgentReply.TimedOut, AbortResult.DidAbort), so callers do
+// not branch on the protocol version; what a gateway can do is
+// gateway.Capabilities.
 package schema

@@ -28,9 +28,6 @@ type InboundFrame struct {
 	Error   *ErrorShape     `json:"error,omitempty"`
 	Event   string          `json:"event,omitempty"`
 	Seq     *int64          `json:"seq,omitempty"`
-	// Raw is the undecoded frame when the gateway client hands a response
-	// over to its caller to decode (only Type and ID are set then).
-	Raw []byte `json:"-"`
 }
 
 // ErrorShape is the error object of a failed response.

@@ -34,7 +34,7 @@ type ModelDefaults struct {
 }
 
 // SessionRow is one row of sessions.list. On protocol 3 Model is the model of
-// the last run; on protocol 4 it is the selected model (PROTOCOL.md §3.4).
+// the last run; on protocol 4 it is the selected model (docs/protocol.md §3.4).
 type SessionRow struct {
 	Key           string `json:"key"`
 	Kind          string `json:"kind,omitempty"`
@@ -92,7 +92,7 @@ type PatchResolved struct {
 
 // OverrideModel is the session's model override as "provider/model", or ""
 // when the session has none. It reads entry.providerOverride/modelOverride,
-// which both generations store (PROTOCOL.md §3.5).
+// which both generations store (docs/protocol.md §3.5).
 func (r *SessionsPatchResult) OverrideModel() string {
 	return ModelRef(r.Entry.ProviderOverride, r.Entry.ModelOverride)
 }

@@ -72,9 +72,9 @@ func (t *tools) listSessions(ctx context.Context, _ mcp.CallToolRequest, in List
 	if err != nil {
 		return ListSessionsOutput{}, "", err
 	}
-	protocol := 0
+	overrides := false
 	if info, err := t.gw.Info(ctx); err == nil {
-		protocol = info.Protocol
+		overrides = info.Capabilities().SessionModelOverrides
 	}
 	out := ListSessionsOutput{
 		Sessions: make([]SessionInfo, 0, len(list.Sessions)),
@@ -96,7 +96,7 @@ func (t *tools) listSessions(ctx context.Context, _ mcp.CallToolRequest, in List
 		s := SessionInfo{
 			Key: safetext.Line(r.Key), SessionID: safetext.Line(r.SessionID), Kind: safetext.Line(r.Kind), Label: safetext.Line(label),
 			Model: safetext.Line(schema.ModelRef(r.ModelProvider, r.Model)), ModelProvider: safetext.Line(r.ModelProvider),
-			ModelSource: modelSource(protocol, r),
+			ModelSource: modelSource(overrides, r),
 			ContextUsed: r.TotalTokens.Count(), ContextWindow: r.ContextTokens.Count(),
 		}
 		s.PercentUsed = percent(s.ContextUsed, s.ContextWindow)
@@ -118,16 +118,17 @@ func (t *tools) listSessions(ctx context.Context, _ mcp.CallToolRequest, in List
 	return out, fmt.Sprintf("%s (default model %s):\n%s", countOf(out.Count, "session", "sessions"), out.Defaults.Model, b.String()), nil
 }
 
-// modelSource says where a session row's model comes from: protocol 4
-// rows carry modelOverrideSource; protocol 3 rows show the model of the
+// modelSource says where a session row's model comes from: where the
+// gateway lists model overrides (Capabilities.SessionModelOverrides), rows
+// carry modelOverrideSource; elsewhere (Clawdbot) rows show the model of the
 // last run and no override.
-func modelSource(protocol int, r schema.SessionRow) string {
+func modelSource(overrides bool, r schema.SessionRow) string {
 	switch {
 	case r.Model == "":
 		return ""
-	case protocol >= 4 && r.ModelOverrideSource != "":
+	case overrides && r.ModelOverrideSource != "":
 		return "override"
-	case protocol >= 4:
+	case overrides:
 		return "default"
 	}
 	return "last_run"

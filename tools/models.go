@@ -144,7 +144,7 @@ func (t *tools) defaultModel(ctx context.Context) string {
 // allowedHint names the models a caller may choose, for refusal messages.
 func (t *tools) allowedHint(ctx context.Context) string {
 	info, err := t.gw.Info(ctx)
-	if err == nil && info.Protocol < 4 && len(t.cfg.AllowModels) == 0 {
+	if err == nil && !info.Capabilities().ModelAllowlist && len(t.cfg.AllowModels) == 0 {
 		if def := t.defaultModel(ctx); def != "" {
 			return fmt.Sprintf("Clawdbot does not report its allowlist (agents.defaults.models in its config); its default model %s is always allowed", def)
 		}

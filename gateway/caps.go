@@ -1,0 +1,51 @@
+package gateway
+
+// Capabilities say what the negotiated gateway can do. They are derived in
+// one place, capabilitiesOf, from what the handshake settled (the protocol
+// hello-ok chose), so that no caller compares protocol numbers: a tool asks
+// "can this gateway abort a run?", and a third gateway generation changes
+// this file, not the callers. Info.Capabilities returns them; the
+// connection keeps them for the client's own decisions (AbortRun, Close).
+type Capabilities struct {
+	// AbortRuns: chat.abort and sessions.abort reach runs started with the
+	// agent method. OpenClaw (protocol 4) registers them; Clawdbot's
+	// chat.abort only reaches runs started with chat.send, so an agent run
+	// goes on until it ends or hits its own timeout (docs/protocol.md §3.10).
+	AbortRuns bool
+	// ModelAllowlist: models.list returns the models the gateway allows
+	// (OpenClaw's default view is the allowlisted catalog). Clawdbot returns
+	// the full catalog, so a listed model may still be refused, and its
+	// allowlist (agents.defaults.models) cannot be read (docs/protocol.md §3.3,
+	// §6.12).
+	ModelAllowlist bool
+	// SessionModelOverrides: sessions.list rows carry the selected model
+	// and modelOverrideSource (OpenClaw). Clawdbot's rows show the model
+	// of the last run and no override (docs/protocol.md §3.4).
+	SessionModelOverrides bool
+	// RunModel: the agent method accepts a model (provider, model) for
+	// one run (OpenClaw; it needs operator.admin). Clawdbot refuses the
+	// keys (docs/protocol.md §3.7).
+	RunModel bool
+	// ModelRun: the agent method accepts modelRun, a bare model call
+	// without the agent's tools and session (OpenClaw, docs/protocol.md §3.7).
+	ModelRun bool
+}
+
+// capabilitiesOf is the one place that maps a negotiated protocol to what
+// the gateway can do: protocol 4 is OpenClaw 2026.9.x, protocol 3
+// Clawdbot 2026.1.x (docs/protocol.md §5).
+func capabilitiesOf(protocol int) Capabilities {
+	openclaw := protocol >= 4
+	return Capabilities{
+		AbortRuns:             openclaw,
+		ModelAllowlist:        openclaw,
+		SessionModelOverrides: openclaw,
+		RunModel:              openclaw,
+		ModelRun:              openclaw,
+	}
+}
+
+// Capabilities says what the gateway of this connection can do (see
+// Capabilities). It depends only on the negotiated protocol, so an Info
+// built by hand (a stub in a test) has the capabilities of its Protocol.
+func (in *Info) Capabilities() Capabilities { return capabilitiesOf(in.Protocol) }
