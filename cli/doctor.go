@@ -32,7 +32,7 @@ func (a *app) doctor(ctx context.Context) error {
 			fmt.Fprintln(w, "Interrupted.")
 			return shownError{interrupted("doctor: interrupted")}
 		}
-		fmt.Fprintf(w, "PROBLEM: %s\n", safetext.Text(err.Error()))
+		fmt.Fprintf(w, "PROBLEM: %s\n", safetext.Text(tools.Explain(err)))
 		return shownError{err}
 	}
 	if err != nil {

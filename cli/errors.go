@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/clawgate/clawgate/tools"
 )
 
 // Every command returns an error, and exitCode alone turns it into what the
@@ -14,8 +16,9 @@ import (
 //	*interruptedError   a signal (Ctrl-C) cut the command short           130
 //	any other error     the command failed                                1
 //
-// The message is printed as "clawgate: <error>", unless the command has
-// already shown it (shownError: doctor reports on stdout).
+// The message is printed as "clawgate: <error>", a gateway error with its
+// advice (tools.Explain), unless the command has already shown it
+// (shownError: doctor reports on stdout).
 
 // usageError is a mistake on the command line: exit code 2.
 type usageError struct {
@@ -81,7 +84,7 @@ func exitCode(stderr io.Writer, err error) int {
 				fmt.Fprintln(stderr, usage.more)
 			}
 		} else {
-			fmt.Fprintln(stderr, "clawgate:", err)
+			fmt.Fprintln(stderr, "clawgate:", tools.Explain(err))
 		}
 	}
 	switch {

@@ -141,7 +141,7 @@ func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schem
 			var status, sessionKey string
 			r, status, sessionKey = cn.agentFrame(frame, &reply)
 			if r.malformed() {
-				err = newError("agent", r.Error, cn.protocol, cn.red) // the run may be going: abort it
+				err = cn.newError("agent", r.Error) // the run may be going: abort it
 			} else if r.OK && status == schema.RunAccepted {
 				// Any other frame, first or not, is the last (docs/protocol.md
 				// §3.7); a repeated acceptance is skipped.
@@ -166,7 +166,7 @@ func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schem
 					err = &TimeoutError{Method: "agent", After: time.Since(start), What: "acceptance"}
 				}
 			}
-			return nil, c.interrupted(cn, run, start, err, req.AbortWait)
+			return nil, c.interrupted(run, start, err, req.AbortWait)
 		}
 		break
 	}
@@ -179,9 +179,7 @@ func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schem
 		}
 	}
 	if !r.OK {
-		ge := newError("agent", r.Error, cn.protocol, cn.red)
-		ge.ReadOnly = c.opts.ReadOnly
-		return nil, ge
+		return nil, cn.newError("agent", r.Error)
 	}
 	if reply.RunID == "" {
 		reply.RunID = runID
@@ -207,29 +205,31 @@ func (c *conn) agentFrame(frame []byte, reply *schema.AgentReply) (r response, s
 // interrupted aborts a run that will not be waited for any longer (unless
 // the connection is gone), waiting up to wait (0: abortTimeout) for the
 // gateway to confirm, and builds the RunError.
-func (c *Client) interrupted(cn *conn, run *AgentRun, start time.Time, cause error, wait time.Duration) error {
-	re := &RunError{RunID: run.RunID, Cause: cause}
+func (c *Client) interrupted(run *AgentRun, start time.Time, cause error, wait time.Duration) error {
+	aborted, abortErr := c.abortInterrupted(run, cause, wait)
+	return &RunError{RunID: run.RunID, Elapsed: time.Since(start), Cause: cause, Aborted: aborted, AbortErr: abortErr}
+}
+
+// abortInterrupted aborts the run of an interrupted Agent call and reports
+// whether the gateway confirmed it, or why it did not.
+func (c *Client) abortInterrupted(run *AgentRun, cause error, wait time.Duration) (aborted bool, abortErr error) {
 	var lost *ConnLostError
 	if errors.As(cause, &lost) {
-		re.AbortErr = errors.New("the connection is gone; the run may still be going on the gateway")
-	} else {
-		if wait <= 0 {
-			wait = abortTimeout
-		}
-		ctx, cancel := c.bound(context.Background(), wait)
-		res, err := c.AbortRun(ctx, run.SessionKey, run.RunID)
-		cancel()
-		switch {
-		case err != nil:
-			re.AbortErr = err
-		case res.DidAbort():
-			re.Aborted = true
-		default:
-			re.AbortErr = errors.New("the gateway found no such running run (it may have just finished)")
-		}
+		return false, errors.New("the connection is gone; the run may still be going on the gateway")
 	}
-	re.Elapsed = time.Since(start)
-	return re
+	if wait <= 0 {
+		wait = abortTimeout
+	}
+	ctx, cancel := c.bound(context.Background(), wait)
+	res, err := c.AbortRun(ctx, run.SessionKey, run.RunID)
+	cancel()
+	switch {
+	case err != nil:
+		return false, err
+	case res.DidAbort():
+		return true, nil
+	}
+	return false, errors.New("the gateway found no such running run (it may have just finished)")
 }
 
 // pumpEvents delivers sub's events to onEvent on one goroutine. The returned

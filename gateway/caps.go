@@ -29,6 +29,12 @@ type Capabilities struct {
 	// ModelRun: the agent method accepts modelRun, a bare model call
 	// without the agent's tools and session (OpenClaw, docs/protocol.md §3.7).
 	ModelRun bool
+	// ScopeDowngrade: the gateway admits a device-less client that does
+	// not connect directly over loopback but clears its scopes, so that a
+	// missing scope may be that downgrade rather than the operator's
+	// settings (OpenClaw, docs/protocol.md §2.7). Clawdbot keeps the scopes
+	// a device-less client with a token requests (§2.5).
+	ScopeDowngrade bool
 }
 
 // capabilitiesOf is the one place that maps a negotiated protocol to what
@@ -42,6 +48,7 @@ func capabilitiesOf(protocol int) Capabilities {
 		SessionModelOverrides: openclaw,
 		RunModel:              openclaw,
 		ModelRun:              openclaw,
+		ScopeDowngrade:        openclaw,
 	}
 }
 

@@ -399,8 +399,7 @@ func (c *Client) Call(ctx context.Context, method string, params, out any) error
 		}
 		r := cn.decodeResponse(frame, out)
 		if !r.OK {
-			ge := newError(method, r.Error, cn.protocol, cn.red)
-			ge.ReadOnly = c.opts.ReadOnly
+			ge := cn.newError(method, r.Error)
 			if ge.Retryable && sleepRetry(ctx, ge.RetryAfter) {
 				continue
 			}

@@ -38,6 +38,7 @@ type conn struct {
 	log      *slog.Logger
 	warns    *warnLimiter    // for warnings about what the gateway sends
 	red      *redactor       // scrubs every frame, and gateway text bound for errors
+	facts    errorFacts      // what an Error built on this connection says about it
 	life     context.Context // the client's lifetime (see Client.life)
 	protocol int
 
@@ -84,10 +85,12 @@ type runSub struct {
 // newConn returns the connection for ws after hello; o (from withDefaults)
 // gives its logger, warning limiter and redactor.
 func newConn(ws *websocket.Conn, hello schema.HelloOK, scopes []string, o Options) *conn {
+	caps := capabilitiesOf(hello.Protocol)
 	c := &conn{
 		ws:       ws,
 		hello:    hello,
-		caps:     capabilitiesOf(hello.Protocol),
+		caps:     caps,
+		facts:    o.errorFacts(&caps),
 		scopes:   scopes,
 		protocol: hello.Protocol,
 		log:      o.Logger,

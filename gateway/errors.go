@@ -17,22 +17,103 @@ var ErrClosed = errors.New("gateway client is closed")
 // gateways, which cannot abort runs started with the agent method.
 var ErrAbortUnsupported = errors.New("this gateway version (Clawdbot, protocol 3) cannot abort agent runs; the run continues on the gateway until it finishes or hits its own timeout")
 
+// Errors state facts; advice is the edge's. Every error of this package
+// says what happened, with the facts it knows (the URL, the method, the
+// gateway's code, message and details, the scope that is missing, the
+// stage the handshake reached), and carries a Kind: what the user has to
+// do about it. The sentence that tells the user what to change, naming
+// clawgate's flags, environment variables and commands or the gateway's
+// own commands, is not written here but at the edge, in one place
+// (tools/advice.go), from the Kind and the facts. Errors are built with
+// all their facts and not changed afterwards.
+
 // Kind classifies gateway errors by what the user has to do about them.
 type Kind int
 
-// Error kinds.
+// Error kinds. KindOf finds the kind of any error.
 const (
-	KindOther        Kind = iota
-	KindAuth              // wrong or missing token/password
-	KindMissingScope      // the connection lacks a scope the method needs
-	KindProtocol          // no common protocol version
-	KindNotPaired         // device identity or pairing required
-	KindUnavailable       // gateway starting, busy, or the run failed
-	KindInvalid           // bad params, unknown method, model not allowed, …
+	// KindOther: nothing to change on either side that the error can
+	// name; its text says what went wrong (a gateway error reply of no
+	// other kind, or an error that is not a gateway error).
+	KindOther Kind = iota
+	// KindAuth: the gateway refused the credentials (wrong, missing, not
+	// configured on the gateway, or too many failed attempts:
+	// Error.AuthProblem says which).
+	KindAuth
+	// KindMissingScope: the connection lacks a scope the method needs
+	// (Error.MissingScope).
+	KindMissingScope
+	// KindProtocol: the gateway and clawgate have no protocol version in
+	// common.
+	KindProtocol
+	// KindNotPaired: the gateway wants a device identity or the approval
+	// of this client's pairing (Error.DeviceIdentityRequired says which).
+	KindNotPaired
+	// KindUnavailable: the gateway is starting or busy (Error.Temporary),
+	// or a run failed.
+	KindUnavailable
+	// KindInvalid: the gateway refused the request itself: bad params, an
+	// unknown method, a model it does not allow, …
+	KindInvalid
+	// KindUnreachable: no WebSocket to the gateway: nothing listens at the
+	// URL, the name does not resolve, TLS failed, no upgrade in time.
+	KindUnreachable
+	// KindRedirected: the URL answered the WebSocket upgrade with a
+	// redirect, which clawgate does not follow (RedirectError).
+	KindRedirected
+	// KindNotGateway: the server at the URL took the WebSocket but did not
+	// start the gateway's handshake: not a gateway, or one that is still
+	// starting or draining.
+	KindNotGateway
+	// KindHandshake: the gateway did not complete the handshake.
+	KindHandshake
+	// KindNoScopes: the gateway accepted the connection but granted no
+	// scopes (ScopeError).
+	KindNoScopes
+	// KindInsecureTransport: the client refused to send credentials
+	// unencrypted to a host that is not loopback (InsecureTransportError).
+	KindInsecureTransport
+	// KindBadURL: the gateway URL breaks the rules of url.go (URLError).
+	KindBadURL
+	// KindTimeout: the gateway did not answer in time (TimeoutError).
+	KindTimeout
+	// KindConnLost: the connection died while a call waited
+	// (ConnLostError).
+	KindConnLost
+	// KindTooLarge: a request exceeds what the gateway accepts
+	// (FrameTooLargeError).
+	KindTooLarge
 )
 
+var kindNames = [...]string{
+	KindOther: "other", KindAuth: "auth", KindMissingScope: "missing scope", KindProtocol: "protocol",
+	KindNotPaired: "not paired", KindUnavailable: "unavailable", KindInvalid: "invalid",
+	KindUnreachable: "unreachable", KindRedirected: "redirected", KindNotGateway: "not a gateway",
+	KindHandshake: "handshake", KindNoScopes: "no scopes", KindInsecureTransport: "insecure transport",
+	KindBadURL: "bad URL", KindTimeout: "timeout", KindConnLost: "connection lost", KindTooLarge: "too large",
+}
+
+// String names the kind, for test failures and logs.
+func (k Kind) String() string {
+	if k >= 0 && int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// KindOf returns the kind of the first error in err's chain that has one,
+// or KindOther.
+func KindOf(err error) Kind {
+	var k interface{ Kind() Kind }
+	if errors.As(err, &k) {
+		return k.Kind()
+	}
+	return KindOther
+}
+
 // Error is an error reply from the gateway: the method that failed, the
-// gateway's code, message and details, and a hint saying what to do.
+// gateway's code, message and details, and the facts about the connection
+// that say what to do about it (see Kind).
 type Error struct {
 	Method     string
 	Code       string
@@ -41,34 +122,68 @@ type Error struct {
 	RawDetails json.RawMessage
 	Retryable  bool
 	RetryAfter time.Duration
-	// Protocol is the negotiated protocol (0 before hello-ok); it shapes hints.
-	Protocol int
-	// Password reports that password auth was used; it shapes hints.
-	Password bool
-	// ReadOnly reports that the client asked only for operator.read.
+
+	// Facts about the connection the reply came on, set when the Error is
+	// built.
+
+	// ReadOnly: the client asked only for operator.read
+	// (Options.ReadOnly).
 	ReadOnly bool
+	// Password: the client authenticated with a password and no token.
+	Password bool
+	// Caps is what the negotiated gateway can do; nil when the connect
+	// itself was refused (there was no hello-ok).
+	Caps *Capabilities
 }
 
-// newError builds the Error of an error reply. Its text is the gateway's:
-// red scrubs the message and every string of the details of secrets and URL
-// queries (see redactor) before anything uses them.
-func newError(method string, e *schema.ErrorShape, protocol int, red *redactor) *Error {
+// errorFacts are the facts about the connection that an Error carries
+// besides the reply.
+type errorFacts struct {
+	readOnly, password bool
+	caps               *Capabilities // nil before hello-ok
+}
+
+// errorFacts returns the facts of an Error on a connection made with o;
+// caps is nil for the connect reply, the negotiated capabilities after it.
+func (o Options) errorFacts(caps *Capabilities) errorFacts {
+	return errorFacts{readOnly: o.ReadOnly, password: o.Password != "" && o.Token == "", caps: caps}
+}
+
+// newError builds the Error of an error reply, with all its facts. Its text
+// is the gateway's: red scrubs the message and every string of the details
+// of secrets and URL queries (see redactor) before anything uses them.
+func newError(method string, e *schema.ErrorShape, f errorFacts, red *redactor) *Error {
 	if e == nil {
 		e = &schema.ErrorShape{Code: "UNKNOWN", Message: "gateway reported a failure without an error object"}
 	}
-	ge := &Error{
+	var caps *Capabilities
+	if f.caps != nil {
+		c := *f.caps // the Error's own copy
+		caps = &c
+	}
+	var details schema.ErrorDetails
+	raw := red.JSON(e.Details)
+	if len(raw) > 0 {
+		_ = json.Unmarshal(raw, &details) // details are advisory
+	}
+	return &Error{
 		Method:     method,
 		Code:       red.Text(e.Code),
 		Message:    red.Text(e.Message),
-		RawDetails: red.JSON(e.Details),
+		Details:    details,
+		RawDetails: raw,
 		Retryable:  e.Retryable,
 		RetryAfter: time.Duration(e.RetryAfterMs) * time.Millisecond,
-		Protocol:   protocol,
+		ReadOnly:   f.readOnly,
+		Password:   f.password,
+		Caps:       caps,
 	}
-	if len(ge.RawDetails) > 0 {
-		_ = json.Unmarshal(ge.RawDetails, &ge.Details) // details are advisory
-	}
-	return ge
+}
+
+// newError builds the Error of an error reply on this connection, with the
+// connection's facts.
+func (c *conn) newError(method string, e *schema.ErrorShape) *Error {
+	return newError(method, e, c.facts, c.red)
 }
 
 // Kind classifies the error. Protocol 3 has no detail codes, so the message
@@ -114,6 +229,52 @@ func (e *Error) MissingScope() string {
 	return ""
 }
 
+// AuthProblem says what is wrong with the credentials of a KindAuth error.
+type AuthProblem int
+
+// Auth problems.
+const (
+	// AuthMismatch: the token or password sent does not match the
+	// gateway's (or the gateway refused them in another way).
+	AuthMismatch AuthProblem = iota
+	// AuthMissing: the gateway wants a credential that was not sent.
+	AuthMissing
+	// AuthNotConfigured: the gateway has no shared secret configured for
+	// its auth mode.
+	AuthNotConfigured
+	// AuthRateLimited: too many failed attempts.
+	AuthRateLimited
+)
+
+// AuthProblem says what is wrong with the credentials (meaningful for
+// KindAuth): from the detail code, or, for protocol 3, which has none, from
+// the message.
+func (e *Error) AuthProblem() AuthProblem {
+	d, msg := e.Details.Code, e.Message
+	switch {
+	case strings.Contains(d, "RATE_LIMITED"):
+		return AuthRateLimited
+	case strings.Contains(d, "NOT_CONFIGURED") || strings.Contains(msg, "not configured"):
+		return AuthNotConfigured
+	case strings.Contains(d, "MISSING") || strings.Contains(msg, "missing"):
+		return AuthMissing
+	}
+	return AuthMismatch
+}
+
+// DeviceIdentityRequired reports whether a KindNotPaired refusal asks for a
+// device identity (OpenClaw without credentials, Clawdbot without a token)
+// rather than the approval of a pairing request.
+func (e *Error) DeviceIdentityRequired() bool {
+	return strings.Contains(e.Message, "device identity required")
+}
+
+// Temporary reports whether a KindUnavailable refusal is passing: the
+// gateway is starting (its sidecars) or busy, and says to retry.
+func (e *Error) Temporary() bool {
+	return e.Kind() == KindUnavailable && (e.Details.Reason == "startup-sidecars" || e.Retryable)
+}
+
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "gateway refused %s: %s", e.Method, e.Message)
@@ -124,60 +285,7 @@ func (e *Error) Error() string {
 	if code != "" {
 		fmt.Fprintf(&b, " [%s]", code)
 	}
-	if h := e.Hint(); h != "" {
-		b.WriteString(". ")
-		b.WriteString(h)
-	}
 	return b.String()
-}
-
-// Hint says what the user can do about the error, or "" when the message
-// speaks for itself.
-func (e *Error) Hint() string {
-	d, msg := e.Details.Code, e.Message
-	switch e.Kind() {
-	case KindMissingScope:
-		if e.ReadOnly {
-			return fmt.Sprintf("clawgate runs read-only (--read-only) and asked only for %s; this needs %s: restart it without --read-only to allow it", ScopeRead, e.MissingScope())
-		}
-		if e.Protocol == 3 {
-			return fmt.Sprintf("This connection lacks scope %s: the gateway's operator settings do not grant it to this client", e.MissingScope())
-		}
-		return fmt.Sprintf("This connection lacks scope %s. Without --read-only clawgate asks for operator.admin; "+
-			"OpenClaw silently grants no scopes to device-less clients that connect through a LAN/tailnet address, a proxy or an SSH port-forward, "+
-			"so connect to ws://127.0.0.1:<port> on the gateway's own machine", e.MissingScope())
-	case KindProtocol:
-		want := ""
-		if e.Details.ExpectedProtocol != 0 {
-			want = fmt.Sprintf(" (it wants protocol %d)", e.Details.ExpectedProtocol)
-		}
-		return "This gateway speaks no protocol version clawgate knows" + want +
-			"; clawgate supports protocol 3 (Clawdbot 2026.1.x) and 4 (OpenClaw 2026.9.x): upgrade clawgate or the gateway"
-	case KindAuth:
-		switch {
-		case strings.Contains(d, "RATE_LIMITED"):
-			return "Too many failed attempts: wait a minute, then fix the credentials"
-		case strings.Contains(d, "NOT_CONFIGURED") || strings.Contains(msg, "not configured"):
-			return "The gateway has no shared secret configured for this auth mode: set gateway.auth.token in its config and restart it"
-		case strings.Contains(d, "MISSING") || strings.Contains(msg, "missing"):
-			return "The gateway requires a token: pass --token or set OPENCLAW_GATEWAY_TOKEN (Clawdbot: CLAWDBOT_GATEWAY_TOKEN), or put it in gateway.auth.token"
-		}
-		return "The token or password clawgate sent does not match the gateway's: check --token / OPENCLAW_GATEWAY_TOKEN / CLAWDBOT_GATEWAY_TOKEN and gateway.auth.token " +
-			"(`clawgate doctor` shows where each came from)"
-	case KindNotPaired:
-		if strings.Contains(msg, "device identity required") {
-			if e.Password {
-				return "Clawdbot 2026.1.x refuses password-only clients without a device identity: switch the gateway to token auth (gateway.auth.mode \"token\") and pass the token"
-			}
-			return "No credentials were sent: pass the gateway token with --token or OPENCLAW_GATEWAY_TOKEN, or make sure the config file clawgate reads has gateway.auth.token"
-		}
-		return "The gateway wants this client paired: connect over 127.0.0.1 on the gateway's machine, or approve the pending device with `openclaw devices approve`"
-	case KindUnavailable:
-		if e.Details.Reason == "startup-sidecars" || e.Retryable {
-			return "The gateway is starting or busy; try again in a few seconds"
-		}
-	}
-	return ""
 }
 
 // ConnectError means the gateway could not be reached or the WebSocket
@@ -188,22 +296,29 @@ type ConnectError struct {
 	Err   error
 }
 
-func (e *ConnectError) Error() string {
-	var what string
+// Kind is KindRedirected or KindUnreachable for a failed dial,
+// KindNotGateway when no challenge came, else KindHandshake.
+func (e *ConnectError) Kind() Kind {
 	var re *RedirectError
 	switch {
 	case e.Stage == "dial" && errors.As(e.Err, &re):
-		what = fmt.Sprintf("cannot connect to the gateway at %s: %v. Point clawgate at the address the gateway itself listens on "+
-			"(--url, OPENCLAW_GATEWAY_URL or gateway.remote.url), after checking that the redirect target is yours", e.URL, e.Err)
+		return KindRedirected
 	case e.Stage == "dial":
-		what = fmt.Sprintf("cannot connect to the gateway at %s: %v. Is the gateway running? Start it with `openclaw gateway` (or `clawdbot gateway`), "+
-			"or point clawgate at it with --url / OPENCLAW_GATEWAY_URL", e.URL, e.Err)
+		return KindUnreachable
 	case e.Stage == "challenge":
-		what = fmt.Sprintf("the server at %s accepted the WebSocket but sent no connect.challenge: %v. Is this an OpenClaw/Clawdbot gateway, and is it still starting or draining?", e.URL, e.Err)
-	default:
-		what = fmt.Sprintf("the gateway at %s did not complete the handshake: %v", e.URL, e.Err)
+		return KindNotGateway
 	}
-	return what
+	return KindHandshake
+}
+
+func (e *ConnectError) Error() string {
+	switch e.Stage {
+	case "dial":
+		return fmt.Sprintf("cannot connect to the gateway at %s: %v", e.URL, e.Err)
+	case "challenge":
+		return fmt.Sprintf("the server at %s accepted the WebSocket but sent no connect.challenge: %v", e.URL, e.Err)
+	}
+	return fmt.Sprintf("the gateway at %s did not complete the handshake: %v", e.URL, e.Err)
 }
 
 func (e *ConnectError) Unwrap() error { return e.Err }
@@ -215,16 +330,36 @@ type ScopeError struct {
 	Requested []string
 }
 
+// Kind is KindNoScopes.
+func (e *ScopeError) Kind() Kind { return KindNoScopes }
+
 func (e *ScopeError) Error() string {
-	return fmt.Sprintf("the gateway at %s accepted the connection but granted no scopes (requested %s), so every call would fail with \"missing scope\". "+
-		"OpenClaw does this for device-less clients that do not connect directly over loopback: run clawgate on the gateway's machine and use ws://127.0.0.1:<port> "+
-		"(not a LAN/tailnet address, proxy or port-forward)", e.URL, strings.Join(e.Requested, ","))
+	return fmt.Sprintf("the gateway at %s accepted the connection but granted no scopes (requested %s), so every call would fail with \"missing scope\"",
+		e.URL, strings.Join(e.Requested, ","))
+}
+
+// InsecureTransportError means the client refused to send the token or
+// password unencrypted (plain ws://) to a host that is not loopback (the
+// plaintext rule, url.go).
+type InsecureTransportError struct {
+	Scheme string // "ws"
+	Host   string // the URL's host, without port
+}
+
+// Kind is KindInsecureTransport.
+func (e *InsecureTransportError) Kind() Kind { return KindInsecureTransport }
+
+func (e *InsecureTransportError) Error() string {
+	return fmt.Sprintf("refusing to send the gateway token over unencrypted %s to %s, which is not a loopback address", e.Scheme, e.Host)
 }
 
 // ConnLostError means the connection died while a call was waiting.
 type ConnLostError struct {
 	Cause error
 }
+
+// Kind is KindConnLost.
+func (e *ConnLostError) Kind() Kind { return KindConnLost }
 
 func (e *ConnLostError) Error() string {
 	return fmt.Sprintf("connection to the gateway was lost: %v", e.Cause)
@@ -238,6 +373,9 @@ type TimeoutError struct {
 	After  time.Duration
 	What   string // what was awaited, e.g. "a reply", "acceptance", "the final result"
 }
+
+// Kind is KindTimeout.
+func (e *TimeoutError) Kind() Kind { return KindTimeout }
 
 func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("the gateway did not send %s to %s within %s; it may be overloaded or hung, check its log (the connection stays open)",
@@ -253,6 +391,9 @@ type FrameTooLargeError struct {
 	Size   int
 	Limit  int64
 }
+
+// Kind is KindTooLarge.
+func (e *FrameTooLargeError) Kind() Kind { return KindTooLarge }
 
 func (e *FrameTooLargeError) Error() string {
 	return fmt.Sprintf("the %s request is %d bytes, more than the gateway accepts (policy.maxPayload %d bytes); send less (shorter message or fewer attachments)",

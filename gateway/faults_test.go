@@ -79,7 +79,7 @@ func TestFaultMatrix(t *testing.T) {
 			name:   "gateway not listening",
 			inject: func(t *testing.T, e *faultEnv) { noticed := lossNoticed(e); e.s.Stop(); noticed(t) },
 			op:     list,
-			check:  wantConnectError("dial", "Is the gateway running?", "connection refused"),
+			check:  wantConnectError("dial", "cannot connect to the gateway at", "connection refused"),
 			bounds: gatewaywait.AtOnce,
 			heal:   func(e *faultEnv) { _ = e.s.Start() },
 		},
@@ -90,7 +90,7 @@ func TestFaultMatrix(t *testing.T) {
 			setup:  func(_ *gatewaysim.Options, o *gateway.Options, q time.Duration) { o.DialTimeout = q },
 			inject: func(t *testing.T, e *faultEnv) { e.p.SetMode(faultproxy.Blackhole); dropAll(t, e) },
 			op:     list,
-			check:  wantConnectError("dial", "no WebSocket upgrade within the connect timeout", "Is the gateway running?"),
+			check:  wantConnectError("dial", "no WebSocket upgrade within the connect timeout", "cannot connect to the gateway at"),
 			bounds: gatewaywait.DialFires,
 			heal:   func(e *faultEnv) { e.p.Heal() },
 		},
@@ -495,12 +495,19 @@ func wantNoError(t *testing.T, _ *faultEnv, err error) {
 	}
 }
 
+// wantConnectError checks for a ConnectError at stage, of the kind of that
+// stage (what to do about it is the advice's, checked in tools), whose
+// text holds parts.
 func wantConnectError(stage string, parts ...string) func(*testing.T, *faultEnv, error) {
+	kind := map[string]gateway.Kind{"dial": gateway.KindUnreachable, "challenge": gateway.KindNotGateway, "hello": gateway.KindHandshake}[stage]
 	return func(t *testing.T, _ *faultEnv, err error) {
 		t.Helper()
 		var ce *gateway.ConnectError
 		if !errors.As(err, &ce) || ce.Stage != stage {
 			t.Fatalf("want a ConnectError at stage %s, got %T %v", stage, err, err)
+		}
+		if got := gateway.KindOf(err); got != kind {
+			t.Fatalf("kind %v, want %v: %v", got, kind, err)
 		}
 		for _, p := range parts {
 			if !strings.Contains(err.Error(), p) {

@@ -104,7 +104,7 @@ func FuzzHandleFrame(f *testing.F) {
 					t.Fatalf("call %s got the token in %q", name, r.Payload)
 				}
 				if !r.OK {
-					ge := newError("x", r.Error, 4, c.red)
+					ge := c.newError("x", r.Error)
 					if strings.Contains(ge.Error()+ge.Message+string(ge.RawDetails)+fmt.Sprintf("%+v", ge.Details), token) {
 						t.Fatalf("call %s: the token in the error %v", name, ge)
 					}

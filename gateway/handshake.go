@@ -95,11 +95,11 @@ func redirectOf(resp *http.Response, red *redactor) *RedirectError {
 	if resp == nil || resp.StatusCode < 300 || resp.StatusCode > 399 {
 		return nil
 	}
-	re := &RedirectError{StatusCode: resp.StatusCode, Status: fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))}
+	host := ""
 	if loc, err := resp.Location(); err == nil {
-		re.LocationHost = red.secretsOut(loc.Host)
+		host = red.secretsOut(loc.Host)
 	}
-	return re
+	return &RedirectError{StatusCode: resp.StatusCode, Status: fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode)), LocationHost: host}
 }
 
 // redactedError replaces the message of err, keeping it in the chain.
@@ -161,9 +161,7 @@ func handshake(ctx context.Context, ws *websocket.Conn, o Options) (*conn, error
 		}
 	}
 	if !f.OK {
-		ge := newError("connect", f.Error, 0, o.red)
-		ge.Password = o.Password != "" && o.Token == ""
-		return nil, ge
+		return nil, newError("connect", f.Error, o.errorFacts(nil), o.red)
 	}
 	var hello schema.HelloOK
 	if err := json.Unmarshal(f.Payload, &hello); err != nil {

@@ -120,14 +120,23 @@ func TestHandshakeRefusals(t *testing.T) {
 		name, gen, scenario string
 		closeCode           websocket.StatusCode
 		kind                gateway.Kind
-		hint                string
+		// facts checks what the advice is made from (the words, "wants
+		// protocol 4", "does not match", "No credentials were sent", are
+		// the advice's: tools/advice_test.go).
+		facts func(*gateway.Error) bool
 	}{
-		{"protocol mismatch v4", "openclaw", "protocol-3", websocket.StatusProtocolError, gateway.KindProtocol, "wants protocol 4"},
-		{"protocol mismatch v3", "clawdbot", "protocol-4", websocket.StatusProtocolError, gateway.KindProtocol, "wants protocol 3"},
-		{"wrong token v4", "openclaw", "wrong-token", websocket.StatusPolicyViolation, gateway.KindAuth, "does not match"},
-		{"wrong token v3", "clawdbot", "wrong-token", websocket.StatusPolicyViolation, gateway.KindAuth, "does not match"},
-		{"no auth v4", "openclaw", "no-auth", websocket.StatusPolicyViolation, gateway.KindNotPaired, "No credentials were sent"},
-		{"bogus client v3", "clawdbot", "bogus-client", websocket.StatusPolicyViolation, gateway.KindInvalid, ""},
+		{"protocol mismatch v4", "openclaw", "protocol-3", websocket.StatusProtocolError, gateway.KindProtocol,
+			func(ge *gateway.Error) bool { return ge.Details.ExpectedProtocol == 4 }},
+		{"protocol mismatch v3", "clawdbot", "protocol-4", websocket.StatusProtocolError, gateway.KindProtocol,
+			func(ge *gateway.Error) bool { return ge.Details.ExpectedProtocol == 3 }},
+		{"wrong token v4", "openclaw", "wrong-token", websocket.StatusPolicyViolation, gateway.KindAuth,
+			func(ge *gateway.Error) bool { return ge.AuthProblem() == gateway.AuthMismatch }},
+		{"wrong token v3", "clawdbot", "wrong-token", websocket.StatusPolicyViolation, gateway.KindAuth,
+			func(ge *gateway.Error) bool { return ge.AuthProblem() == gateway.AuthMismatch }},
+		{"no auth v4", "openclaw", "no-auth", websocket.StatusPolicyViolation, gateway.KindNotPaired,
+			func(ge *gateway.Error) bool { return ge.DeviceIdentityRequired() && !ge.Password && ge.Caps == nil }},
+		{"bogus client v3", "clawdbot", "bogus-client", websocket.StatusPolicyViolation, gateway.KindInvalid,
+			func(*gateway.Error) bool { return true }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var connects atomic.Int32
@@ -149,8 +158,8 @@ func TestHandshakeRefusals(t *testing.T) {
 			if !ok {
 				t.Fatalf("want *gateway.Error, got %T %v", err, err)
 			}
-			if ge.Kind() != tc.kind || ge.Method != "connect" || !strings.Contains(err.Error(), tc.hint) {
-				t.Fatalf("kind %v, err %v", ge.Kind(), err)
+			if ge.Kind() != tc.kind || ge.Method != "connect" || !tc.facts(ge) {
+				t.Fatalf("kind %v, facts %+v, err %v", ge.Kind(), ge, err)
 			}
 			if !ge.Permanent() {
 				t.Fatalf("%v should be permanent", err)
@@ -178,7 +187,7 @@ func TestEmptyGrantedScopes(t *testing.T) {
 	c := newClient(t, gateway.Options{URL: url})
 	_, err := c.SessionsList(testwait.Ctx(t), schema.SessionsListParams{})
 	var se *gateway.ScopeError
-	if !errors.As(err, &se) || !strings.Contains(err.Error(), "granted no scopes") || !strings.Contains(err.Error(), "127.0.0.1") {
+	if !errors.As(err, &se) || gateway.KindOf(err) != gateway.KindNoScopes || !strings.Contains(err.Error(), "granted no scopes") {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -219,7 +228,7 @@ func TestGatewayNotListening(t *testing.T) {
 	c := newClient(t, gateway.Options{URL: url})
 	_, err := c.Info(testwait.Ctx(t))
 	var ce *gateway.ConnectError
-	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "Is the gateway running?") {
+	if !errors.As(err, &ce) || gateway.KindOf(err) != gateway.KindUnreachable || !strings.Contains(err.Error(), "cannot connect to the gateway at") {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -333,21 +342,25 @@ func TestTransportSecurity(t *testing.T) {
 		token    string
 		insecure bool
 		wantErr  string
+		kind     gateway.Kind
 	}{
-		{"ws://192.0.2.7:18789", "t", false, "refusing to send the gateway token over unencrypted ws"},
-		{"ws://gateway.example:18789", "t", false, "not a loopback address"},
-		{"ws://192.0.2.7:18789", "t", true, ""},
-		{"ws://192.0.2.7:18789", "", false, ""},
-		{"ws://127.0.0.1:18789", "t", false, ""},
-		{"ws://localhost:18789", "t", false, ""},
-		{"ws://[::1]:18789", "t", false, ""},
-		{"wss://gateway.example", "t", false, ""},
-		{"ftp://x", "", false, "must be ws:// or wss://"},
-		{"ws://user:pw@127.0.0.1", "", false, "not in the URL"},
+		{"ws://192.0.2.7:18789", "t", false, "refusing to send the gateway token over unencrypted ws", gateway.KindInsecureTransport},
+		{"ws://gateway.example:18789", "t", false, "not a loopback address", gateway.KindInsecureTransport},
+		{"ws://192.0.2.7:18789", "t", true, "", 0},
+		{"ws://192.0.2.7:18789", "", false, "", 0},
+		{"ws://127.0.0.1:18789", "t", false, "", 0},
+		{"ws://localhost:18789", "t", false, "", 0},
+		{"ws://[::1]:18789", "t", false, "", 0},
+		{"wss://gateway.example", "t", false, "", 0},
+		{"ftp://x", "", false, "must be ws:// or wss://", gateway.KindBadURL},
+		{"ws://user:pw@127.0.0.1", "", false, "carries credentials in its user info", gateway.KindBadURL},
 	} {
 		_, err := gateway.New(gateway.Options{URL: tc.url, Token: tc.token, AllowInsecureTransport: tc.insecure})
 		if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
 			t.Errorf("%s token=%q insecure=%v: got %v, want %q", tc.url, tc.token, tc.insecure, err, tc.wantErr)
+		}
+		if err != nil && gateway.KindOf(err) != tc.kind {
+			t.Errorf("%s token=%q insecure=%v: kind %v, want %v", tc.url, tc.token, tc.insecure, gateway.KindOf(err), tc.kind)
 		}
 		if err != nil && strings.Contains(err.Error(), "pw") {
 			t.Errorf("URL password in error: %v", err)

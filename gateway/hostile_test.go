@@ -280,7 +280,9 @@ func TestGatewayTextIsScrubbed(t *testing.T) {
 				if err != nil {
 					seen += err.Error()
 					if ge, ok := gateway.AsError(err); ok {
-						seen += ge.Message + string(ge.RawDetails) + fmt.Sprintf("%+v", ge.Details) + ge.Hint()
+						// MissingScope is the gateway text the advice at
+						// the edge quotes (tools.Explain).
+						seen += ge.Message + string(ge.RawDetails) + fmt.Sprintf("%+v", ge.Details) + ge.MissingScope()
 					}
 					if pl.query && strings.Contains(err.Error(), "abc123") {
 						t.Errorf("URL query in the error: %v", err)

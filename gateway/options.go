@@ -134,13 +134,12 @@ func (o Options) withDefaults() (Options, error) {
 		return o, err
 	}
 	if u.User != nil {
-		return o, &URLError{URL: RedactURL(o.URL), Reason: "put credentials in --token/--password, not in the URL"}
+		return o, &URLError{URL: RedactURL(o.URL), Reason: "it carries credentials in its user info", UserInfo: true}
 	}
 	o.URL = u.String()
 	secret := o.Token != "" || o.Password != ""
 	if secret && Plaintext(u) && !o.AllowInsecureTransport {
-		return o, fmt.Errorf("refusing to send the gateway token over unencrypted %s to %s, which is not a loopback address: "+
-			"use wss:// (gateway.tls.enabled), or an SSH tunnel to 127.0.0.1, or allow it explicitly with --allow-insecure-transport", u.Scheme, u.Hostname())
+		return o, &InsecureTransportError{Scheme: u.Scheme, Host: u.Hostname()}
 	}
 	if o.TLSFingerprint != "" {
 		if _, err := parseFingerprint(o.TLSFingerprint); err != nil {

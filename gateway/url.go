@@ -45,7 +45,14 @@ type URLError struct {
 	URL    string // as RedactURL shows it
 	Reason string // what is wrong, as a clause: "it has no host"
 	Fix    string // what to write instead, when the rules know (for an http:// URL)
+	// UserInfo: the URL carries credentials in its user info, which
+	// Options refuses (Reason says so; where the credentials belong
+	// instead is the edge's to say).
+	UserInfo bool
 }
+
+// Kind is KindBadURL.
+func (e *URLError) Kind() Kind { return KindBadURL }
 
 func (e *URLError) Error() string {
 	s := fmt.Sprintf("invalid gateway URL %q: %s", e.URL, e.Reason)

@@ -81,7 +81,9 @@ func TestURLRules(t *testing.T) {
 			case tc.bad != "":
 				want = tc.bad
 			case tc.userInfo:
-				want = "put credentials in --token/--password, not in the URL"
+				// Where they belong instead is the advice's to say
+				// (tools/advice_test.go).
+				want = "carries credentials in its user info"
 			case tc.plaintext && (o.Token != "" || o.Password != "") && !o.AllowInsecureTransport:
 				want = "refusing to send the gateway token over unencrypted ws to " + u.Hostname() + ", which is not a loopback address"
 			}

@@ -83,8 +83,8 @@ func (t *tools) askSubagent(ctx context.Context, req mcp.CallToolRequest, in Ask
 		if runCtx.Err() == nil || ctx.Err() != nil {
 			return nil
 		}
-		return fmt.Errorf("ask_subagent timed out after %s (timeout_seconds %d) %s; no run was started: %v",
-			time.Since(start).Round(time.Millisecond), int(timeout/time.Second), phase, err)
+		return fmt.Errorf("ask_subagent timed out after %s (timeout_seconds %d) %s; no run was started: %s",
+			time.Since(start).Round(time.Millisecond), int(timeout/time.Second), phase, Explain(err))
 	}
 
 	info, err := t.gw.Info(runCtx)
@@ -192,7 +192,7 @@ func abortNote(re *gateway.RunError) string {
 	case errors.Is(re.AbortErr, context.DeadlineExceeded) || errors.As(re.AbortErr, &te):
 		return "an abort was sent, but the gateway did not confirm it in time; the run may still be going on there"
 	case re.AbortErr != nil:
-		return "it could not be aborted: " + re.AbortErr.Error()
+		return "it could not be aborted: " + Explain(re.AbortErr)
 	}
 	return "it was not aborted"
 }

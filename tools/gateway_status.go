@@ -61,7 +61,7 @@ func (t *tools) gatewayStatus(ctx context.Context, _ mcp.CallToolRequest, _ Gate
 	out := GatewayStatusOutput{URL: t.gw.URL(), ReadOnly: t.cfg.ReadOnly}
 	info, err := t.gw.Info(ctx)
 	if err != nil {
-		out.Error = safetext.Text(err.Error())
+		out.Error = safetext.Text(Explain(err))
 		return out, "Gateway not usable: " + out.Error, nil
 	}
 	out.Connected, out.Protocol, out.ServerVersion = true, info.Protocol, safetext.Line(info.ServerVersion)
@@ -70,7 +70,7 @@ func (t *tools) gatewayStatus(ctx context.Context, _ mcp.CallToolRequest, _ Gate
 	}
 	st, _, err := t.gw.Status(ctx)
 	if err != nil {
-		out.Error = "connected, but the status call failed: " + safetext.Text(err.Error())
+		out.Error = "connected, but the status call failed: " + safetext.Text(Explain(err))
 		return out, out.Error, nil
 	}
 	count := int(st.Sessions.Count.Count())

@@ -152,7 +152,7 @@ func (t *tools) allowedHint(ctx context.Context) string {
 	}
 	models, err := t.allowedModels(ctx, "")
 	if err != nil {
-		return "(the allowed models could not be listed: " + err.Error() + ")"
+		return "(the allowed models could not be listed: " + Explain(err) + ")"
 	}
 	if len(models) == 0 {
 		return "No model of the gateway's catalog is allowed."

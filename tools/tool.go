@@ -37,7 +37,8 @@ func (d toolDef) write() bool { return !d.readOnly }
 // into In (already checked against the input schema reflected from In) and
 // returns the structured result, which must match the output schema
 // reflected from Out, and the short text of the result. An error becomes an
-// isError result whose text is the error's message.
+// isError result whose text is the error's message with its advice
+// (Explain).
 type handlerFunc[In, Out any] func(t *tools, ctx context.Context, req mcp.CallToolRequest, in In) (Out, string, error)
 
 // tool is one tool of the registry: its definition, the types its input and
@@ -101,7 +102,7 @@ func handle[In, Out any](t *tools, fn handlerFunc[In, Out]) server.ToolHandlerFu
 		out, text, err := fn(t, ctx, req, in)
 		if err != nil {
 			// Errors quote gateway text: no raw control characters.
-			return mcp.NewToolResultError(safetext.Text(err.Error())), nil
+			return mcp.NewToolResultError(safetext.Text(Explain(err))), nil
 		}
 		return mcp.NewToolResultStructured(out, text), nil
 	}
