@@ -1,10 +1,9 @@
 package bench_test
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +17,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/clawgate/clawgate/gateway"
+	"github.com/clawgate/clawgate/internal/mcptest"
 	"github.com/clawgate/clawgate/tools"
 )
 
@@ -155,11 +155,9 @@ func quote(s string) string {
 // stdioClawgate is clawgate's serving path as `clawgate` runs it
 // (cli.serve): the tools' MCP server under mcp-go's stdio server with 100
 // tool workers, here on in-memory pipes instead of the process's stdin and
-// stdout.
+// stdout, driven with the shared raw stdio client.
 type stdioClawgate struct {
-	in    *io.PipeWriter // clawgate's stdin
-	out   *bufio.Reader  // clawgate's stdout
-	id    int
+	c     *mcptest.Client
 	close func() // ends the server and the gateway client; idempotent
 }
 
@@ -184,7 +182,7 @@ func startStdio(tb testing.TB, url string) *stdioClawgate {
 	server.WithWorkerPoolSize(100)(stdio) // as cli.serve does
 	go func() { done <- stdio.Listen(ctx, inR, outW) }()
 	var once sync.Once
-	c := &stdioClawgate{in: inW, out: bufio.NewReaderSize(outR, 1<<20), close: func() {
+	c := &stdioClawgate{c: mcptest.New(inW, outR, mcptest.Options{ClientName: "bench", Trusted: true}), close: func() {
 		once.Do(func() {
 			inW.Close()
 			cancel()
@@ -194,40 +192,28 @@ func startStdio(tb testing.TB, url string) *stdioClawgate {
 		})
 	}}
 	tb.Cleanup(c.close)
-	if _, err := c.request("initialize", `{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"0"}}`); err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := io.WriteString(inW, `{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n"); err != nil {
+	if _, err := c.c.Initialize(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
 	return c
 }
 
-// request writes one request line and reads lines until its response,
-// which must be a success.
-func (c *stdioClawgate) request(method, params string) ([]byte, error) {
-	c.id++
-	if _, err := fmt.Fprintf(c.in, `{"jsonrpc":"2.0","id":%d,"method":%q,"params":%s}`+"\n", c.id, method, params); err != nil {
-		return nil, err
+// request sends one request, with params as they are, and waits for its
+// response, which must be a success (no JSON-RPC error, no tool error).
+func (c *stdioClawgate) request(method, params string) error {
+	res, err := c.c.Request(context.Background(), method, json.RawMessage(params))
+	if err != nil {
+		return err
 	}
-	want := fmt.Sprintf(`"id":%d,`, c.id)
-	for {
-		line, err := c.out.ReadBytes('\n')
-		if err != nil {
-			return nil, err
-		}
-		if !strings.Contains(string(line[:min(len(line), 64)]), want) {
-			continue // a notification, e.g. progress
-		}
-		return line, failed(line)
-	}
+	return toolFailed(res)
 }
 
-// failed reports a JSON-RPC error or a tool error in a response line.
-func failed(line []byte) error {
-	head := string(line[:min(len(line), 64)])
-	if strings.Contains(head, `"error"`) || strings.Contains(string(line), `"isError":true`) {
-		return errors.New(string(line))
+// toolFailed reports a tool error in a tools/call result. It looks for
+// "isError":true instead of decoding the result again, which would add a
+// second pass over every reply to what the benchmarks measure.
+func toolFailed(res json.RawMessage) error {
+	if bytes.Contains(res, []byte(`"isError":true`)) {
+		return fmt.Errorf("tool error: %.300s", res)
 	}
 	return nil
 }

@@ -22,14 +22,19 @@ func BenchmarkStdioListSessions(b *testing.B) {
 func benchList(b *testing.B, reply string, limit int) {
 	g := startReplay(b, map[string]string{"sessions.list": reply})
 	c := startStdio(b, g.url)
-	params := fmt.Sprintf(`{"name":"list_sessions","arguments":{"limit":%d}}`, limit)
-	if _, err := c.request("tools/call", params); err != nil { // connects
+	benchCalls(b, c, fmt.Sprintf(`{"name":"list_sessions","arguments":{"limit":%d}}`, limit))
+}
+
+// benchCalls measures the tools/call with params through c, after one
+// unmeasured call (which connects).
+func benchCalls(b *testing.B, c *stdioClawgate, params string) {
+	if err := c.request("tools/call", params); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	defer reportCPU(b)()
 	for b.Loop() {
-		if _, err := c.request("tools/call", params); err != nil {
+		if err := c.request("tools/call", params); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -42,17 +47,7 @@ func benchList(b *testing.B, reply string, limit int) {
 func BenchmarkStdioAskSubagent(b *testing.B) {
 	g := startReplay(b, map[string]string{"agent": "agent-run-openclaw-2026.9.6.jsonl"})
 	c := startStdio(b, g.url)
-	const params = `{"name":"ask_subagent","arguments":{"message":"bench","session_key":"agent:main:bench"}}`
-	if _, err := c.request("tools/call", params); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	defer reportCPU(b)()
-	for b.Loop() {
-		if _, err := c.request("tools/call", params); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchCalls(b, c, `{"name":"ask_subagent","arguments":{"message":"bench","session_key":"agent:main:bench"}}`)
 }
 
 // reportCPU adds the process's CPU time (user + system) per operation to

@@ -13,6 +13,7 @@ import (
 
 	"github.com/clawgate/clawgate/config"
 	"github.com/clawgate/clawgate/gateway"
+	"github.com/clawgate/clawgate/internal/gotwant"
 	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/tools"
 )
@@ -139,9 +140,12 @@ func TestAppClose(t *testing.T) {
 	if err := a.connect(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if a.gw == nil || a.sim == nil || a.srv == nil || a.settings != nil {
-		t.Fatalf("connect with --simulate: gateway %v, simulator %v, server %v, settings %v", a.gw != nil, a.sim != nil, a.srv != nil, a.settings)
-	}
+	gotwant.Fatal(t, "connect with --simulate",
+		gotwant.Eq("gateway set", a.gw != nil, true),
+		gotwant.Eq("simulator set", a.sim != nil, true),
+		gotwant.Eq("server set", a.srv != nil, true),
+		gotwant.That("settings", a.settings == nil, a.settings, "none (no config with --simulate)"),
+	)
 	if _, err := a.gw.Info(ctx); err != nil {
 		t.Fatalf("the simulator does not answer: %v", err)
 	}

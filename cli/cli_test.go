@@ -1,8 +1,8 @@
 package cli_test
 
 import (
-	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,7 +18,10 @@ import (
 	"github.com/clawgate/clawgate/cli"
 	"github.com/clawgate/clawgate/config"
 	"github.com/clawgate/clawgate/internal/gatewaysim"
+	"github.com/clawgate/clawgate/internal/gotwant"
+	"github.com/clawgate/clawgate/internal/mcptest"
 	"github.com/clawgate/clawgate/internal/testwait"
+	"github.com/clawgate/clawgate/internal/testwait/gatewaywait"
 	"github.com/clawgate/clawgate/tools"
 )
 
@@ -27,12 +30,31 @@ const secret = "cli-SECRET-token-42"
 // run runs cli.Run in-process with a hermetic environment.
 func run(t *testing.T, args []string, vars map[string]string, stdin string) (int, string, string) {
 	t.Helper()
+	return invoke(t, invocation{args: args, vars: vars, stdin: stdin})
+}
+
+// invocation is one in-process cli.Run with a hermetic environment.
+type invocation struct {
+	ctx      context.Context // nil: testwait.Ctx
+	args     []string
+	vars     map[string]string // the environment
+	stdin    string
+	terminal bool // stderr is a terminal
+}
+
+// invoke runs in and returns the exit code, stdout and stderr.
+func invoke(t *testing.T, in invocation) (int, string, string) {
+	t.Helper()
+	if in.ctx == nil {
+		in.ctx = testwait.Ctx(t)
+	}
 	var out, errb bytes.Buffer
-	code := cli.Run(testwait.Ctx(t), args, cli.Env{
-		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb,
-		Getenv:    func(k string) string { return vars[k] },
-		ConfigEnv: config.MapEnv(vars),
-		Home:      t.TempDir(),
+	code := cli.Run(in.ctx, in.args, cli.Env{
+		Stdin: strings.NewReader(in.stdin), Stdout: &out, Stderr: &errb,
+		Getenv:         func(k string) string { return in.vars[k] },
+		ConfigEnv:      config.MapEnv(in.vars),
+		Home:           t.TempDir(),
+		StderrTerminal: in.terminal,
 	})
 	return code, out.String(), errb.String()
 }
@@ -72,10 +94,13 @@ func TestCallCommand(t *testing.T) {
 func TestDoctor(t *testing.T) {
 	s := fake(t, gatewaysim.Clawdbot)
 	code, out, errs := run(t, []string{"doctor"}, map[string]string{"OPENCLAW_GATEWAY_URL": s.URL(), "CLAWDBOT_GATEWAY_TOKEN": secret}, "")
-	if code != 0 || !strings.Contains(out, "Healthy") || !strings.Contains(out, "token: set (from env CLAWDBOT_GATEWAY_TOKEN)") ||
-		!strings.Contains(out, "protocol 3") || strings.Contains(out+errs, secret) {
-		t.Fatalf("code %d\n%s\n%s", code, out, errs)
-	}
+	gotwant.Fatal(t, fmt.Sprintf("doctor: code %d\n%s\n%s", code, out, errs),
+		gotwant.Eq("exit code", code, 0),
+		gotwant.Contains("stdout", out, "Healthy"),
+		gotwant.Contains("stdout", out, "token: set (from env CLAWDBOT_GATEWAY_TOKEN)"),
+		gotwant.Contains("stdout", out, "protocol 3"),
+		gotwant.Lacks("stdout and stderr", out+errs, secret),
+	)
 	code, out, _ = run(t, []string{"doctor"}, map[string]string{"OPENCLAW_GATEWAY_URL": s.URL(), "OPENCLAW_GATEWAY_TOKEN": "wrong"}, "")
 	if code != 1 || !strings.Contains(out, "PROBLEM: gateway refused connect: unauthorized") {
 		t.Fatalf("wrong token: %d\n%s", code, out)
@@ -143,68 +168,104 @@ func binary(t *testing.T) string {
 	return binPath
 }
 
-// session is the binary running as an MCP server on pipes.
+// session is the binary running as an MCP server on pipes, driven with the
+// shared raw stdio client.
 type session struct {
 	t      *testing.T
 	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	stdout io.ReadCloser // the read end of the binary's stdout
-	lines  chan string
+	c      *mcptest.Client
 	stderr *bytes.Buffer
 }
 
+// start runs the binary with args as an MCP server (env added to a minimal
+// environment); it is killed at the end of the test.
 func start(t *testing.T, env []string, args ...string) *session {
 	t.Helper()
 	cmd := exec.Command(binary(t), args...)
 	cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, env...)
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	s := &session{t: t, cmd: cmd, stdin: stdin, stdout: stdout, lines: make(chan string, 100), stderr: &bytes.Buffer{}}
-	cmd.Stderr = s.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go s.readLines(stdout)
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	stderr := &bytes.Buffer{}
+	cmd.Stderr = stderr
+	s := startCmd(t, cmd)
+	s.stderr = stderr
 	return s
 }
 
-// readLines sends each line of the server's stdout to s.lines, and closes
-// s.lines at EOF.
-func (s *session) readLines(stdout io.Reader) {
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
-	for sc.Scan() {
-		s.lines <- sc.Text()
+// startOn starts the binary as an MCP server for the fake g (with env
+// added) and initializes it.
+func startOn(t *testing.T, g *gatewaysim.Server, env ...string) *session {
+	t.Helper()
+	s := start(t, append([]string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret}, env...))
+	s.initialize()
+	return s
+}
+
+// startCmd starts cmd, whose Stderr is set, as an MCP server on pipes to a
+// new client; it is killed at the end of the test.
+func startCmd(t *testing.T, cmd *exec.Cmd) *session {
+	t.Helper()
+	c, err := mcptest.Exec(cmd, nil, mcptest.Options{ClientName: "t"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	close(s.lines)
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		_ = c.CloseStdin()
+	})
+	return &session{t: t, cmd: cmd, c: c, stderr: &bytes.Buffer{}}
 }
 
 func (s *session) send(line string) {
 	s.t.Helper()
-	if _, err := io.WriteString(s.stdin, line+"\n"); err != nil {
+	if err := s.c.Send(line); err != nil {
 		s.t.Fatal(err)
 	}
+}
+
+// nextMsg returns the next message on the server's stdout, which must be
+// JSON-RPC 2.0 and come within bound.
+func nextMsg(t *testing.T, s *session, bound time.Duration) *mcptest.Message {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	defer cancel()
+	m, err := s.c.Next(ctx)
+	switch {
+	case err == io.EOF:
+		t.Fatalf("stdout closed; stderr:\n%s", s.stderr)
+	case err != nil && ctx.Err() != nil:
+		t.Fatalf("no output within %s; stderr:\n%s", bound, s.stderr)
+	case err != nil:
+		t.Fatalf("%v; stderr:\n%s", err, s.stderr)
+	}
+	return m
 }
 
 // next returns the next stdout line as JSON; every line must be JSON-RPC 2.0.
 // The line must come: it is awaited for testwait.Patience().
 func (s *session) next() map[string]any {
 	s.t.Helper()
-	select {
-	case line, ok := <-s.lines:
-		if !ok {
-			s.t.Fatalf("stdout closed; stderr:\n%s", s.stderr)
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil || m["jsonrpc"] != "2.0" {
-			s.t.Fatalf("non-JSON-RPC line on stdout: %q", line)
-		}
-		return m
-	case <-time.After(testwait.Patience()):
-		s.t.Fatalf("no output; stderr:\n%s", s.stderr)
+	m := nextMsg(s.t, s, testwait.Patience())
+	var out map[string]any
+	if err := json.Unmarshal([]byte(m.Line()), &out); err != nil {
+		s.t.Fatalf("non-JSON-RPC line on stdout: %q", m.Line())
 	}
-	return nil
+	return out
+}
+
+// drained reads the server's stdout to its end, checks that what is left
+// is JSON-RPC 2.0, and returns it.
+func (s *session) drained(t *testing.T) (left []string) {
+	t.Helper()
+	for {
+		m, err := s.c.Next(testwait.Ctx(t))
+		if err == io.EOF {
+			return left
+		}
+		if err != nil {
+			t.Fatalf("stdout after the last response: %v", err)
+		}
+		left = append(left, m.Line())
+	}
 }
 
 // response returns the next response (skipping notifications).
@@ -228,8 +289,7 @@ func (s *session) initialize() {
 
 func TestStdioTranscript(t *testing.T) {
 	g := fake(t, gatewaysim.OpenClaw)
-	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
-	s.initialize()
+	s := startOn(t, g)
 	if n := len(g.Connects()); n != 0 {
 		t.Fatalf("initialize touched the gateway (%d connects)", n)
 	}
@@ -271,9 +331,9 @@ func TestStdioTranscript(t *testing.T) {
 	if progress == 0 {
 		t.Fatal("no progress notification before the result of a one-second run")
 	}
-	s.stdin.Close() // EOF: clean exit
-	for line := range s.lines {
-		t.Fatalf("output after the last result: %q", line)
+	s.c.CloseStdin() // EOF: clean exit
+	if left := s.drained(t); len(left) > 0 {
+		t.Fatalf("output after the last result: %q", left)
 	}
 	waitExit(t, s, 0)
 	if strings.Contains(s.stderr.String(), secret) {
@@ -282,27 +342,16 @@ func TestStdioTranscript(t *testing.T) {
 }
 
 func TestSIGTERMMidCallExitsCleanly(t *testing.T) {
-	g := fake(t, gatewaysim.OpenClaw)
-	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
-	s.initialize()
-	s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"[[delay=30]] slow"}}}`)
-	waitRun(t, g)
+	g, s := startWithRun(t, 2, "[[delay=30]] slow")
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	waitExit(t, s, 0) // within exitBound, and only JSON-RPC on stdout
-	waitRunAborted(t, g)
+	gatewaywait.OnlyRunAborted(t, g)
 }
 
 func TestCancelledNotificationAbortsRun(t *testing.T) {
-	g := fake(t, gatewaysim.OpenClaw)
-	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
-	s.initialize()
-	s.send(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"[[delay=30]] cancel me"}}}`)
-	waitRun(t, g) // tracked before it is sent: from now on a cancel aborts it
+	g, s := startWithRun(t, 7, "[[delay=30]] cancel me") // tracked before it is sent: from now on a cancel aborts it
 	s.send(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7,"reason":"user gave up"}}`)
-	testwait.Until(t, "the run aborted after notifications/cancelled", func() bool {
-		runs := g.Runs()
-		return len(runs) == 1 && runs[0].Aborted
-	})
+	gatewaywait.OnlyRunAborted(t, g)
 	// The server stays healthy: the next request is answered.
 	s.send(`{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"list_models","arguments":{}}}`)
 	for {
@@ -321,12 +370,11 @@ func TestCancelledNotificationAbortsRun(t *testing.T) {
 // answered well before the runs could end.
 func TestSlowRunsDoNotBlockOtherTools(t *testing.T) {
 	g := fake(t, gatewaysim.OpenClaw)
-	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
-	s.initialize()
+	s := startOn(t, g)
 	for i := range 8 {
 		s.send(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"%s slow %d","session_key":"agent:main:slow-%d"}}}`, 100+i, longRun, i, i))
 	}
-	testwait.Until(t, "8 runs started", func() bool { return len(g.Runs()) >= 8 })
+	gatewaywait.Runs(t, g, 8)
 	sent := time.Now()
 	s.send(`{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"gateway_status","arguments":{}}}`)
 	if r := s.response(); r["id"] != 9.0 || r["result"].(map[string]any)["structuredContent"].(map[string]any)["connected"] != true {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,9 +16,10 @@ import (
 	"testing"
 
 	"github.com/clawgate/clawgate/cli"
-	"github.com/clawgate/clawgate/config"
 	"github.com/clawgate/clawgate/internal/gatewaysim"
+	"github.com/clawgate/clawgate/internal/gotwant"
 	"github.com/clawgate/clawgate/internal/testwait"
+	"github.com/clawgate/clawgate/internal/testwait/gatewaywait"
 	"github.com/clawgate/clawgate/tools"
 )
 
@@ -213,9 +215,12 @@ func TestSimulateForms(t *testing.T) {
 // call prints each error once, and no INFO logs by default.
 func TestCallPrintsErrorsOnce(t *testing.T) {
 	code, out, errs := run(t, []string{"call", "ask_subagent", `{"message":"hi"}`}, map[string]string{"OPENCLAW_GATEWAY_URL": "ws://127.0.0.1:1"}, "")
-	if code != 1 || out != "" || strings.Count(errs, "cannot connect to the gateway") != 1 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
-		t.Fatalf("exit %d, stderr:\n%s", code, errs)
-	}
+	gotwant.Fatal(t, fmt.Sprintf("exit %d, stderr:\n%s", code, errs),
+		gotwant.Eq("exit code", code, 1),
+		gotwant.Eq("stdout", out, ""),
+		gotwant.Eq(`"cannot connect to the gateway" in stderr`, strings.Count(errs, "cannot connect to the gateway"), 1),
+		gotwant.Eq("stderr lines", strings.Count(strings.TrimSpace(errs), "\n")+1, 1),
+	)
 	code, _, errs = run(t, []string{"--simulate", "call", "list_models"}, nil, "")
 	if code != 0 || errs != "" {
 		t.Fatalf("a successful call wrote to stderr: %q", errs)
@@ -258,9 +263,12 @@ func TestCallArguments(t *testing.T) {
 func TestToolsCommand(t *testing.T) {
 	code, out, _ := run(t, []string{"tools"}, nil, "")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if code != 0 || len(lines) != len(tools.Names(false)) || !strings.Contains(out, "ask_subagent") || !strings.Contains(out, "message*") {
-		t.Fatalf("%d\n%s", code, out)
-	}
+	gotwant.Fatal(t, fmt.Sprintf("%d\n%s", code, out),
+		gotwant.Eq("exit code", code, 0),
+		gotwant.Eq("lines", len(lines), len(tools.Names(false))),
+		gotwant.Contains("stdout", out, "ask_subagent"),
+		gotwant.Contains("stdout", out, "message*"),
+	)
 	_, out, _ = run(t, []string{"tools", "--read-only"}, nil, "")
 	if strings.Count(out, "(disabled by --read-only)") != len(tools.Names(false))-len(tools.Names(true)) || !strings.Contains(out, "(disabled by --read-only)") {
 		t.Fatalf("read-only:\n%s", out)
@@ -271,17 +279,13 @@ func TestToolsCommand(t *testing.T) {
 // result still goes to stdout alone.
 func TestCallShowsProgressOnATerminal(t *testing.T) {
 	for _, terminal := range []bool{true, false} {
-		var out, errb bytes.Buffer
-		code := cli.Run(context.Background(), []string{"--simulate", "call", "ask_subagent", `{"message": "show me [[delay=1]]"}`}, cli.Env{
-			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" },
-			ConfigEnv: config.MapEnv(nil), Home: t.TempDir(), StderrTerminal: terminal,
-		})
-		if code != 0 || !strings.Contains(out.String(), "<<show me [[delay=1]]>>") {
-			t.Fatalf("terminal %v: %d %s %s", terminal, code, out.String(), errb.String())
+		code, out, errs := invoke(t, invocation{args: []string{"--simulate", "call", "ask_subagent", `{"message": "show me [[delay=1]]"}`}, terminal: terminal})
+		if code != 0 || !strings.Contains(out, "<<show me [[delay=1]]>>") {
+			t.Fatalf("terminal %v: %d %s %s", terminal, code, out, errs)
 		}
-		shown := strings.Contains(errb.String(), "run started")
+		shown := strings.Contains(errs, "run started")
 		if shown != terminal {
-			t.Errorf("terminal %v: progress shown %v; stderr %q", terminal, shown, errb.String())
+			t.Errorf("terminal %v: progress shown %v; stderr %q", terminal, shown, errs)
 		}
 	}
 }
@@ -291,26 +295,23 @@ func TestCallInterrupted(t *testing.T) {
 	g := fake(t, gatewaysim.OpenClaw)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errb bytes.Buffer
 	var wg sync.WaitGroup
 	wg.Add(1)
+	started := testwait.Ctx(t)
 	go func() {
 		defer wg.Done()
 		// Once the run is tracked (it is before it is sent), Ctrl-C aborts
 		// it; if it never starts, cli.Run's result below says so.
-		testwait.Wait(func() bool { return len(g.Runs()) > 0 })
+		_, _ = g.WaitRuns(started, 1)
 		cancel()
 	}()
 	vars := map[string]string{"OPENCLAW_GATEWAY_URL": g.URL(), "OPENCLAW_GATEWAY_TOKEN": secret}
-	code := cli.Run(ctx, []string{"call", "ask_subagent", `{"message": "[[delay=30]] long"}`}, cli.Env{
-		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return vars[k] },
-		ConfigEnv: config.MapEnv(vars), Home: t.TempDir(),
-	})
+	code, out, errs := invoke(t, invocation{ctx: ctx, args: []string{"call", "ask_subagent", `{"message": "[[delay=30]] long"}`}, vars: vars})
 	wg.Wait()
-	if code != cli.ExitInterrupt || out.Len() != 0 {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+	if code != cli.ExitInterrupt || out != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
 	}
-	testwait.Until(t, "the run aborted on the gateway", func() bool { r := g.Runs(); return len(r) == 1 && r[0].Aborted })
+	gatewaywait.OnlyRunAborted(t, g)
 }
 
 // clawgate version and --version print the version, the VCS revision and
@@ -376,7 +377,9 @@ func TestCallSIGINTExits130(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	testwait.Until(t, "the run started", func() bool { return len(g.Runs()) == 1 })
+	if runs := gatewaywait.Runs(t, g, 1); len(runs) != 1 {
+		t.Fatalf("%d runs, want 1: %+v", len(runs), runs)
+	}
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
@@ -387,7 +390,7 @@ func TestCallSIGINTExits130(t *testing.T) {
 	if !strings.Contains(errb.String(), "ask_subagent was cancelled after") || !strings.Contains(errb.String(), "the run was aborted on the gateway") {
 		t.Errorf("stderr %q", errb.String())
 	}
-	testwait.Until(t, "the run aborted on the gateway", func() bool { return g.Runs()[0].Aborted })
+	gatewaywait.OnlyRunAborted(t, g)
 }
 
 // Duration variables are checked like the flags.

@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -26,43 +25,27 @@ func TestUnreadStderrNeverBlocks(t *testing.T) {
 	cmd := exec.Command(binary(t))
 	cmd.Env = []string{"HOME=" + t.TempDir(), "OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret, "CLAWGATE_LOG_LEVEL=debug"}
 	cmd.Stderr = w // never read until the end
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	s := startCmd(t, cmd)
 	w.Close()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 
 	const calls = 2000
 	go func() {
-		fmt.Fprintln(stdin, `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}`)
+		_ = s.c.Send(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}`)
 		for i := 1; i <= calls; i++ {
-			fmt.Fprintf(stdin, `{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"list_sessions","arguments":{"limit":1}}}`+"\n", i)
+			_ = s.c.Send(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"list_sessions","arguments":{"limit":1}}}`, i))
 		}
 	}()
-	dec := json.NewDecoder(stdout)
-	answered := make(chan int)
-	go func() {
-		n := 0
-		for {
-			var m map[string]any
-			if dec.Decode(&m) != nil {
-				break
-			}
-			if _, ok := m["id"]; ok {
-				n++
-				if n == calls+1 {
-					break
-				}
-			}
+	n := 0
+	for n < calls+1 {
+		m, err := s.c.Next(testwait.Ctx(t))
+		if err != nil {
+			t.Fatalf("after %d of %d answers: %v", n, calls+1, err)
 		}
-		answered <- n
-	}()
-	if n := testwait.Recv(t, "the answers", answered); n != calls+1 {
-		t.Fatalf("%d of %d requests answered", n, calls+1)
+		if m.ID != nil {
+			n++
+		}
 	}
-	stdin.Close()
+	s.c.CloseStdin()
 	// Now drain stderr: the dropped lines are counted, not lost silently.
 	buf := make([]byte, 1<<20)
 	var all strings.Builder

@@ -2,14 +2,15 @@ package cli_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/tools"
@@ -63,26 +64,12 @@ func startSim(t *testing.T) (*session, *stderrLog) {
 	cmd := exec.Command(binary(t))
 	cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"),
 		"CLAWGATE_SIMULATE=openclaw", "CLAWGATE_LOG_LEVEL=debug"}
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &stderrLog{changed: make(chan struct{}, 1)}
 	cmd.Stderr = logs
 	// session.stderr is only read in failure messages; the logs are printed
 	// on failure below instead.
-	s := &session{t: t, cmd: cmd, stdin: stdin, lines: make(chan string, 1000), stderr: &bytes.Buffer{}}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go s.readLines(stdout)
+	s := startCmd(t, cmd)
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
 		if t.Failed() {
 			out := logs.String()
 			if len(out) > 8000 {
@@ -195,27 +182,34 @@ func awaitDisposal(t *testing.T, s *session, logs *stderrLog, id, token string) 
 	t.Helper()
 	want := `msg="dropped a response to a cancelled request" id=` + strings.Trim(id, `"`) + "\n"
 	bound := testwait.WellBefore(testwait.LongTimeout)
-	deadline := time.NewTimer(bound)
-	defer deadline.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	defer cancel()
 	for !strings.Contains(logs.String(), want) {
-		select {
-		case line, ok := <-s.lines:
-			if !ok {
-				t.Fatal("stdout closed")
+		// Read stdout until a line arrives or the log grows.
+		wake, stop := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-logs.changed:
+				stop()
+			case <-wake.Done():
 			}
-			var m map[string]any
-			if err := json.Unmarshal([]byte(line), &m); err != nil {
-				t.Fatalf("non-JSON on stdout: %q", line)
+		}()
+		m, err := s.c.Next(wake)
+		stop()
+		switch {
+		case err == nil:
+			var msg map[string]any
+			_ = json.Unmarshal([]byte(m.Line()), &msg) // JSON: the client checked
+			if isResponse(msg, id) {
+				t.Fatalf("a result was sent for the cancelled request %s: %s", id, m.Line())
 			}
-			if isResponse(m, id) {
-				t.Fatalf("a result was sent for the cancelled request %s: %s", id, line)
+			if progressToken(msg) == token {
+				t.Fatalf("progress for %s after its request was cancelled: %s", token, m.Line())
 			}
-			if progressToken(m) == token {
-				t.Fatalf("progress for %s after its request was cancelled: %s", token, line)
-			}
-		case <-logs.changed:
-		case <-deadline.C:
+		case ctx.Err() != nil:
 			t.Fatalf("the cancelled request %s was neither answered nor dropped within %s", id, bound)
+		case !errors.Is(err, context.Canceled): // not the log growing
+			t.Fatalf("stdout: %v", err)
 		}
 	}
 }

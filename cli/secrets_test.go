@@ -10,6 +10,7 @@ import (
 
 	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
+	"github.com/clawgate/clawgate/internal/testwait/gatewaywait"
 )
 
 // Recognisable credentials: neither may ever appear in stdout, stderr (logs
@@ -62,16 +63,19 @@ func TestSecretsNeverShown(t *testing.T) {
 			s.send(`{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"[[delay=20]] slow"}}}`)
 			// clawgate tracks a run before sending it: once the fake has
 			// it, a cancel aborts it.
-			testwait.Until(t, "the run started", func() bool { return len(g.Runs()) >= 2 })
+			cancelled := gatewaywait.Runs(t, g, 2)[1]
 			s.send(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":8,"reason":"secret test"}}`)
 			if gen == gatewaysim.OpenClaw {
-				testwait.Until(t, "the cancelled run aborted", func() bool { return g.Runs()[1].Aborted })
+				if _, err := g.WaitAborted(testwait.Ctx(t), cancelled.RunID); err != nil {
+					t.Fatal(err)
+				}
 			}
 			g.Stall("sessions.list")
 			call(9, "list_sessions", `{}`) // times out
 			g.Handle("sessions.list", nil)
+			running := testwait.Ctx(t)
 			go func() { // dropped while the run goes on
-				testwait.Wait(func() bool { return len(g.Runs()) >= 3 })
+				_, _ = g.WaitRuns(running, 3)
 				g.DropConnections()
 			}()
 			call(10, "ask_subagent", `{"message":"[[delay=5]] dropped"}`)
@@ -89,7 +93,7 @@ func TestSecretsNeverShown(t *testing.T) {
 				id++
 				return !isToolError(call(id, "list_sessions", `{"limit":1}`))
 			})
-			s.stdin.Close()
+			s.c.CloseStdin()
 			waitExit(t, s, 0)
 			assertNoSecrets(t, "stdout (tool results)", out.String())
 			assertNoSecrets(t, "stderr (debug log)", s.stderr.String())
@@ -119,7 +123,7 @@ func TestSecretsNeverShownOnRefusal(t *testing.T) {
 	if !strings.Contains(out.String(), "unauthorized") {
 		t.Fatalf("no auth error: %s", out.String())
 	}
-	s.stdin.Close()
+	s.c.CloseStdin()
 	waitExit(t, s, 0)
 	assertNoSecrets(t, "stdout", out.String())
 	assertNoSecrets(t, "stderr", s.stderr.String())

@@ -12,6 +12,7 @@ import (
 	"github.com/clawgate/clawgate/cli"
 	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
+	"github.com/clawgate/clawgate/internal/testwait/gatewaywait"
 )
 
 // A FIFO where the .env file should be used to hang doctor for minutes: it
@@ -54,7 +55,9 @@ func TestSIGTERMWhileConnecting(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		testwait.Until(t, "the connect to reach the gateway", func() bool { return len(g.Connects()) > 0 })
+		if _, err := g.WaitConnects(testwait.Ctx(t), 1); err != nil {
+			t.Fatal(err)
+		}
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
@@ -69,12 +72,8 @@ func TestSIGTERMWhileConnecting(t *testing.T) {
 // write fails (SIGPIPE is ignored), and clawgate stops as on EOF, aborting
 // the run, instead of being killed by SIGPIPE with the run left going.
 func TestClosedStdoutStopsLikeEOF(t *testing.T) {
-	g := fake(t, gatewaysim.OpenClaw)
-	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
-	s.initialize()
-	s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"[[delay=60]] closed"}}}`)
-	waitRun(t, g)
-	if err := s.stdout.Close(); err != nil {
+	g, s := startWithRun(t, 2, "[[delay=60]] closed")
+	if err := s.c.CloseStdout(); err != nil {
 		t.Fatal(err)
 	}
 	s.send(`{"jsonrpc":"2.0","id":3,"method":"ping"}`) // its answer hits the closed pipe
@@ -84,5 +83,5 @@ func TestClosedStdoutStopsLikeEOF(t *testing.T) {
 	if err != nil {
 		t.Fatalf("exit: %v (a SIGPIPE death is 'signal: broken pipe')\n%s", err, s.stderr)
 	}
-	waitRunAborted(t, g)
+	gatewaywait.OnlyRunAborted(t, g)
 }

@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/clawgate/clawgate/internal/gatewaysim"
+	"github.com/clawgate/clawgate/internal/gotwant"
+	"github.com/clawgate/clawgate/internal/mcptest"
 	"github.com/clawgate/clawgate/internal/testwait"
 )
 
@@ -30,62 +33,30 @@ const toolCallLimit = 100
 // (stdioguard.DefaultMaxLine).
 const maxLineBytes = 64 << 20
 
-// rawMsg is a stdout line decoded without losing the exact text of ids and
-// progress tokens.
-type rawMsg struct {
-	ID     json.RawMessage `json:"id"` // nil: absent; "null": null
-	Method string          `json:"method"`
-	Result json.RawMessage `json:"result"`
-	Error  *struct {
-		Code    int             `json:"code"`
-		Message string          `json:"message"`
-		Data    json.RawMessage `json:"data"`
-	} `json:"error"`
-	Params struct {
-		ProgressToken json.RawMessage `json:"progressToken"`
-		RequestID     json.RawMessage `json:"requestId"`
-	} `json:"params"`
-	line string
-}
-
-func (m rawMsg) isResponse() bool { return m.ID != nil && m.Method == "" }
-
-// nextRaw returns the next stdout line, which must be JSON-RPC 2.0 and come
-// within bound.
-func nextRaw(t *testing.T, s *session, bound time.Duration) rawMsg {
-	t.Helper()
-	timer := time.NewTimer(bound)
-	defer timer.Stop()
-	select {
-	case line, ok := <-s.lines:
-		if !ok {
-			t.Fatalf("stdout closed; stderr:\n%s", s.stderr)
-		}
-		var m rawMsg
-		var env struct {
-			JSONRPC string `json:"jsonrpc"`
-		}
-		if json.Unmarshal([]byte(line), &m) != nil || json.Unmarshal([]byte(line), &env) != nil || env.JSONRPC != "2.0" {
-			t.Fatalf("non-JSON-RPC line on stdout: %.300q", line)
-		}
-		m.line = line
-		return m
-	case <-timer.C:
-		t.Fatalf("no output within %s; stderr:\n%s", bound, s.stderr)
-	}
-	return rawMsg{}
-}
-
 // rawResponse sends line and returns the first response that follows,
 // skipping notifications. It must come at once.
-func rawResponse(t *testing.T, s *session, line string) rawMsg {
+func rawResponse(t *testing.T, s *session, line string) *mcptest.Message {
 	t.Helper()
 	s.send(line)
 	for {
-		if m := nextRaw(t, s, testwait.WellBefore(testwait.LongTimeout)); m.isResponse() {
+		if m := nextMsg(t, s, testwait.WellBefore(testwait.LongTimeout)); m.IsResponse() {
 			return m
 		}
 	}
+}
+
+// wantError checks that m is a JSON-RPC error with id (exactly), code and
+// a message containing msg.
+func wantError(t *testing.T, what string, m *mcptest.Message, id string, code int, msg string) {
+	t.Helper()
+	if m.Error == nil {
+		t.Fatalf("%s: %.500s, want error %d", what, m.Line(), code)
+	}
+	gotwant.Fatal(t, fmt.Sprintf("%s: %.500s", what, m.Line()),
+		gotwant.Eq("id", string(m.ID), id),
+		gotwant.Eq("error.code", m.Error.Code, code),
+		gotwant.Contains("error.message", m.Error.Message, msg),
+	)
 }
 
 // quiet checks that the lines sent before produced no output: the next
@@ -94,7 +65,7 @@ func quiet(t *testing.T, s *session, tag string) {
 	t.Helper()
 	id := `"quiet-` + tag + `"`
 	if m := rawResponse(t, s, `{"jsonrpc":"2.0","id":`+id+`,"method":"ping"}`); string(m.ID) != id || m.Result == nil {
-		t.Fatalf("%s: output before the ping's answer: %s", tag, m.line)
+		t.Fatalf("%s: output before the ping's answer: %s", tag, m.Line())
 	}
 }
 
@@ -121,15 +92,42 @@ func runOf(g *gatewaysim.Server, session string) (gatewaysim.RunInfo, bool) {
 	return gatewaysim.RunInfo{}, false
 }
 
-// promptly polls cond until it holds, which must happen well before a
-// long run could end.
-func promptly(t *testing.T, what string, cond func() bool) {
+// promptly waits for what with wait, which must succeed well before a long
+// run could end (wait is bounded by the test's patience).
+func promptly(t *testing.T, what string, wait func(ctx context.Context) error) {
 	t.Helper()
 	bound := testwait.WellBefore(testwait.LongTimeout)
 	begin := time.Now()
-	testwait.Until(t, what, cond)
+	if err := wait(testwait.Ctx(t)); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
 	if el := time.Since(begin); el > bound {
 		t.Fatalf("%s only after %s, not well before the runs could end (%s)", what, el, bound)
+	}
+}
+
+// abortedIn returns a wait for the first run of session on the fake g to
+// end aborted.
+func abortedIn(g *gatewaysim.Server, session string) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		r, err := g.WaitRunOf(ctx, session)
+		if err == nil {
+			_, err = g.WaitAborted(ctx, r.RunID)
+		}
+		return err
+	}
+}
+
+// startedIn returns a wait for a run of each of sessions on the fake g to
+// start.
+func startedIn(g *gatewaysim.Server, sessions ...string) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		for _, s := range sessions {
+			if _, err := g.WaitRunOf(ctx, s); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 }
 
@@ -138,76 +136,87 @@ func promptly(t *testing.T, what string, cond func() bool) {
 // ping, a cancellation and EOF are handled at once too.
 func TestStdioSaturatedToolCalls(t *testing.T) {
 	g := fake(t, gatewaysim.OpenClaw)
-	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
-	s.initialize()
+	s := startOn(t, g)
 	const n = toolCallLimit + 50
 	for i := range n {
 		s.send(askLine(strconv.Itoa(i), fmt.Sprintf("agent:main:sat-%d", i), longRun+" saturate", ""))
 	}
 	busy := map[int]bool{}
 	for len(busy) < n-toolCallLimit {
-		m := nextRaw(t, s, testwait.WellBefore(testwait.LongTimeout))
-		if !m.isResponse() {
+		m := nextMsg(t, s, testwait.WellBefore(testwait.LongTimeout))
+		if !m.IsResponse() {
 			continue
 		}
 		if m.Error == nil || m.Error.Code != -32000 {
-			t.Fatalf("a call ended while all its runs last a minute: %.300s", m.line)
+			t.Fatalf("a call ended while all its runs last a minute: %.300s", m.Line())
 		}
 		id, err := strconv.Atoi(string(m.ID))
 		if err != nil || busy[id] {
-			t.Fatalf("busy error for an unexpected id: %s", m.line)
+			t.Fatalf("busy error for an unexpected id: %s", m.Line())
 		}
 		busy[id] = true
 		var data struct{ InFlight, Limit int }
-		if err := json.Unmarshal(m.Error.Data, &data); err != nil || data.Limit != toolCallLimit || data.InFlight != toolCallLimit ||
-			!strings.Contains(m.Error.Message, fmt.Sprintf("clawgate is busy: %d tool calls are in flight", toolCallLimit)) {
-			t.Fatalf("busy error: %s", m.line)
-		}
+		err = json.Unmarshal(m.Error.Data, &data)
+		gotwant.Fatal(t, "busy error: "+m.Line(),
+			gotwant.That("error.data", err == nil, m.Error.Data, "{inFlight, limit}"),
+			gotwant.Eq("error.data.limit", data.Limit, toolCallLimit),
+			gotwant.Eq("error.data.inFlight", data.InFlight, toolCallLimit),
+			gotwant.Contains("error.message", m.Error.Message, fmt.Sprintf("clawgate is busy: %d tool calls are in flight", toolCallLimit)),
+		)
 	}
 	for i := toolCallLimit; i < n; i++ {
 		if !busy[i] {
 			t.Fatalf("call %d was not refused; refused: %v", i, busy)
 		}
 	}
-	promptly(t, "every accepted call started its run", func() bool { return len(g.Runs()) == toolCallLimit })
+	promptly(t, "every accepted call started its run", func(ctx context.Context) error {
+		_, err := g.WaitRuns(ctx, toolCallLimit)
+		return err
+	})
+	if n := len(g.Runs()); n != toolCallLimit {
+		t.Fatalf("%d runs started, want one for each of the %d accepted calls", n, toolCallLimit)
+	}
 	// A ping is answered at once.
 	begin := time.Now()
 	if m := rawResponse(t, s, `{"jsonrpc":"2.0","id":"ping-1","method":"ping"}`); string(m.ID) != `"ping-1"` || m.Result == nil {
-		t.Fatalf("ping behind %d running calls: %s", toolCallLimit, m.line)
+		t.Fatalf("ping behind %d running calls: %s", toolCallLimit, m.Line())
 	}
 	t.Logf("ping answered in %s behind %d running calls", time.Since(begin), toolCallLimit)
 	// A cancellation is acted on at once, and frees a place: a new call is
 	// then accepted.
 	s.send(cancelLine("0"))
-	promptly(t, "the cancelled run aborted", func() bool { r, _ := runOf(g, "agent:main:sat-0"); return r.Aborted })
+	promptly(t, "the cancelled run aborted", abortedIn(g, "agent:main:sat-0"))
 	if r, _ := runOf(g, "agent:main:sat-1"); r.Aborted {
 		t.Fatal("cancelling call 0 aborted call 1")
 	}
 	k := 0
-	promptly(t, "a new call accepted after the cancellation", func() bool {
-		k++
-		m := rawResponse(t, s, fmt.Sprintf(`{"jsonrpc":"2.0","id":"status-%d","method":"tools/call","params":{"name":"gateway_status","arguments":{}}}`, k))
-		if m.Error != nil {
-			if m.Error.Code != -32000 {
-				t.Fatalf("gateway_status after a cancellation: %s", m.line)
+	promptly(t, "a new call accepted after the cancellation", func(context.Context) error {
+		testwait.Until(t, "a new call accepted after the cancellation", func() bool {
+			k++
+			m := rawResponse(t, s, fmt.Sprintf(`{"jsonrpc":"2.0","id":"status-%d","method":"tools/call","params":{"name":"gateway_status","arguments":{}}}`, k))
+			if m.Error != nil {
+				if m.Error.Code != -32000 {
+					t.Fatalf("gateway_status after a cancellation: %s", m.Line())
+				}
+				return false // the cancelled handler has not returned yet: its place is freed when it does
 			}
-			return false // the cancelled handler has not returned yet: its place is freed when it does
-		}
-		if string(m.ID) != fmt.Sprintf(`"status-%d"`, k) || !strings.Contains(string(m.Result), `"connected":true`) {
-			t.Fatalf("gateway_status after a cancellation: %s", m.line)
-		}
-		return true
+			if string(m.ID) != fmt.Sprintf(`"status-%d"`, k) || !strings.Contains(string(m.Result), `"connected":true`) {
+				t.Fatalf("gateway_status after a cancellation: %s", m.Line())
+			}
+			return true
+		})
+		return nil
 	})
 	// EOF exits at once and aborts the runs in flight.
-	s.stdin.Close()
+	s.c.CloseStdin()
 	waitExit(t, s, 0)
-	promptly(t, "every run aborted on exit", func() bool {
+	promptly(t, "every run aborted on exit", func(ctx context.Context) error {
 		for _, r := range g.Runs() {
-			if !r.Aborted {
-				return false
+			if _, err := g.WaitAborted(ctx, r.RunID); err != nil {
+				return err
 			}
 		}
-		return true
+		return nil
 	})
 }
 
@@ -260,35 +269,31 @@ func TestStdioOverlongLine(t *testing.T) {
 		t.Skip("streams 384 MiB through the binary")
 	}
 	g := fake(t, gatewaysim.OpenClaw)
-	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
-	s.initialize()
+	s := startOn(t, g)
 	// 256 MiB of agent message, four times the limit: the id comes first,
 	// as every client writes it, so the error carries it.
-	sendLong(t, s.stdin, `{"jsonrpc":"2.0","id":"huge-1","method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"`,
+	sendLong(t, s.c, `{"jsonrpc":"2.0","id":"huge-1","method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"`,
 		4*maxLineBytes, `"}}}`)
-	m := nextRaw(t, s, testwait.Patience())
-	if string(m.ID) != `"huge-1"` || m.Error == nil || m.Error.Code != -32600 ||
-		!strings.Contains(m.Error.Message, "longer than 64 MiB, the most clawgate reads on one line") {
-		t.Fatalf("over-long request: %.500s", m.line)
-	}
+	m := nextMsg(t, s, testwait.Patience())
+	wantError(t, "over-long request", m, `"huge-1"`, -32600, "longer than 64 MiB, the most clawgate reads on one line")
 	// The next line is served.
 	if m := rawResponse(t, s, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_sessions","arguments":{"limit":1}}}`); string(m.ID) != "2" || m.Result == nil {
-		t.Fatalf("after the over-long line: %.300s", m.line)
+		t.Fatalf("after the over-long line: %.300s", m.Line())
 	}
 	// 128 MiB of garbage: no id to echo, so null.
-	sendLong(t, s.stdin, "", 2*maxLineBytes, "")
-	if m := nextRaw(t, s, testwait.Patience()); string(m.ID) != "null" || m.Error == nil || m.Error.Code != -32600 {
-		t.Fatalf("over-long garbage: %.500s", m.line)
+	sendLong(t, s.c, "", 2*maxLineBytes, "")
+	if m := nextMsg(t, s, testwait.Patience()); string(m.ID) != "null" || m.Error == nil || m.Error.Code != -32600 {
+		t.Fatalf("over-long garbage: %.500s", m.Line())
 	}
 	// A line just under the limit is read.
-	sendLong(t, s.stdin, `{"jsonrpc":"2.0","id":3,"method":"ping","params":{"pad":"`, maxLineBytes-100, `"}}`)
-	if m := nextRaw(t, s, testwait.Patience()); string(m.ID) != "3" || m.Result == nil {
-		t.Fatalf("a line under the limit: %.500s", m.line)
+	sendLong(t, s.c, `{"jsonrpc":"2.0","id":3,"method":"ping","params":{"pad":"`, maxLineBytes-100, `"}}`)
+	if m := nextMsg(t, s, testwait.Patience()); string(m.ID) != "3" || m.Result == nil {
+		t.Fatalf("a line under the limit: %.500s", m.Line())
 	}
 	if n := len(g.RequestsFor("agent")); n != 0 {
 		t.Fatalf("%d agent requests sent for the over-long line", n)
 	}
-	s.stdin.Close()
+	s.c.CloseStdin()
 	waitExit(t, s, 0)
 }
 
@@ -300,11 +305,10 @@ func TestStdioOverlongLineMemory(t *testing.T) {
 		t.Skip("streams 512 MiB through the binary")
 	}
 	g := fake(t, gatewaysim.OpenClaw)
-	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
-	s.initialize()
-	sendLong(t, s.stdin, `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"`, 8*maxLineBytes, `"}}`)
-	if m := nextRaw(t, s, testwait.Patience()); string(m.ID) != "1" || m.Error == nil || m.Error.Code != -32600 {
-		t.Fatalf("over-long ping: %.500s", m.line)
+	s := startOn(t, g)
+	sendLong(t, s.c, `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"`, 8*maxLineBytes, `"}}`)
+	if m := nextMsg(t, s, testwait.Patience()); string(m.ID) != "1" || m.Error == nil || m.Error.Code != -32600 {
+		t.Fatalf("over-long ping: %.500s", m.Line())
 	}
 	quiet(t, s, "after")
 	hwm := vmHWM(t, s.cmd.Process.Pid)
@@ -312,7 +316,7 @@ func TestStdioOverlongLineMemory(t *testing.T) {
 	if hwm > 2*maxLineBytes {
 		t.Fatalf("peak RSS %d MiB after discarding a 512 MiB line; want under %d MiB", hwm>>20, 2*maxLineBytes>>20)
 	}
-	s.stdin.Close()
+	s.c.CloseStdin()
 	waitExit(t, s, 0)
 }
 
@@ -321,8 +325,7 @@ func TestStdioOverlongLineMemory(t *testing.T) {
 // matches the exact id; an id already in flight is refused.
 func TestStdioJSONRPCIDs(t *testing.T) {
 	g := fake(t, gatewaysim.OpenClaw)
-	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
-	s.initialize()
+	s := startOn(t, g)
 
 	t.Run("ids echoed exactly", func(t *testing.T) {
 		for _, id := range []string{
@@ -331,13 +334,13 @@ func TestStdioJSONRPCIDs(t *testing.T) {
 		} {
 			m := rawResponse(t, s, `{"jsonrpc":"2.0","id":`+id+`,"method":"ping"}`)
 			if string(m.ID) != id || m.Result == nil {
-				t.Errorf("id %s came back as %s: %s", id, m.ID, m.line)
+				t.Errorf("id %s came back as %s: %s", id, m.ID, m.Line())
 			}
 		}
 		// Errors from mcp-go carry the exact id too.
 		m := rawResponse(t, s, `{"jsonrpc":"2.0","id":9007199254740995,"method":"no/such/method"}`)
 		if string(m.ID) != "9007199254740995" || m.Error == nil || m.Error.Code != -32601 {
-			t.Errorf("unknown method: %s", m.line)
+			t.Errorf("unknown method: %s", m.Line())
 		}
 	})
 
@@ -346,16 +349,16 @@ func TestStdioJSONRPCIDs(t *testing.T) {
 		s.send(askLine(id, "agent:main:token", "[[delay=1]] token", token))
 		progress := 0
 		for {
-			m := nextRaw(t, s, testwait.Patience())
+			m := nextMsg(t, s, testwait.Patience())
 			if m.Method == "notifications/progress" {
-				if string(m.Params.ProgressToken) != token {
-					t.Fatalf("progress token %s came back as %s", token, m.Params.ProgressToken)
+				if string(m.ProgressToken()) != token {
+					t.Fatalf("progress token %s came back as %s", token, m.ProgressToken())
 				}
 				progress++
 				continue
 			}
 			if string(m.ID) != id || m.Result == nil {
-				t.Fatalf("response: %.300s", m.line)
+				t.Fatalf("response: %.300s", m.Line())
 			}
 			break
 		}
@@ -383,9 +386,15 @@ func TestStdioJSONRPCIDs(t *testing.T) {
 			{`{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"list_models","arguments":{},"_meta":{"progressToken":{"x":1}}}}`, "8", -32602},
 		} {
 			m := rawResponse(t, s, tc.line)
-			if string(m.ID) != tc.id || m.Error == nil || m.Error.Code != tc.code || !strings.HasSuffix(m.Error.Message, ".") {
-				t.Errorf("%.80s: got %.300s, want error %d with id %s", tc.line, m.line, tc.code, tc.id)
+			if m.Error == nil {
+				t.Errorf("%.80s: got %.300s, want error %d with id %s", tc.line, m.Line(), tc.code, tc.id)
+				continue
 			}
+			gotwant.Error(t, fmt.Sprintf("%.80s: got %.300s", tc.line, m.Line()),
+				gotwant.Eq("id", string(m.ID), tc.id),
+				gotwant.Eq("error.code", m.Error.Code, tc.code),
+				gotwant.HasSuffix("error.message", m.Error.Message, "."),
+			)
 		}
 		// A tools/call without an id is a notification: no answer, no run.
 		before := len(g.RequestsFor("models.list"))
@@ -403,46 +412,40 @@ func TestStdioJSONRPCIDs(t *testing.T) {
 		// "7" first, then 7: mcp-go would key both as 7.
 		s.send(askLine(`"7"`, "agent:main:str-7", longRun+" string seven", ""))
 		s.send(askLine("7", "agent:main:num-7", longRun+" number seven", ""))
-		promptly(t, "both runs started", func() bool {
-			_, a := runOf(g, "agent:main:str-7")
-			_, b := runOf(g, "agent:main:num-7")
-			return a && b
-		})
+		promptly(t, "both runs started", startedIn(g, "agent:main:str-7", "agent:main:num-7"))
 		s.send(cancelLine(`"7"`))
-		promptly(t, `the run of "7" aborted`, func() bool { r, _ := runOf(g, "agent:main:str-7"); return r.Aborted })
+		promptly(t, `the run of "7" aborted`, abortedIn(g, "agent:main:str-7"))
 		if r, _ := runOf(g, "agent:main:num-7"); r.Aborted {
 			t.Fatal(`cancelling "7" aborted the run of 7`)
 		}
 		s.send(cancelLine("7.0")) // the same number
-		promptly(t, "the run of 7 aborted", func() bool { r, _ := runOf(g, "agent:main:num-7"); return r.Aborted })
+		promptly(t, "the run of 7 aborted", abortedIn(g, "agent:main:num-7"))
 		quiet(t, s, "cancelled") // neither call is answered
 	})
 
 	t.Run("an id in flight is refused", func(t *testing.T) {
 		s.send(askLine("8", "agent:main:dup-8", longRun+" first eight", ""))
-		promptly(t, "the run started", func() bool { _, ok := runOf(g, "agent:main:dup-8"); return ok })
+		promptly(t, "the run started", startedIn(g, "agent:main:dup-8"))
 		m := rawResponse(t, s, `{"jsonrpc":"2.0","id":8,"method":"ping"}`)
-		if string(m.ID) != "8" || m.Error == nil || m.Error.Code != -32600 || !strings.Contains(m.Error.Message, "in flight") {
-			t.Fatalf("second request with id 8: %s", m.line)
-		}
+		wantError(t, "second request with id 8", m, "8", -32600, "in flight")
 		m = rawResponse(t, s, askLine("8.0", "agent:main:dup-8b", "second eight", ""))
 		if string(m.ID) != "8.0" || m.Error == nil || m.Error.Code != -32600 {
-			t.Fatalf("third request with id 8.0: %s", m.line)
+			t.Fatalf("third request with id 8.0: %s", m.Line())
 		}
 		if _, ok := runOf(g, "agent:main:dup-8b"); ok {
 			t.Fatal("the refused call ran")
 		}
 		// The first one is still cancellable.
 		s.send(cancelLine("8"))
-		promptly(t, "the run of 8 aborted", func() bool { r, _ := runOf(g, "agent:main:dup-8"); return r.Aborted })
+		promptly(t, "the run of 8 aborted", abortedIn(g, "agent:main:dup-8"))
 		// Once cancelled, its id may be used again; the cancelled call's
 		// own result is never sent.
 		if m := rawResponse(t, s, `{"jsonrpc":"2.0","id":8,"method":"ping"}`); string(m.ID) != "8" || m.Result == nil {
-			t.Fatalf("id 8 after its cancellation: %s", m.line)
+			t.Fatalf("id 8 after its cancellation: %s", m.Line())
 		}
 		quiet(t, s, "reused")
 	})
 
-	s.stdin.Close()
+	s.c.CloseStdin()
 	waitExit(t, s, 0)
 }

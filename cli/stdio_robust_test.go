@@ -56,8 +56,7 @@ func errCode(m map[string]any) float64 {
 
 func TestStdioMalformedInput(t *testing.T) {
 	g := fake(t, gatewaysim.OpenClaw)
-	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
-	s.initialize()
+	s := startOn(t, g)
 	for _, tc := range []struct {
 		line string
 		id   any     // id of the response (nil: null)
@@ -105,7 +104,7 @@ func TestStdioMalformedInput(t *testing.T) {
 	if res, _ := m["result"].(map[string]any); res["isError"] == true || res["structuredContent"].(map[string]any)["count"] != 1.0 {
 		t.Fatalf("after the malformed input: %v", m)
 	}
-	s.stdin.Close()
+	s.c.CloseStdin()
 	waitExit(t, s, 0)
 }
 
@@ -114,8 +113,7 @@ func TestStdioHugeLines(t *testing.T) {
 	// Clawdbot's maxPayload is 512 KiB, so a 10 MiB tool argument also
 	// exercises the refusal of an oversized gateway request.
 	g := fake(t, gatewaysim.Clawdbot)
-	s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
-	s.initialize()
+	s := startOn(t, g)
 	big := strings.Repeat("y", tenMiB)
 	// 10 MiB of garbage on one line.
 	if m := s.respond(big, nil); errCode(m) != -32700 {
@@ -144,7 +142,7 @@ func TestStdioHugeLines(t *testing.T) {
 	if res, _ := m["result"].(map[string]any); res["isError"] == true {
 		t.Fatalf("after the huge lines: %v", m)
 	}
-	s.stdin.Close()
+	s.c.CloseStdin()
 	waitExit(t, s, 0)
 }
 
@@ -175,10 +173,9 @@ func TestStdioRequestsBeforeInitialize(t *testing.T) {
 func TestStdioEOF(t *testing.T) {
 	t.Run("in the middle of a request line", func(t *testing.T) {
 		g := fake(t, gatewaysim.OpenClaw)
-		s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
-		s.initialize()
-		_, _ = io.WriteString(s.stdin, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_ses`)
-		s.stdin.Close()
+		s := startOn(t, g)
+		_, _ = io.WriteString(s.c, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_ses`)
+		s.c.CloseStdin()
 		waitExit(t, s, 0)
 		if n := len(g.RequestsFor("sessions.list")); n != 0 {
 			t.Fatalf("the partial request was executed (%d)", n)
@@ -186,27 +183,24 @@ func TestStdioEOF(t *testing.T) {
 	})
 	t.Run("before initialize", func(t *testing.T) {
 		s := start(t, []string{"OPENCLAW_GATEWAY_URL=ws://127.0.0.1:1"})
-		s.stdin.Close()
+		s.c.CloseStdin()
 		waitExit(t, s, 0)
 	})
 	t.Run("with an agent run in flight", func(t *testing.T) {
-		g := fake(t, gatewaysim.OpenClaw)
-		s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
-		s.initialize()
-		s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"[[delay=30]] eof"}}}`)
-		waitRun(t, g)
-		s.stdin.Close()
+		g, s := startWithRun(t, 2, "[[delay=30]] eof")
+		s.c.CloseStdin()
 		waitExit(t, s, 0)
-		waitRunAborted(t, g)
+		gatewaywait.OnlyRunAborted(t, g)
 	})
 	t.Run("with a connect to a wedged gateway in flight", func(t *testing.T) {
 		g := fake(t, gatewaysim.OpenClaw)
 		g.SilentHandshake()
-		s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret, "CLAWGATE_CONNECT_TIMEOUT=60s"})
-		s.initialize()
+		s := startOn(t, g, "CLAWGATE_CONNECT_TIMEOUT=60s")
 		s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_sessions","arguments":{}}}`)
-		testwait.Until(t, "the connect reached the wedged gateway", func() bool { return g.ConnCount() > 0 })
-		s.stdin.Close()
+		if err := g.WaitFor(testwait.Ctx(t), "the connect to reach the wedged gateway", func() bool { return g.ConnCount() > 0 }); err != nil {
+			t.Fatal(err)
+		}
+		s.c.CloseStdin()
 		waitExit(t, s, 0)
 	})
 }
@@ -219,22 +213,19 @@ func TestStdioSignals(t *testing.T) {
 		t.Run(tc.name+" with a connect to a wedged gateway in flight", func(t *testing.T) {
 			g := fake(t, gatewaysim.OpenClaw)
 			g.NoHelloReply()
-			s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret, "CLAWGATE_CONNECT_TIMEOUT=60s"})
-			s.initialize()
+			s := startOn(t, g, "CLAWGATE_CONNECT_TIMEOUT=60s")
 			s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"gateway_status","arguments":{}}}`)
-			testwait.Until(t, "the connect reached the wedged gateway", func() bool { return len(g.Connects()) > 0 })
+			if _, err := g.WaitConnects(testwait.Ctx(t), 1); err != nil {
+				t.Fatal(err)
+			}
 			_ = s.cmd.Process.Signal(tc.sig)
 			waitExit(t, s, 0)
 		})
 		t.Run(tc.name+" with an agent run in flight", func(t *testing.T) {
-			g := fake(t, gatewaysim.OpenClaw)
-			s := start(t, []string{"OPENCLAW_GATEWAY_URL=" + g.URL(), "OPENCLAW_GATEWAY_TOKEN=" + secret})
-			s.initialize()
-			s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":"[[delay=30]] signal"}}}`)
-			waitRun(t, g)
+			g, s := startWithRun(t, 2, "[[delay=30]] signal")
 			_ = s.cmd.Process.Signal(tc.sig)
 			waitExit(t, s, 0)
-			waitRunAborted(t, g)
+			gatewaywait.OnlyRunAborted(t, g)
 		})
 	}
 }
@@ -263,27 +254,20 @@ func waitExit(t *testing.T, s *session, code int) {
 	if got := s.cmd.ProcessState.ExitCode(); got != code {
 		t.Fatalf("exit code %d, want %d; stderr:\n%s", got, code, s.stderr)
 	}
-	for line := range s.lines {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil || m["jsonrpc"] != "2.0" {
-			t.Fatalf("non-JSON-RPC on stdout: %.200q", line)
-		}
-	}
+	s.drained(t)
 }
 
-// waitRun waits until the fake has the agent run. clawgate tracks a run
-// before sending its request, so from then on closing aborts it.
-func waitRun(t *testing.T, g *gatewaysim.Server) {
+// startWithRun starts the binary against a fresh OpenClaw fake, sends
+// tools/call ask_subagent with id and message, and waits until the fake has
+// the run: clawgate tracks a run before sending its request, so from then on
+// closing or cancelling aborts it.
+func startWithRun(t *testing.T, id int, message string) (*gatewaysim.Server, *session) {
 	t.Helper()
-	testwait.Until(t, "the run started", func() bool { return len(g.Runs()) > 0 })
-}
-
-func waitRunAborted(t *testing.T, g *gatewaysim.Server) {
-	t.Helper()
-	testwait.Until(t, "the run in flight aborted on exit", func() bool {
-		runs := g.Runs()
-		return len(runs) == 1 && runs[0].Aborted
-	})
+	g := fake(t, gatewaysim.OpenClaw)
+	s := startOn(t, g)
+	s.send(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"ask_subagent","arguments":{"message":%q}}}`, id, message))
+	gatewaywait.Runs(t, g, 1)
+	return g, s
 }
 
 // quickTimeout is a call timeout for a test that waits for it to fire and

@@ -50,30 +50,13 @@ func nodeEnv(node string, extra ...string) []string {
 // the exit code.
 func runNode(t *testing.T, name, dir string, env []string, timeout time.Duration, node string, args ...string) (string, string, int) {
 	t.Helper()
-	logDir := s.testDir(t)
-	stdout, err := os.Create(filepath.Join(logDir, name+".stdout"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdout.Close()
-	stderr, err := os.Create(filepath.Join(logDir, name+".stderr"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stderr.Close()
 	cmd := exec.Command(node, args...)
-	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, env, stdout, stderr
-	p, err := harness.Start(name, cmd)
+	cmd.Dir, cmd.Env = dir, env
+	out, errOut, code, err := runToEnd(t, name, cmd, timeout)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Wait(timeout); err != nil && !p.Exited() {
-		_, _ = p.Stop(2 * time.Second)
 		t.Errorf("%s: %v", name, err)
 	}
-	out, _ := os.ReadFile(stdout.Name())
-	errOut, _ := os.ReadFile(stderr.Name())
-	return string(out), string(errOut), p.ExitCode()
+	return out, errOut, code
 }
 
 // TestConformance runs the MCP conformance suite's server scenarios that

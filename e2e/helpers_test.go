@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +15,9 @@ import (
 	"time"
 
 	"github.com/clawgate/clawgate/e2e/internal/harness"
-	"github.com/clawgate/clawgate/e2e/internal/mcptest"
+	"github.com/clawgate/clawgate/internal/gotwant"
+	"github.com/clawgate/clawgate/internal/mcptest"
+	"github.com/clawgate/clawgate/tools"
 )
 
 // serverOpts say how to start a clawgate MCP server.
@@ -23,6 +26,74 @@ type serverOpts struct {
 	args []string // flags (and command)
 	env  []string // extra KEY=VALUE entries
 	home string   // HOME; "" gives a fresh empty directory, so no real config is found
+}
+
+// mcpProc is a clawgate binary running as an MCP server under the harness
+// (in its process group, with the run's marker), driven with the shared raw
+// stdio client; its stderr and the MCP transcript go to files.
+type mcpProc struct {
+	*mcptest.Client
+	name           string
+	proc           *harness.Proc
+	transcript     *os.File
+	stderrPath     string
+	transcriptPath string
+}
+
+// startMCP starts bin with args, env and working directory dir as an MCP
+// server named name; its stderr and transcript go to logDir (created).
+func startMCP(name, bin string, args, env []string, dir, logDir string) (*mcpProc, error) {
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return nil, err
+	}
+	p := &mcpProc{name: name, stderrPath: filepath.Join(logDir, name+".stderr"), transcriptPath: filepath.Join(logDir, name+".transcript.jsonl")}
+	var err error
+	if p.transcript, err = os.Create(p.transcriptPath); err != nil {
+		return nil, err
+	}
+	stderr, err := os.Create(p.stderrPath)
+	if err != nil {
+		return nil, err
+	}
+	defer stderr.Close()
+	cmd := exec.Command(bin, args...)
+	cmd.Env, cmd.Dir, cmd.Stderr = env, dir, stderr
+	p.Client, err = mcptest.Exec(cmd, func() (err error) {
+		p.proc, err = harness.Start(name, cmd)
+		return err
+	}, mcptest.Options{Transcript: p.transcript, ClientName: "clawgate-e2e",
+		Ended: func() string { return fmt.Sprintf("exit code %d", p.proc.ExitCode()) }})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Stderr returns what the server wrote to stderr so far.
+func (p *mcpProc) Stderr() string {
+	b, _ := os.ReadFile(p.stderrPath)
+	return string(b)
+}
+
+// TranscriptTail returns the last n lines of the transcript.
+func (p *mcpProc) TranscriptTail(n int) string {
+	b, _ := os.ReadFile(p.transcriptPath)
+	return harness.Tail(string(b), n)
+}
+
+// Close closes the server's stdin, which must make it exit, and waits up to
+// wait for that; a server that does not exit is killed and an error
+// returned. It returns the exit code otherwise.
+func (p *mcpProc) Close(wait time.Duration) (int, error) {
+	_ = p.CloseStdin()
+	err := p.proc.Wait(wait)
+	if !p.proc.Exited() {
+		_ = p.proc.Kill()
+		return -1, fmt.Errorf("%s did not exit within %s after stdin was closed: %w", p.name, wait, err)
+	}
+	<-p.Done()
+	p.transcript.Close()
+	return p.proc.ExitCode(), nil
 }
 
 // connect returns the flags and environment that point clawgate at r's
@@ -36,7 +107,7 @@ func (r *running) connect() ([]string, []string) {
 // MCP handshake. At cleanup it closes stdin and checks that clawgate exits
 // with 0 and wrote nothing but JSON-RPC to stdout; on failure it logs
 // clawgate's stderr and the transcript.
-func startClawgate(t *testing.T, o serverOpts) (*mcptest.Client, *mcptest.InitializeResult) {
+func startClawgate(t *testing.T, o serverOpts) (*mcpProc, *mcptest.InitializeResult) {
 	t.Helper()
 	dir := s.testDir(t)
 	if o.name == "" {
@@ -49,7 +120,7 @@ func startClawgate(t *testing.T, o serverOpts) (*mcptest.Client, *mcptest.Initia
 		}
 	}
 	env := harness.CleanEnv(append([]string{"HOME=" + o.home, "CLAWGATE_LOG_LEVEL=debug"}, o.env...)...)
-	c, err := mcptest.Start(mcptest.Options{Name: o.name, Bin: s.binary(t), Args: o.args, Env: env, Dir: o.home, LogDir: dir})
+	c, err := startMCP(o.name, s.binary(t), o.args, env, o.home, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +151,7 @@ func startClawgate(t *testing.T, o serverOpts) (*mcptest.Client, *mcptest.Initia
 
 // startFor starts clawgate pointed at r's gateway with --url and the token
 // env var, plus extra flags.
-func startFor(t *testing.T, r *running, extra ...string) *mcptest.Client {
+func startFor(t *testing.T, r *running, extra ...string) *mcpProc {
 	t.Helper()
 	args, env := r.connect()
 	c, _ := startClawgate(t, serverOpts{args: append(args, extra...), env: env})
@@ -89,7 +160,7 @@ func startFor(t *testing.T, r *running, extra ...string) *mcptest.Client {
 
 // callTool calls a tool and fails the test on a JSON-RPC error or when no
 // result arrives within d.
-func callTool(t *testing.T, c *mcptest.Client, d time.Duration, name string, args any) *mcptest.ToolResult {
+func callTool(t *testing.T, c *mcpProc, d time.Duration, name string, args any) *mcptest.ToolResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
@@ -132,6 +203,24 @@ func wantToolError(t *testing.T, res *mcptest.ToolResult, substrings ...string) 
 	return text
 }
 
+// wantAskResult checks an ask_subagent result of a run of msg in the
+// session key with the fake model: its text and text content (content)
+// are the fake model's reply, the status is ok, and it names a run, the
+// session and the fake model; more are further checks of the same result.
+func wantAskResult(t *testing.T, out tools.AskSubagentOutput, content, msg, key string, more ...gotwant.Check) {
+	t.Helper()
+	reply := "FAKE-REPLY: you said <<" + msg + ">>"
+	gotwant.Error(t, fmt.Sprintf("ask_subagent: %+v", out), append([]gotwant.Check{
+		gotwant.Eq("text", out.Text, reply),
+		gotwant.Eq("text content", content, reply),
+		gotwant.Eq("status", out.Status, "ok"),
+		gotwant.Ne("run_id", out.RunID, ""),
+		gotwant.Eq("session_key", out.SessionKey, key),
+		gotwant.Eq("provider", out.Provider, "fake"),
+		gotwant.Eq("model", out.Model, harness.ModelRef),
+	}, more...)...)
+}
+
 // uniqueKey returns a session key no other test uses.
 func uniqueKey(tag string) string {
 	return "agent:main:e2e-" + tag + "-" + randomHex(8)
@@ -150,8 +239,22 @@ func ctxFor(t *testing.T, d time.Duration) context.Context {
 // stdout, stderr and exit code.
 func runClawgate(t *testing.T, env []string, args ...string) (string, string, int) {
 	t.Helper()
+	cmd := exec.Command(s.binary(t), args...)
+	cmd.Env = harness.CleanEnv(env...)
+	out, errOut, code, err := runToEnd(t, "clawgate-"+args[len(args)-1], cmd, 60*time.Second)
+	if err != nil {
+		t.Fatalf("clawgate %s: %v", strings.Join(args, " "), err)
+	}
+	return out, errOut, code
+}
+
+// runToEnd runs cmd (its environment and directory set) under the harness
+// as name, with stdout and stderr in files of the test's directory, for at
+// most timeout, and returns what it wrote to them and its exit code. A
+// process still running after timeout is stopped, and the error says so.
+func runToEnd(t *testing.T, name string, cmd *exec.Cmd, timeout time.Duration) (string, string, int, error) {
+	t.Helper()
 	dir := s.testDir(t)
-	name := "clawgate-" + args[len(args)-1]
 	stdout, err := os.Create(filepath.Join(dir, name+".stdout"))
 	if err != nil {
 		t.Fatal(err)
@@ -162,23 +265,23 @@ func runClawgate(t *testing.T, env []string, args ...string) (string, string, in
 		t.Fatal(err)
 	}
 	defer stderr.Close()
-	cmd := exec.Command(s.binary(t), args...)
-	cmd.Env, cmd.Stdout, cmd.Stderr = harness.CleanEnv(env...), stdout, stderr
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	p, err := harness.Start(name, cmd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Wait(60 * time.Second); err != nil && !p.Exited() {
-		_ = p.Kill()
-		t.Fatalf("clawgate %s: %v", strings.Join(args, " "), err)
+	if err = p.Wait(timeout); err != nil && !p.Exited() {
+		_, _ = p.Stop(2 * time.Second)
+	} else {
+		err = nil
 	}
 	out, _ := os.ReadFile(stdout.Name())
 	errOut, _ := os.ReadFile(stderr.Name())
-	return string(out), string(errOut), p.ExitCode()
+	return string(out), string(errOut), p.ExitCode(), err
 }
 
 // waitResult waits for a tools/call sent with Go and decodes its result.
-func waitResult(t *testing.T, c *mcptest.Client, call *mcptest.Call, d time.Duration) *mcptest.ToolResult {
+func waitResult(t *testing.T, c *mcpProc, call *mcptest.Call, d time.Duration) *mcptest.ToolResult {
 	t.Helper()
 	raw, err := c.Wait(ctxFor(t, d), call)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawgate/clawgate/e2e/internal/mcptest"
+	"github.com/clawgate/clawgate/internal/mcptest"
 	"github.com/clawgate/clawgate/tools"
 )
 

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/clawgate/clawgate/e2e/fakemodel"
-	"github.com/clawgate/clawgate/e2e/internal/mcptest"
+	"github.com/clawgate/clawgate/internal/mcptest"
 	"github.com/clawgate/clawgate/tools"
 )
 

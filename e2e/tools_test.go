@@ -15,7 +15,8 @@ import (
 
 	"github.com/clawgate/clawgate/e2e/fakemodel"
 	"github.com/clawgate/clawgate/e2e/internal/harness"
-	"github.com/clawgate/clawgate/e2e/internal/mcptest"
+	"github.com/clawgate/clawgate/internal/gotwant"
+	"github.com/clawgate/clawgate/internal/mcptest"
 	"github.com/clawgate/clawgate/tools"
 )
 
@@ -45,9 +46,12 @@ func TestInitializeAndToolsList(t *testing.T) {
 		var names []string
 		for _, tool := range listed {
 			names = append(names, tool.Name)
-			if tool.Description == "" || len(tool.InputSchema) == 0 || len(tool.OutputSchema) == 0 || len(tool.Annotations) == 0 {
-				t.Errorf("%s: incomplete definition: %s", tool.Name, tool.Raw)
-			}
+			gotwant.Error(t, fmt.Sprintf("%s: incomplete definition: %s", tool.Name, tool.Raw),
+				gotwant.Ne("description", tool.Description, ""),
+				gotwant.Ne("inputSchema bytes", len(tool.InputSchema), 0),
+				gotwant.Ne("outputSchema bytes", len(tool.OutputSchema), 0),
+				gotwant.Ne("annotations", len(tool.Annotations), 0),
+			)
 			golden, err := os.ReadFile(filepath.Join("..", "testdata", "tools", tool.Name+".json"))
 			if err != nil {
 				t.Errorf("%s: no golden definition: %v", tool.Name, err)
@@ -74,10 +78,12 @@ func TestGatewayStatus(t *testing.T) {
 			t.Fatalf("not connected: %+v", st)
 		}
 		p := r.gw.Product
-		if st.URL != r.gw.URL || st.Protocol != p.Protocol || st.ServerVersion != p.ServerVersion || st.ReadOnly {
-			t.Errorf("url=%s protocol=%d server_version=%q read_only=%v, want %s, %d, %q, false",
-				st.URL, st.Protocol, st.ServerVersion, st.ReadOnly, r.gw.URL, p.Protocol, p.ServerVersion)
-		}
+		gotwant.Error(t, "gateway_status",
+			gotwant.Eq("url", st.URL, r.gw.URL),
+			gotwant.Eq("protocol", st.Protocol, p.Protocol),
+			gotwant.Eq("server_version", st.ServerVersion, p.ServerVersion),
+			gotwant.Eq("read_only", st.ReadOnly, false),
+		)
 		if !slices.Contains(st.Scopes, "operator.admin") {
 			t.Errorf("scopes %v lack operator.admin", st.Scopes)
 		}
@@ -87,9 +93,14 @@ func TestGatewayStatus(t *testing.T) {
 		if st.Defaults == nil || st.Defaults.Model != harness.ModelRef || st.Defaults.ContextWindow != 128000 {
 			t.Errorf("defaults %+v, want model %s with 128000 tokens", st.Defaults, harness.ModelRef)
 		}
-		if st.MainSession == nil || st.MainSession.Key != "agent:main:main" || st.MainSession.ContextWindow != 128000 ||
-			st.MainSession.Model != harness.ModelRef {
+		if st.MainSession == nil {
 			t.Errorf("main_session %+v", st.MainSession)
+		} else {
+			gotwant.Error(t, fmt.Sprintf("main_session %+v", st.MainSession),
+				gotwant.Eq("key", st.MainSession.Key, "agent:main:main"),
+				gotwant.Eq("context_window", st.MainSession.ContextWindow, 128000),
+				gotwant.Eq("model", st.MainSession.Model, harness.ModelRef),
+			)
 		}
 	})
 }
@@ -300,12 +311,8 @@ func TestAskSubagent(t *testing.T) {
 		}
 		res := waitResult(t, c, call, 2*time.Minute)
 		out := wantOK[tools.AskSubagentOutput](t, res)
-		if want := "FAKE-REPLY: you said <<" + msg + ">>"; out.Text != want || res.Text() != want {
-			t.Errorf("text %q (content %q), want %q", out.Text, res.Text(), want)
-		}
-		if out.Status != "ok" || out.RunID == "" || out.SessionKey != key || out.Provider != "fake" || out.Model != harness.ModelRef || out.DurationMs <= 0 {
-			t.Errorf("result %+v", out)
-		}
+		wantAskResult(t, out, res.Text(), msg, key,
+			gotwant.That("duration_ms", out.DurationMs > 0, out.DurationMs, "more than 0"))
 		if out.Usage.Total <= 0 || out.Usage.Total != out.Usage.Input+out.Usage.Output {
 			t.Errorf("usage %+v", out.Usage)
 		}
@@ -367,9 +374,13 @@ func TestListSessions(t *testing.T) {
 		if r.gw.Product.Protocol < 4 {
 			wantSource = "last_run"
 		}
-		if row.Model != harness.ModelRef || row.ModelProvider != "fake" || row.ModelSource != wantSource || row.ContextWindow != 128000 || row.SessionID == "" {
-			t.Errorf("row %+v", row)
-		}
+		gotwant.Error(t, fmt.Sprintf("row %+v", row),
+			gotwant.Eq("model", row.Model, harness.ModelRef),
+			gotwant.Eq("model_provider", row.ModelProvider, "fake"),
+			gotwant.Eq("model_source", row.ModelSource, wantSource),
+			gotwant.Eq("context_window", row.ContextWindow, 128000),
+			gotwant.Ne("session_id", row.SessionID, ""),
+		)
 		if ts, err := time.Parse(time.RFC3339, row.UpdatedAt); err != nil || time.Since(ts) > 10*time.Minute {
 			t.Errorf("updated_at %q (%v)", row.UpdatedAt, err)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
+	"github.com/clawgate/clawgate/internal/testwait/gatewaywait"
 	"github.com/clawgate/clawgate/tools"
 )
 
@@ -45,13 +46,7 @@ func BenchmarkProgressLatency(b *testing.B) {
 	req.Params.Meta = &mcp.Meta{ProgressToken: "bench"}
 	ctx := b.Context()
 	go func() { _, _ = e.c.CallTool(ctx, req) }()
-	var runID string
-	testwait.Until(b, "the run started", func() bool {
-		if runs := e.fake.Runs(); len(runs) > 0 {
-			runID = runs[0].RunID
-		}
-		return runID != ""
-	})
+	runID := gatewaywait.Runs(b, e.fake, 1)[0].RunID
 	<-got // "run started"
 	b.ResetTimer()
 	for b.Loop() {

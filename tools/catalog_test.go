@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/clawgate/clawgate/internal/gotwant"
 	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/tools"
 )
@@ -58,10 +60,14 @@ func TestCatalogMatchesTheServedTools(t *testing.T) {
 			t.Errorf("%s is in the catalog but not served", ti.Name)
 			continue
 		}
-		if ti.Disabled || ti.Title != tl.Annotations.Title || ti.Write == *tl.Annotations.ReadOnlyHint ||
-			!strings.HasPrefix(tl.Description, ti.Summary) || !strings.HasSuffix(ti.Summary, ".") || strings.Contains(ti.Summary, "\n") {
-			t.Errorf("%s: %+v does not match the served tool %+v", ti.Name, ti, tl)
-		}
+		gotwant.Error(t, fmt.Sprintf("%s: %+v does not match the served tool %+v", ti.Name, ti, tl),
+			gotwant.Eq("disabled", ti.Disabled, false),
+			gotwant.Eq("title", ti.Title, tl.Annotations.Title),
+			gotwant.Eq("write (against readOnlyHint)", ti.Write, !*tl.Annotations.ReadOnlyHint),
+			gotwant.HasPrefix("served description", tl.Description, ti.Summary),
+			gotwant.HasSuffix("summary", ti.Summary, "."),
+			gotwant.Lacks("summary", ti.Summary, "\n"),
+		)
 		var in struct {
 			Properties map[string]struct {
 				Type        string
@@ -94,10 +100,13 @@ func TestCatalogMatchesTheServedTools(t *testing.T) {
 					types = append(types, b.Type)
 				}
 			}
-			if !slices.Equal(a.Types, types) || a.Type != strings.Join(types, " or ") || a.Required != slices.Contains(in.Required, a.Name) ||
-				a.Description != p.Description || a.Expect == "" {
-				t.Errorf("%s.%s: %+v, schema %+v required %v", ti.Name, a.Name, a, p, in.Required)
-			}
+			gotwant.Error(t, fmt.Sprintf("%s.%s: %+v, schema %+v required %v", ti.Name, a.Name, a, p, in.Required),
+				gotwant.That("types", slices.Equal(a.Types, types), a.Types, fmt.Sprintf("%v (the schema's)", types)),
+				gotwant.Eq("type", a.Type, strings.Join(types, " or ")),
+				gotwant.Eq("required", a.Required, slices.Contains(in.Required, a.Name)),
+				gotwant.Eq("description", a.Description, p.Description),
+				gotwant.Ne("expect", a.Expect, ""),
+			)
 			if (p.Default == nil) != (a.Default == nil) {
 				t.Errorf("%s.%s: default %v, schema %v", ti.Name, a.Name, a.Default, p.Default)
 			}
@@ -109,14 +118,23 @@ func TestCatalogMatchesTheServedTools(t *testing.T) {
 
 	// Spot checks of what `clawgate tools` will show.
 	ls := catalogEntry(t, cat, "list_sessions")
-	if ls.Write || len(ls.Arguments) < 1 || ls.Arguments[0].Name != "limit" || ls.Arguments[0].Type != "integer" || ls.Arguments[0].Required ||
-		ls.Arguments[0].Expect != "an integer from 1 to 500" || ls.Arguments[0].Default != int64(20) {
-		t.Errorf("list_sessions: %+v", ls)
+	if gotwant.Error(t, fmt.Sprintf("list_sessions: %+v", ls), gotwant.Eq("write", ls.Write, false), gotwant.That("arguments", len(ls.Arguments) >= 1, len(ls.Arguments), "at least 1")) {
+		first := ls.Arguments[0]
+		gotwant.Error(t, fmt.Sprintf("list_sessions: %+v", ls),
+			gotwant.Eq("arguments[0].name", first.Name, "limit"),
+			gotwant.Eq("arguments[0].type", first.Type, "integer"),
+			gotwant.Eq("arguments[0].required", first.Required, false),
+			gotwant.Eq("arguments[0].expect", first.Expect, "an integer from 1 to 500"),
+			gotwant.Eq[any]("arguments[0].default", first.Default, int64(20)),
+		)
 	}
 	ask := catalogEntry(t, cat, "ask_subagent")
-	if !ask.Write || ask.Arguments[0].Name != "message" || !ask.Arguments[0].Required || ask.Arguments[0].Expect != "a non-empty string" {
-		t.Errorf("ask_subagent: %+v", ask)
-	}
+	gotwant.Error(t, fmt.Sprintf("ask_subagent: %+v", ask),
+		gotwant.Eq("write", ask.Write, true),
+		gotwant.Eq("arguments[0].name", ask.Arguments[0].Name, "message"),
+		gotwant.Eq("arguments[0].required", ask.Arguments[0].Required, true),
+		gotwant.Eq("arguments[0].expect", ask.Arguments[0].Expect, "a non-empty string"),
+	)
 	patch := catalogEntry(t, cat, "patch_session_model")
 	model := patch.Arguments[slices.IndexFunc(patch.Arguments, func(a tools.ArgInfo) bool { return a.Name == "model" })]
 	if model.Type != "string or null" || !model.Required || model.Expect != "a string or null" {

@@ -68,7 +68,9 @@ func (f *faultRig) lossNoticed() func(t *testing.T) {
 	n := f.log.Count(logConnLost)
 	return func(t *testing.T) {
 		t.Helper()
-		testwait.Until(t, "the fake closed every connection", func() bool { return f.fake.ConnCount() == 0 })
+		if err := f.fake.WaitConnCount(testwait.Ctx(t), 0); err != nil {
+			t.Fatal(err)
+		}
 		testwait.Until(t, "the client noticed the lost connection", func() bool { return f.log.Count(logConnLost) > n })
 	}
 }
@@ -86,10 +88,12 @@ func (f *faultRig) reconnectInto(t *testing.T) {
 }
 
 // dropWhenRunning drops the connection (with drop) as soon as the fake has
-// the agent run, on its own goroutine.
-func (f *faultRig) dropWhenRunning(drop func()) {
+// the agent run, on its own goroutine (or, should the run never start, when
+// the test's patience runs out: the call under the fault then fails).
+func (f *faultRig) dropWhenRunning(t *testing.T, drop func()) {
+	ctx := testwait.Ctx(t)
 	go func() {
-		testwait.Wait(func() bool { return len(f.fake.Runs()) > 0 })
+		_, _ = f.fake.WaitRuns(ctx, 1)
 		drop()
 	}()
 }
@@ -151,7 +155,7 @@ func TestToolFaults(t *testing.T) {
 		},
 		{
 			name:   "connection dropped mid-ask_subagent",
-			inject: func(t *testing.T, f *faultRig) { f.dropWhenRunning(f.fake.DropConnections) },
+			inject: func(t *testing.T, f *faultRig) { f.dropWhenRunning(t, f.fake.DropConnections) },
 			tool:   "ask_subagent",
 			// The run would last a minute, the tool call its default
 			// timeout: the drop must end it at once.
@@ -163,7 +167,7 @@ func TestToolFaults(t *testing.T) {
 		},
 		{
 			name:   "gateway stopped mid-ask_subagent",
-			inject: func(t *testing.T, f *faultRig) { f.dropWhenRunning(f.fake.Stop) },
+			inject: func(t *testing.T, f *faultRig) { f.dropWhenRunning(t, f.fake.Stop) },
 			tool:   "ask_subagent",
 			args:   map[string]any{"message": "[[delay=60]] stopped"},
 			want:   []string{"connection to the gateway was lost"},
@@ -351,23 +355,6 @@ func healthy(t *testing.T, e *env) {
 	testwait.Until(t, "healthy before the fault", func() bool {
 		return !e.call(t, testwait.Ctx(t), "list_sessions", map[string]any{"limit": 1}, nil).IsError
 	})
-}
-
-// setupFake is setup with fake options.
-func setupFake(t *testing.T, fo gatewaysim.Options, cfg tools.Config, mod ...func(*gateway.Options)) *env {
-	t.Helper()
-	fake := gatewaysim.New(fo)
-	t.Cleanup(fake.Close)
-	o := gateway.Options{URL: fake.URL(), Token: fo.Token, ReadOnly: cfg.ReadOnly, AgentGrace: 200 * time.Millisecond}
-	for _, m := range mod {
-		m(&o)
-	}
-	gw, err := gateway.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { gw.Close() })
-	return &env{fake: fake, gw: gw, c: newInProcess(t, gw, cfg)}
 }
 
 // callBounded calls a tool and fails the test if it has not returned within

@@ -2,11 +2,13 @@ package tools_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clawgate/clawgate/internal/gatewaysim"
+	"github.com/clawgate/clawgate/internal/gotwant"
 	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/tools"
 )
@@ -19,11 +21,23 @@ const hostileText = "a\x00b\x1b[31mred\u202eevil\x7f\u0085z"
 func wantClean(t *testing.T, what, s string) {
 	t.Helper()
 	for _, r := range s {
-		if (r < 0x20 && r != '\n' && r != '\t') || (r >= 0x7f && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+		if isRawControl(r) {
 			t.Errorf("%s holds raw %U: %q", what, r, s)
 			return
 		}
 	}
+}
+
+// isRawControl reports whether r is a control character other than a
+// newline or tab (C0, DEL, C1) or a bidi override or isolate.
+func isRawControl(r rune) bool {
+	switch {
+	case r < 0x20:
+		return r != '\n' && r != '\t'
+	case r >= 0x7f && r <= 0x9f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
 }
 
 // Gateway numbers out of range (negative tokens, a time in year 292278994,
@@ -59,9 +73,10 @@ func TestHostileGatewayValues(t *testing.T) {
 	raw, _ := json.Marshal(ls)
 	wantClean(t, "list_sessions result", string(raw))
 	for _, s := range ls.Sessions {
-		if s.ContextUsed < 0 || s.ContextUsed > 1<<53-1 || s.ContextWindow < 0 || s.ContextWindow > 1<<53-1 {
-			t.Errorf("%s: counts out of range: %+v", s.Key, s)
-		}
+		gotwant.Error(t, fmt.Sprintf("%s: counts out of range: %+v", s.Key, s),
+			gotwant.That("context_used", s.ContextUsed >= 0 && s.ContextUsed <= 1<<53-1, s.ContextUsed, "0 to 2^53-1"),
+			gotwant.That("context_window", s.ContextWindow >= 0 && s.ContextWindow <= 1<<53-1, s.ContextWindow, "0 to 2^53-1"),
+		)
 		if s.UpdatedAt != "" {
 			ts, err := time.Parse(time.RFC3339, s.UpdatedAt)
 			if err != nil || ts.Year() < 2000 || ts.Year() > 2200 {

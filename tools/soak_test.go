@@ -1,13 +1,10 @@
 package tools_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +18,7 @@ import (
 
 	"github.com/clawgate/clawgate/gateway"
 	"github.com/clawgate/clawgate/internal/gatewaysim"
+	"github.com/clawgate/clawgate/internal/leakcheck"
 	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/tools"
 )
@@ -72,7 +70,7 @@ func TestSoak(t *testing.T) {
 	callBound := 2 * max(8*(o.DialTimeout+o.CallTimeout), runTimeout+o.AgentGrace+5*time.Second)
 
 	warmUp(t)
-	before := snapshot()
+	before := leakcheck.Take()
 
 	fake := gatewaysim.New(gatewaysim.Options{Token: token, AgentDelay: time.Millisecond})
 	o.URL = fake.URL()
@@ -268,8 +266,11 @@ func TestSoak(t *testing.T) {
 	}
 	gw.Close()
 	fake.Close()
-	after := settle(t, before)
-	t.Logf("goroutines %d before, %d after; open fds %d before, %d after", len(before.goroutines), after.numGoroutines, before.fds, after.fds)
+	after, err := leakcheck.Settle(testwait.Ctx(t), before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("goroutines %d before, %d after; open fds %d before, %d after", before.Goroutines(), after.Goroutines(), before.FDs(), after.FDs())
 }
 
 // soakCall picks the i-th call of worker w: mostly reads, some writes and
@@ -372,81 +373,12 @@ func startInProcess(t testing.TB, srv *server.MCPServer) *client.Client {
 	return c
 }
 
-// --- leak checks ---------------------------------------------------------
-
-// procState is what must come back to its baseline: the goroutines (by id,
-// with their stacks for the report) and the open file descriptors.
-type procState struct {
-	goroutines    map[string]string // id → stack
-	numGoroutines int
-	fds           int
-}
-
-func snapshot() procState {
-	buf := make([]byte, 8<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	st := procState{goroutines: map[string]string{}}
-	for _, g := range bytes.Split(buf, []byte("\n\n")) {
-		head, _, _ := bytes.Cut(g, []byte("\n"))
-		f := strings.Fields(string(head)) // goroutine 123 [state]:
-		if len(f) >= 2 && f[0] == "goroutine" {
-			st.goroutines[f[1]] = string(g)
-		}
-	}
-	st.numGoroutines = len(st.goroutines)
-	st.fds = countFDs()
-	return st
-}
-
-// countFDs counts this process's open file descriptors (-1 where /proc is
-// not available).
-func countFDs() int {
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return -1
-	}
-	return len(ents)
-}
-
-// settle waits until every goroutine started since before has ended and the
-// file descriptors are back to their count, or fails with the leftovers.
-// Nothing is left running once everything is closed, so only a leak makes
-// this wait long: it is bounded by testwait.Patience().
-func settle(t *testing.T, before procState) procState {
-	t.Helper()
-	return settleWith(t, before, true)
-}
-
-// settleWith is settle; with fds false it checks the goroutines only.
-func settleWith(t *testing.T, before procState, fds bool) procState {
-	t.Helper()
-	within := testwait.Patience()
-	deadline := time.Now().Add(within)
-	for {
-		now := snapshot()
-		var extra []string
-		for id, stack := range now.goroutines {
-			if _, ok := before.goroutines[id]; !ok {
-				extra = append(extra, stack)
-			}
-		}
-		if len(extra) == 0 && (!fds || now.fds <= before.fds) {
-			return now
-		}
-		if time.Now().After(deadline) {
-			sort.Strings(extra)
-			t.Fatalf("leak after %s: %d new goroutines, fds %d → %d\n\n%s", within, len(extra), before.fds, now.fds, strings.Join(extra, "\n\n"))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // warmUp runs one connection through every layer once, so that lazily
 // created process-wide resources (the netpoller's descriptors, pools) exist
 // before the baseline is taken.
 func warmUp(t *testing.T) {
 	t.Helper()
-	pre := snapshot()
+	pre := leakcheck.Take()
 	fake := gatewaysim.New(gatewaysim.Options{Token: token})
 	gw, err := gateway.New(gateway.Options{URL: fake.URL(), Token: token})
 	if err != nil {
@@ -465,5 +397,7 @@ func warmUp(t *testing.T) {
 	fake.Close()
 	// The warm-up's goroutines end before the baseline is taken (its file
 	// descriptors may stay: the netpoller's are created once).
-	settleWith(t, pre, false)
+	if _, err := leakcheck.SettleGoroutines(testwait.Ctx(t), pre); err != nil {
+		t.Fatalf("warm-up: %v", err)
+	}
 }

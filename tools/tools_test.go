@@ -16,7 +16,9 @@ import (
 
 	"github.com/clawgate/clawgate/gateway"
 	"github.com/clawgate/clawgate/internal/gatewaysim"
+	"github.com/clawgate/clawgate/internal/gotwant"
 	"github.com/clawgate/clawgate/internal/testwait"
+	"github.com/clawgate/clawgate/internal/testwait/gatewaywait"
 	"github.com/clawgate/clawgate/tools"
 )
 
@@ -28,11 +30,20 @@ type env struct {
 	c    *client.Client
 }
 
+// setup starts a fake gateway of generation gen, a gateway client for it
+// (with mod applied to its options) and an in-process MCP client of a
+// server built from cfg.
 func setup(t testing.TB, gen gatewaysim.Generation, cfg tools.Config, mod ...func(*gateway.Options)) *env {
 	t.Helper()
-	fake := gatewaysim.New(gatewaysim.Options{Generation: gen, Token: token})
+	return setupFake(t, gatewaysim.Options{Generation: gen, Token: token}, cfg, mod...)
+}
+
+// setupFake is setup with the fake's options.
+func setupFake(t testing.TB, fo gatewaysim.Options, cfg tools.Config, mod ...func(*gateway.Options)) *env {
+	t.Helper()
+	fake := gatewaysim.New(fo)
 	t.Cleanup(fake.Close)
-	o := gateway.Options{URL: fake.URL(), Token: token, ReadOnly: cfg.ReadOnly, AgentGrace: 200 * time.Millisecond}
+	o := gateway.Options{URL: fake.URL(), Token: fo.Token, ReadOnly: cfg.ReadOnly, AgentGrace: 200 * time.Millisecond}
 	for _, m := range mod {
 		m(&o)
 	}
@@ -63,6 +74,14 @@ func (e *env) call(t *testing.T, ctx context.Context, name string, args map[stri
 	return res
 }
 
+// deref is *p, or "<nil>" for nil.
+func deref(p *string) string {
+	if p == nil {
+		return "<nil>"
+	}
+	return *p
+}
+
 func text(res *mcp.CallToolResult) string {
 	var b strings.Builder
 	for _, c := range res.Content {
@@ -84,16 +103,30 @@ func TestEveryToolHappyPath(t *testing.T) {
 
 			var st tools.GatewayStatusOutput
 			res := e.call(t, ctx, "gateway_status", nil, &st)
-			if res.IsError || !st.Connected || st.Protocol != int(gen) || st.MainSession == nil || st.MainSession.Key != "agent:main:main" ||
-				st.Defaults == nil || st.Defaults.Model != "fake/fake-echo" || st.SessionCount == nil || st.MainSession.ContextWindow != 128000 || st.Defaults.ContextWindow != 128000 {
-				t.Fatalf("gateway_status: %s %+v", text(res), st)
-			}
+			what := fmt.Sprintf("gateway_status: %s %+v", text(res), st)
+			gotwant.Fatal(t, what,
+				gotwant.Eq("isError", res.IsError, false),
+				gotwant.Eq("connected", st.Connected, true),
+				gotwant.Eq("protocol", st.Protocol, int(gen)),
+				gotwant.That("main_session", st.MainSession != nil, st.MainSession, "set"),
+				gotwant.That("defaults", st.Defaults != nil, st.Defaults, "set"),
+				gotwant.That("session_count", st.SessionCount != nil, st.SessionCount, "set"),
+			)
+			gotwant.Fatal(t, what,
+				gotwant.Eq("main_session.key", st.MainSession.Key, "agent:main:main"),
+				gotwant.Eq("main_session.context_window", st.MainSession.ContextWindow, 128000),
+				gotwant.Eq("defaults.model", st.Defaults.Model, "fake/fake-echo"),
+				gotwant.Eq("defaults.context_window", st.Defaults.ContextWindow, 128000),
+			)
 
 			var ls tools.ListSessionsOutput
 			res = e.call(t, ctx, "list_sessions", map[string]any{"limit": 2}, &ls)
-			if res.IsError || ls.Count != len(ls.Sessions) || ls.Count == 0 || ls.Count > 2 || ls.Defaults.Model != "fake/fake-echo" {
-				t.Fatalf("list_sessions: %s %+v", text(res), ls)
-			}
+			gotwant.Fatal(t, fmt.Sprintf("list_sessions: %s %+v", text(res), ls),
+				gotwant.Eq("isError", res.IsError, false),
+				gotwant.Eq("count (against the rows)", ls.Count, len(ls.Sessions)),
+				gotwant.That("count", ls.Count >= 1 && ls.Count <= 2, ls.Count, "1 to 2 (limit 2)"),
+				gotwant.Eq("defaults.model", ls.Defaults.Model, "fake/fake-echo"),
+			)
 			for _, s := range ls.Sessions {
 				if s.Key == "" || s.ContextWindow != 128000 || !strings.Contains(s.Model, "/") {
 					t.Fatalf("row without key, context window or provider/model: %+v", s)
@@ -114,15 +147,20 @@ func TestEveryToolHappyPath(t *testing.T) {
 
 			var lm tools.ListModelsOutput
 			res = e.call(t, ctx, "list_models", map[string]any{"provider": "fake"}, &lm)
-			if res.IsError || len(lm.Models) != 1 || lm.Models[0].ID != "fake/fake-echo" || lm.Models[0].ContextWindow != 128000 {
-				t.Fatalf("list_models: %s %+v", text(res), lm)
-			}
+			what = fmt.Sprintf("list_models: %s %+v", text(res), lm)
+			gotwant.Fatal(t, what, gotwant.Eq("isError", res.IsError, false), gotwant.Eq("models", len(lm.Models), 1))
+			gotwant.Fatal(t, what,
+				gotwant.Eq("models[0].id", lm.Models[0].ID, "fake/fake-echo"),
+				gotwant.Eq("models[0].context_window", lm.Models[0].ContextWindow, 128000),
+			)
 
 			var pm tools.PatchSessionModelOutput
 			res = e.call(t, ctx, "patch_session_model", map[string]any{"session_key": "agent:main:tools", "model": "fake/fake-echo", "create": true}, &pm)
-			if res.IsError || pm.SessionKey != "agent:main:tools" || pm.Model == nil || *pm.Model != "fake/fake-echo" {
-				t.Fatalf("patch: %s %+v", text(res), pm)
-			}
+			gotwant.Fatal(t, fmt.Sprintf("patch: %s %+v", text(res), pm),
+				gotwant.Eq("isError", res.IsError, false),
+				gotwant.Eq("session_key", pm.SessionKey, "agent:main:tools"),
+				gotwant.Eq("model", deref(pm.Model), "fake/fake-echo"),
+			)
 			res = e.call(t, ctx, "patch_session_model", map[string]any{"session_key": "agent:main:tools", "model": nil}, &pm)
 			if res.IsError || pm.Model != nil {
 				t.Fatalf("clear: %s %+v", text(res), pm)
@@ -130,10 +168,16 @@ func TestEveryToolHappyPath(t *testing.T) {
 
 			var as tools.AskSubagentOutput
 			res = e.call(t, ctx, "ask_subagent", map[string]any{"message": "summarise this", "model": "fake/fake-echo"}, &as)
-			if res.IsError || as.Text != "FAKE-REPLY: you said <<summarise this>>" || as.Status != "ok" || as.SessionKey != "agent:main:subagent" ||
-				as.RunID == "" || as.Provider != "fake" || as.Model != "fake/fake-echo" || as.Usage.Total == 0 {
-				t.Fatalf("ask_subagent: %s %+v", text(res), as)
-			}
+			gotwant.Fatal(t, fmt.Sprintf("ask_subagent: %s %+v", text(res), as),
+				gotwant.Eq("isError", res.IsError, false),
+				gotwant.Eq("text", as.Text, "FAKE-REPLY: you said <<summarise this>>"),
+				gotwant.Eq("status", as.Status, "ok"),
+				gotwant.Eq("session_key", as.SessionKey, "agent:main:subagent"),
+				gotwant.Ne("run_id", as.RunID, ""),
+				gotwant.Eq("provider", as.Provider, "fake"),
+				gotwant.Eq("model", as.Model, "fake/fake-echo"),
+				gotwant.Ne("usage.total", as.Usage.Total, 0),
+			)
 			if text(res) != as.Text {
 				t.Fatalf("text content %q", text(res))
 			}
@@ -309,10 +353,7 @@ func TestAskSubagentCancelAbortsTheRun(t *testing.T) {
 	if el := time.Since(time.Unix(0, cancelled.Load())); el > testwait.WellBefore(testwait.LongTimeout) {
 		t.Fatalf("the call returned %s after the cancel, not at once", el)
 	}
-	testwait.Until(t, "the run aborted on the gateway", func() bool {
-		runs := e.fake.Runs()
-		return len(runs) == 1 && runs[0].Aborted
-	})
+	gatewaywait.OnlyRunAborted(t, e.fake)
 }
 
 // timeout_seconds is a wall-clock bound on the tool call: the answer comes
@@ -331,16 +372,20 @@ func TestAskSubagentTimeout(t *testing.T) {
 		res := e.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "[[delay=20]] slow", "timeout_seconds": 1}, nil)
 		el := time.Since(start)
 		runs := e.fake.Runs()
-		if !res.IsError || !strings.Contains(text(res), "timed out after") || !strings.Contains(text(res), tc.want) ||
-			len(runs) != 1 || !strings.Contains(text(res), runs[0].RunID) {
-			t.Fatalf("%s: %s after %s", tc.gen, text(res), el)
-		}
+		what := fmt.Sprintf("%s: %s after %s", tc.gen, text(res), el)
+		gotwant.Fatal(t, what,
+			gotwant.Eq("isError", res.IsError, true),
+			gotwant.Contains("text", text(res), "timed out after"),
+			gotwant.Contains("text", text(res), tc.want),
+			gotwant.Eq("runs on the fake", len(runs), 1),
+		)
+		gotwant.Fatal(t, what, gotwant.Contains("text", text(res), runs[0].RunID))
 		if el > 2*time.Second {
 			t.Errorf("%s: answered after %s, more than timeout_seconds (1) + 1 s", tc.gen, el)
 		}
 		if tc.gen == gatewaysim.OpenClaw {
 			// The fake marks the run aborted when its goroutine sees the abort.
-			testwait.Until(t, "the run aborted on the gateway", func() bool { r := e.fake.Runs(); return len(r) == 1 && r[0].Aborted })
+			gatewaywait.OnlyRunAborted(t, e.fake)
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/clawgate/clawgate/internal/gotwant"
 	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/tools"
 )
@@ -275,9 +276,19 @@ func TestValidationAtTheJSONRPCLevel(t *testing.T) {
 	} {
 		r := send(`{"name":"list_sessions","arguments":` + tc.args + `}`)
 		want := "Invalid arguments for list_sessions: the arguments must be a JSON object (got " + tc.got + ")."
-		if r.Result == nil || !r.Result.IsError || len(r.Result.Content) != 1 || r.Result.Content[0].Text != want {
+		if r.Result == nil {
 			t.Errorf("arguments %s: %+v, want the tool error %q", tc.args, r, want)
+			continue
 		}
+		var texts []string
+		for _, c := range r.Result.Content {
+			texts = append(texts, c.Text)
+		}
+		gotwant.Error(t, fmt.Sprintf("arguments %s: %+v", tc.args, r),
+			gotwant.Eq("isError", r.Result.IsError, true),
+			gotwant.Eq("content items", len(texts), 1),
+			gotwant.Eq("text", strings.Join(texts, "\n"), want),
+		)
 	}
 	for _, params := range []string{
 		`{"name":"list_sessions","arguments":null}`,
@@ -357,9 +368,12 @@ func checkSentence(t testing.TB, tool, args, msg string) {
 	}
 	if strings.HasPrefix(strings.ToLower(msg), "invalid arguments") {
 		prefix := "Invalid arguments for " + tool + ": "
-		if !strings.HasPrefix(msg, prefix) || !strings.HasSuffix(msg, ".") || len(msg) <= len(prefix)+1 || strings.Contains(msg, "\n") {
-			t.Errorf("%s %s: malformed invalid-arguments message %q", tool, args, msg)
-		}
+		gotwant.Error(t, fmt.Sprintf("%s %s: malformed invalid-arguments message", tool, args),
+			gotwant.HasPrefix("message", msg, prefix),
+			gotwant.HasSuffix("message", msg, "."),
+			gotwant.That("length", len(msg) > len(prefix)+1, len(msg), fmt.Sprintf("more than %d (the prefix and a period)", len(prefix)+1)),
+			gotwant.Lacks("message", msg, "\n"),
+		)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/clawgate/clawgate/gateway"
+	"github.com/clawgate/clawgate/internal/leakcheck"
 	"github.com/clawgate/clawgate/tools"
 )
 
@@ -34,7 +35,7 @@ type goroutineResult struct {
 // this is the same code measured where it can be.
 func countGoroutines(ctx context.Context, url, token string, calls, workers, limit int) (*goroutineResult, error) {
 	res := &goroutineResult{calls: calls}
-	res.before = settledGoroutines(-1)
+	res.before = leakcheck.Baseline(5 * time.Second).Goroutines()
 	gw, err := gateway.New(gateway.Options{URL: url, Token: token})
 	if err != nil {
 		return nil, err
@@ -78,7 +79,7 @@ func countGoroutines(ctx context.Context, url, token string, calls, workers, lim
 		closeAll()
 		return nil, err
 	}
-	res.idle = settledGoroutines(-1)
+	res.idle = leakcheck.Baseline(5 * time.Second).Goroutines()
 	res.heapIdle = liveHeap()
 
 	var next, peak atomic.Int64
@@ -113,19 +114,14 @@ func countGoroutines(ctx context.Context, url, token string, calls, workers, lim
 	return res, nil
 }
 
-// settledGoroutines waits until the goroutine count is at most target (or,
-// with target < 0, stops changing) for up to 5 s and returns it.
+// settledGoroutines waits until the goroutine count is at most target, for
+// up to 5 s, and returns it (the count at the end of the wait if it stayed
+// higher: the report shows it).
 func settledGoroutines(target int) int {
-	last := runtime.NumGoroutine()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
-		time.Sleep(50 * time.Millisecond)
-		n := runtime.NumGoroutine()
-		if (target >= 0 && n <= target) || (target < 0 && n == last) {
-			return n
-		}
-		last = n
-	}
-	return last
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	now, _ := leakcheck.SettleCount(ctx, target)
+	return now.Goroutines()
 }
 
 // liveHeap is the heap in use after a collection.

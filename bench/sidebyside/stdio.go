@@ -1,70 +1,58 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/clawgate/clawgate/internal/mcptest"
 )
 
 // mcpProc is a clawgate process driven over its stdin/stdout the way an MCP
-// client drives it: newline-delimited JSON-RPC 2.0. Like rawClient it has no
-// background goroutine: requests are written and their responses read on the
-// caller's goroutine, skipping notifications; each response line is decoded
-// once with encoding/json. clawgate's stderr (its log) goes to a file.
+// client drives it: newline-delimited JSON-RPC 2.0, with the shared raw
+// stdio client (internal/mcptest). The client reads stdout on a goroutine of
+// its own and checks each line only as far as its envelope (Trusted), so
+// that its cost per call does not grow with the reply; a tool call's result
+// is decoded once, for isError and the error text. clawgate's stderr (its
+// log) goes to a file.
 type mcpProc struct {
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	out    *bufio.Reader
-	nextID int
-	logf   *os.File
-	done   chan struct{} // closed when the process has been waited for
-	err    error         // Wait's result, valid after done
+	cmd  *exec.Cmd
+	c    *mcptest.Client
+	logf *os.File
+	done chan struct{} // closed when the process has been waited for
+	err  error         // Wait's result, valid after done
 }
 
-// rpcResponse is a JSON-RPC message from clawgate, decoded far enough to
-// match it to its request and tell success from failure.
-type rpcResponse struct {
-	ID     *int64 `json:"id"`
-	Method string `json:"method"`
-	Result *struct {
-		IsError bool `json:"isError"`
-		Content []struct {
-			Text string `json:"text"`
-		} `json:"content"`
-		ServerInfo *struct {
-			Version string `json:"version"`
-		} `json:"serverInfo"`
-	} `json:"result"`
-	Error *struct {
-		Code    int    `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
+// toolResult is the part of a tools/call result that tells success from
+// failure.
+type toolResult struct {
+	IsError bool `json:"isError"`
+	Content []struct {
+		Text string `json:"text"`
+	} `json:"content"`
 }
 
-// err is the failure the response reports: a JSON-RPC error or a tool error.
-func (r *rpcResponse) err() error {
-	switch {
-	case r.Error != nil:
-		return fmt.Errorf("JSON-RPC error %d: %s", r.Error.Code, r.Error.Message)
-	case r.Result == nil:
-		return errors.New("response without result")
-	case r.Result.IsError:
-		var texts []string
-		for _, c := range r.Result.Content {
-			texts = append(texts, c.Text)
-		}
-		return fmt.Errorf("tool error: %s", strings.Join(texts, " "))
+// toolError is the failure a tools/call result reports, if any.
+func toolError(raw json.RawMessage) error {
+	var r toolResult
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return fmt.Errorf("decode tool result: %w", err)
 	}
-	return nil
+	if !r.IsError {
+		return nil
+	}
+	var texts []string
+	for _, c := range r.Content {
+		texts = append(texts, c.Text)
+	}
+	return fmt.Errorf("tool error: %s", strings.Join(texts, " "))
 }
 
 // startMCP starts bin with args and env (added to this process's
@@ -79,21 +67,13 @@ func startMCP(bin string, args, env []string, logPath string) (*mcpProc, error) 
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	stdin, err := cmd.StdinPipe()
+	c, err := mcptest.Exec(cmd, nil, mcptest.Options{Trusted: true, ClientName: "sidebyside",
+		Ended: func() string { return "see " + logf.Name() }})
 	if err != nil {
 		logf.Close()
 		return nil, err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		logf.Close()
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("start %s: %w", bin, err)
-	}
-	p := &mcpProc{cmd: cmd, stdin: stdin, out: bufio.NewReaderSize(stdout, 64<<10), logf: logf, done: make(chan struct{})}
+	p := &mcpProc{cmd: cmd, c: c, logf: logf, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
 		close(p.done)
@@ -104,94 +84,41 @@ func startMCP(bin string, args, env []string, logPath string) (*mcpProc, error) 
 // pid is the process id.
 func (p *mcpProc) pid() int { return p.cmd.Process.Pid }
 
-// send writes one request and returns its id.
-func (p *mcpProc) send(method string, params any) (int64, error) {
-	p.nextID++
-	id := int64(p.nextID)
-	line, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": id, "method": method, "params": params})
-	if err != nil {
-		return 0, err
-	}
-	_, err = p.stdin.Write(append(line, '\n'))
-	return id, err
+// send writes one request and returns it, for await.
+func (p *mcpProc) send(method string, params any) (*mcptest.Call, error) {
+	return p.c.Go(method, params)
 }
 
-// notify writes one notification.
-func (p *mcpProc) notify(method string, params any) error {
-	line, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": method, "params": params})
-	if err != nil {
-		return err
-	}
-	_, err = p.stdin.Write(append(line, '\n'))
-	return err
-}
-
-// next reads the next response, skipping notifications (lines with a
-// method and no id).
-func (p *mcpProc) next() (*rpcResponse, error) {
-	for {
-		line, err := p.out.ReadBytes('\n')
-		if err != nil {
-			return nil, fmt.Errorf("reading clawgate's stdout: %w (see %s)", err, p.logf.Name())
-		}
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 {
-			continue
-		}
-		var r rpcResponse
-		if err := json.Unmarshal(line, &r); err != nil {
-			return nil, fmt.Errorf("clawgate wrote a line that is not JSON-RPC: %.200q", line)
-		}
-		if r.ID == nil {
-			continue
-		}
-		return &r, nil
-	}
-}
-
-// await reads responses until the one with id.
-func (p *mcpProc) await(id int64) (*rpcResponse, error) {
-	for {
-		r, err := p.next()
-		if err != nil {
-			return nil, err
-		}
-		if *r.ID == id {
-			return r, r.err()
-		}
-	}
-}
-
-// request sends one request and waits for its response.
-func (p *mcpProc) request(method string, params any) (*rpcResponse, error) {
-	id, err := p.send(method, params)
+// await waits for the response to call; a JSON-RPC error or a tool error
+// is an error.
+func (p *mcpProc) await(call *mcptest.Call) (json.RawMessage, error) {
+	res, err := p.c.Wait(context.Background(), call)
 	if err != nil {
 		return nil, err
 	}
-	return p.await(id)
+	if call.Method == "tools/call" {
+		return res, toolError(res)
+	}
+	return res, nil
+}
+
+// request sends one request and waits for its response.
+func (p *mcpProc) request(method string, params any) (json.RawMessage, error) {
+	call, err := p.send(method, params)
+	if err != nil {
+		return nil, err
+	}
+	return p.await(call)
 }
 
 // initialize runs the MCP handshake (initialize, notifications/initialized)
 // and returns the server's version.
 func (p *mcpProc) initialize() (string, error) {
-	r, err := p.request("initialize", initializeParams)
+	res, err := p.c.Initialize(context.Background())
 	if err != nil {
 		return "", fmt.Errorf("initialize: %w", err)
 	}
-	if err := p.notify("notifications/initialized", map[string]any{}); err != nil {
-		return "", err
-	}
-	if r.Result.ServerInfo == nil {
-		return "", nil
-	}
-	return r.Result.ServerInfo.Version, nil
-}
-
-// initializeParams are the params of the initialize request.
-var initializeParams = map[string]any{
-	"protocolVersion": "2025-06-18",
-	"capabilities":    map[string]any{},
-	"clientInfo":      map[string]any{"name": "sidebyside", "version": "dev"},
+	return res.ServerInfo.Version, nil
 }
 
 // callTool calls one tool and waits for its result; a tool error is an
@@ -201,29 +128,20 @@ func (p *mcpProc) callTool(name string, args any) error {
 	return err
 }
 
-// callTools writes k tools/call requests back to back (each its own write),
-// then reads until all k responses have arrived. All must succeed.
+// callTools sends k tools/call requests back to back (each its own write),
+// then waits until all k responses have arrived. All must succeed.
 func (p *mcpProc) callTools(k int, name string, args any) error {
-	want := make(map[int64]bool, k)
-	for range k {
-		id, err := p.send("tools/call", map[string]any{"name": name, "arguments": args})
-		if err != nil {
+	calls := make([]*mcptest.Call, k)
+	for i := range calls {
+		var err error
+		if calls[i], err = p.send("tools/call", map[string]any{"name": name, "arguments": args}); err != nil {
 			return err
 		}
-		want[id] = true
 	}
-	for len(want) > 0 {
-		r, err := p.next()
-		if err != nil {
+	for _, call := range calls {
+		if _, err := p.await(call); err != nil {
 			return err
 		}
-		if !want[*r.ID] {
-			continue
-		}
-		if err := r.err(); err != nil {
-			return err
-		}
-		delete(want, *r.ID)
 	}
 	return nil
 }
@@ -279,7 +197,9 @@ func procStatus(pid int, fields ...string) (map[string]string, error) {
 // kills the process group. It returns how long the exit took.
 func (p *mcpProc) stop(grace time.Duration) time.Duration {
 	start := time.Now()
-	_ = p.stdin.Close()
+	if p.c != nil { // not released by an earlier stop
+		_ = p.c.CloseStdin()
+	}
 	select {
 	case <-p.done:
 	case <-time.After(grace):
@@ -309,10 +229,16 @@ func (p *mcpProc) signalKill() {
 	}
 }
 
-// release closes the log file and drops the read buffer, so that the
-// measuring process's heap does not grow with every process it started.
-// The process must have exited and nothing may read from it any more.
+// release closes the log file and drops the client once it has read
+// everything, so that the measuring process's heap does not grow with every
+// process it started. The process must have exited and nothing may read
+// from it any more.
 func (p *mcpProc) release() {
 	p.logf.Close()
-	p.out = nil
+	if p.c == nil {
+		return
+	}
+	<-p.c.Done()
+	_ = p.c.CloseStdin()
+	p.c = nil
 }

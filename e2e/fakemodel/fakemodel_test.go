@@ -5,11 +5,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clawgate/clawgate/internal/gotwant"
 )
 
 func start(t *testing.T, opts Options) *Server {
@@ -84,9 +87,14 @@ func TestModels(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 		t.Fatal(err)
 	}
-	if out.Object != "list" || len(out.Data) != 2 || out.Data[0].ID != "a" || out.Data[1].ID != "b" {
-		t.Fatalf("models: %+v", out)
+	var ids []string
+	for _, d := range out.Data {
+		ids = append(ids, d.ID)
 	}
+	gotwant.Fatal(t, fmt.Sprintf("models: %+v", out),
+		gotwant.Eq("object", out.Object, "list"),
+		gotwant.Eq("data ids", strings.Join(ids, ","), "a,b"),
+	)
 }
 
 func TestChatJSON(t *testing.T) {
@@ -108,14 +116,20 @@ func TestChatJSON(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 		t.Fatal(err)
 	}
-	if len(out.Choices) != 1 || out.Choices[0].Message.Content != "FAKE-REPLY: you said <<hello json>>" ||
-		out.Choices[0].FinishReason != "stop" || out.Usage.Total == 0 {
-		t.Fatalf("reply: %+v", out)
-	}
+	gotwant.Fatal(t, fmt.Sprintf("reply: %+v", out), gotwant.Eq("choices", len(out.Choices), 1))
+	gotwant.Fatal(t, fmt.Sprintf("reply: %+v", out),
+		gotwant.Eq("choices[0].message.content", out.Choices[0].Message.Content, "FAKE-REPLY: you said <<hello json>>"),
+		gotwant.Eq("choices[0].finish_reason", out.Choices[0].FinishReason, "stop"),
+		gotwant.Ne("usage.total_tokens", out.Usage.Total, 0),
+	)
 	reqs := s.Requests()
-	if len(reqs) != 1 || reqs[0].UserText == "" || reqs[0].Auth != "Bearer fake-key" || !reqs[0].Done() || reqs[0].Cancelled {
-		t.Fatalf("recorded: %+v", reqs)
-	}
+	gotwant.Fatal(t, fmt.Sprintf("recorded: %+v", reqs), gotwant.Eq("requests", len(reqs), 1))
+	gotwant.Fatal(t, fmt.Sprintf("recorded: %+v", reqs),
+		gotwant.Ne("user text", reqs[0].UserText, ""),
+		gotwant.Eq("auth", reqs[0].Auth, "Bearer fake-key"),
+		gotwant.Eq("done", reqs[0].Done(), true),
+		gotwant.Eq("cancelled", reqs[0].Cancelled, false),
+	)
 }
 
 func TestChatSSE(t *testing.T) {

@@ -48,6 +48,7 @@ func (r *run) vanish(s *Server) {
 	r.finished, r.endedAt = true, nowMs()
 	r.mu.Unlock()
 	close(r.done)
+	s.changed()
 }
 
 // abortRuns aborts the matching OpenClaw runs and returns their ids; call

@@ -198,6 +198,7 @@ func (s *Server) agent(c *Conn, req Request) *ErrorShape {
 		old.replay(c, req.ID, v4)
 		return nil
 	}
+	s.changed()
 
 	if failure != "" {
 		c.replyAsync(req.ID, accepted)
@@ -245,6 +246,7 @@ func (r *run) fail(s *Server, summary string) {
 	r.finished, r.failed, r.endedAt, r.last = true, summary, nowMs(), f
 	r.mu.Unlock()
 	close(r.done)
+	s.changed()
 	r.conn.sendAsync(mustJSON(f))
 }
 
@@ -402,5 +404,6 @@ func (r *run) finish(f resFrame, aborted bool, ended int64) {
 	r.finished, r.aborted, r.endedAt, r.last = true, aborted, ended, f
 	r.mu.Unlock()
 	close(r.done)
+	r.conn.srv.changed()
 	r.conn.sendAsync(mustJSON(f))
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawgate/clawgate/internal/gotwant"
 	"github.com/clawgate/clawgate/internal/testwait"
 )
 
@@ -42,77 +43,78 @@ func TestAgentRunStreams(t *testing.T) {
 		OpenClaw: "agent:lifecycle:start agent:lifecycle:model agent:assistant chat:delta agent:assistant agent:usage " +
 			"agent:lifecycle:finishing agent:lifecycle:model agent:lifecycle:end chat:delta chat:final",
 	}
-	for _, g := range generations {
-		t.Run(g.String(), func(t *testing.T) {
-			srv := newServer(t, Options{Generation: g})
-			c, _ := connected(t, srv, "test-token", nil)
-			frames := c.requestFinal("agent", obj{"message": "hello  there\nfriend\n\nsecond paragraph",
-				"sessionKey": "agent:main:t1", "idempotencyKey": "run-1", "timeout": 60})
-			if len(frames) != 2 {
-				t.Fatalf("want accepted + final, got %d frames", len(frames))
-			}
-			acc := sub(frames[0], "payload")
-			wantAcc := "acceptedAt,runId,status"
-			if g == OpenClaw {
-				wantAcc = "acceptedAt,agentId,runId,sessionKey,status"
-			}
-			if keysOf(acc) != wantAcc || str(acc, "runId") != "run-1" {
-				t.Errorf("accepted %s", jsonStr(acc))
-			}
-			const reply = "FAKE-REPLY: you said <<hello there friend>>"
-			fin := sub(frames[1], "payload")
-			result := sub(fin, "result")
-			if str(fin, "status") != "ok" || str(fin, "summary") != "completed" || str(firstObj(result, "payloads"), "text") != reply {
-				t.Fatalf("final %s", jsonStr(fin))
-			}
-			am := sub(sub(result, "meta"), "agentMeta")
-			if jsonStr(sub(am, "usage")["output"]) != "6" || jsonStr(sub(am, "usage")["total"]) != "16" || str(am, "model") != "fake-echo" {
-				t.Errorf("agentMeta %s", jsonStr(am))
-			}
+	eachGeneration(t, func(t *testing.T, g Generation, srv *Server, c *testClient) {
+		frames := c.requestFinal("agent", obj{"message": "hello  there\nfriend\n\nsecond paragraph",
+			"sessionKey": "agent:main:t1", "idempotencyKey": "run-1", "timeout": 60})
+		if len(frames) != 2 {
+			t.Fatalf("want accepted + final, got %d frames", len(frames))
+		}
+		acc := sub(frames[0], "payload")
+		wantAcc := "acceptedAt,runId,status"
+		if g == OpenClaw {
+			wantAcc = "acceptedAt,agentId,runId,sessionKey,status"
+		}
+		if keysOf(acc) != wantAcc || str(acc, "runId") != "run-1" {
+			t.Errorf("accepted %s", jsonStr(acc))
+		}
+		const reply = "FAKE-REPLY: you said <<hello there friend>>"
+		fin := sub(frames[1], "payload")
+		result := sub(fin, "result")
+		if str(fin, "status") != "ok" || str(fin, "summary") != "completed" || str(firstObj(result, "payloads"), "text") != reply {
+			t.Fatalf("final %s", jsonStr(fin))
+		}
+		am := sub(sub(result, "meta"), "agentMeta")
+		if jsonStr(sub(am, "usage")["output"]) != "6" || jsonStr(sub(am, "usage")["total"]) != "16" || str(am, "model") != "fake-echo" {
+			t.Errorf("agentMeta %s", jsonStr(am))
+		}
 
-			evs := runEvents(c, "run-1")
-			if got := eventKinds(evs); got != want[g] {
-				t.Errorf("events\n got: %s\nwant: %s", got, want[g])
+		evs := runEvents(c, "run-1")
+		if got := eventKinds(evs); got != want[g] {
+			t.Errorf("events\n got: %s\nwant: %s", got, want[g])
+		}
+		var prevSeq int64
+		lastText := ""
+		for _, f := range evs {
+			p := sub(f, "payload")
+			if str(p, "sessionKey") != "agent:main:t1" {
+				t.Errorf("event without the session key: %s", jsonStr(p))
 			}
-			var prevSeq int64
-			lastText := ""
-			for _, f := range evs {
-				p := sub(f, "payload")
-				if str(p, "sessionKey") != "agent:main:t1" {
-					t.Errorf("event without the session key: %s", jsonStr(p))
+			if str(f, "event") != "agent" {
+				continue
+			}
+			seq, _ := num(p["seq"])
+			if str(sub(p, "data"), "phase") != "error" && seq <= prevSeq {
+				t.Errorf("agent payload.seq not increasing: %d after %d", seq, prevSeq)
+			}
+			prevSeq = seq
+			if str(p, "stream") == "assistant" {
+				text := str(sub(p, "data"), "text")
+				if !strings.HasPrefix(text, lastText) || text != lastText+str(sub(p, "data"), "delta") {
+					t.Errorf("assistant text must be cumulative: %q then %q", lastText, text)
 				}
-				if str(f, "event") != "agent" {
-					continue
-				}
-				seq, _ := num(p["seq"])
-				if str(sub(p, "data"), "phase") != "error" && seq <= prevSeq {
-					t.Errorf("agent payload.seq not increasing: %d after %d", seq, prevSeq)
-				}
-				prevSeq = seq
-				if str(p, "stream") == "assistant" {
-					text := str(sub(p, "data"), "text")
-					if !strings.HasPrefix(text, lastText) || text != lastText+str(sub(p, "data"), "delta") {
-						t.Errorf("assistant text must be cumulative: %q then %q", lastText, text)
-					}
-					lastText = text
-				}
+				lastText = text
 			}
-			if lastText != reply {
-				t.Errorf("streamed text %q", lastText)
-			}
-			if txt := str(firstObj(sub(evs[len(evs)-1], "payload")["message"].(obj), "content"), "text"); txt != reply {
-				t.Errorf("chat final text %q", txt)
-			}
-			row := sub(c.request("sessions.list", obj{"search": "agent:main:t1"}), "payload")["sessions"].([]any)[0].(obj)
-			if jsonStr(row["outputTokens"]) != "6" || jsonStr(row["inputTokens"]) != "10" {
-				t.Errorf("the store must record the run: %s", jsonStr(row))
-			}
-			runs := srv.Runs()
-			if len(runs) != 1 || !runs[0].Done || runs[0].Aborted || runs[0].SessionKey != "agent:main:t1" || runs[0].Model != DefaultModel {
-				t.Errorf("Runs() = %+v", runs)
-			}
-		})
-	}
+		}
+		if lastText != reply {
+			t.Errorf("streamed text %q", lastText)
+		}
+		if txt := str(firstObj(sub(evs[len(evs)-1], "payload")["message"].(obj), "content"), "text"); txt != reply {
+			t.Errorf("chat final text %q", txt)
+		}
+		row := sub(c.request("sessions.list", obj{"search": "agent:main:t1"}), "payload")["sessions"].([]any)[0].(obj)
+		if jsonStr(row["outputTokens"]) != "6" || jsonStr(row["inputTokens"]) != "10" {
+			t.Errorf("the store must record the run: %s", jsonStr(row))
+		}
+		runs := srv.Runs()
+		if gotwant.Error(t, fmt.Sprintf("Runs() = %+v", runs), gotwant.Eq("runs", len(runs), 1)) {
+			gotwant.Error(t, fmt.Sprintf("Runs() = %+v", runs),
+				gotwant.Eq("done", runs[0].Done, true),
+				gotwant.Eq("aborted", runs[0].Aborted, false),
+				gotwant.Eq("session key", runs[0].SessionKey, "agent:main:t1"),
+				gotwant.Eq("model", runs[0].Model, DefaultModel),
+			)
+		}
+	})
 }
 
 func TestAgentDelayAndConcurrency(t *testing.T) {
@@ -139,8 +141,7 @@ func TestAgentDelayAndConcurrency(t *testing.T) {
 	start := time.Now()
 	c.sendJSON(obj{"type": "req", "id": "short", "method": "agent", "params": obj{"message": "wait [[delay=0.6]]",
 		"sessionKey": "agent:main:short", "idempotencyKey": "short-1"}})
-	_, i = c.waitFor(isRes("short"), 0, testwait.Patience())
-	fin, _ := c.waitFor(isRes("short"), i+1, testwait.Patience())
+	fin := c.final("short")
 	if fin == nil || time.Since(start) < 600*time.Millisecond {
 		t.Fatalf("[[delay=0.6]] run ended after %v", time.Since(start))
 	}
@@ -167,9 +168,8 @@ func TestAgentAbortOpenClaw(t *testing.T) {
 			srv := newServer(t, Options{Generation: OpenClaw})
 			c, _ := connected(t, srv, "test-token", nil)
 			watcher, _ := connected(t, srv, "test-token", obj{"scopes": []any{scopeRead}})
-			c.sendJSON(obj{"type": "req", "id": "a", "method": "agent", "params": obj{"message": "long [[delay=30]]",
-				"sessionKey": "agent:main:ab", "idempotencyKey": "ab-1"}})
-			c.waitFor(isRes("a"), 0, testwait.Patience())
+			c.startRun("a", obj{"message": "long [[delay=30]]",
+				"sessionKey": "agent:main:ab", "idempotencyKey": "ab-1"})
 			params := obj{"sessionKey": "agent:main:ab", "runId": "ab-1"}
 			if method == "sessions.abort" {
 				params = obj{"key": "agent:main:ab", "runId": "ab-1"}
@@ -181,12 +181,14 @@ func TestAgentAbortOpenClaw(t *testing.T) {
 			if method == "sessions.abort" && (str(res, "abortedRunId") != "ab-1" || str(res, "status") != "aborted") {
 				t.Errorf("sessions.abort result %s", jsonStr(res))
 			}
-			_, i := c.waitFor(isRes("a"), 0, testwait.Patience())
-			fin, _ := c.waitFor(isRes("a"), i+1, testwait.Patience())
+			fin := c.final("a")
 			p := sub(fin, "payload")
-			if fin["ok"] != true || str(p, "status") != "timeout" || str(p, "summary") != "aborted" || str(p, "stopReason") != "rpc" {
-				t.Fatalf("aborted final (recorded shape) %s", jsonStr(fin))
-			}
+			gotwant.Fatal(t, "aborted final (recorded shape) "+jsonStr(fin),
+				gotwant.Eq[any]("ok", fin["ok"], true),
+				gotwant.Eq("payload.status", str(p, "status"), "timeout"),
+				gotwant.Eq("payload.summary", str(p, "summary"), "aborted"),
+				gotwant.Eq("payload.stopReason", str(p, "stopReason"), "rpc"),
+			)
 			want := "agent:lifecycle:start chat:aborted agent:lifecycle:end agent:lifecycle:error"
 			if got := eventKinds(runEvents(c, "ab-1")); got != want {
 				t.Errorf("events\n got: %s\nwant: %s", got, want)
@@ -218,48 +220,40 @@ func TestAgentAbortOpenClaw(t *testing.T) {
 func TestAgentAbortClawdbot(t *testing.T) {
 	srv := newServer(t, Options{Generation: Clawdbot})
 	c, _ := connected(t, srv, "test-token", nil)
-	c.sendJSON(obj{"type": "req", "id": "a", "method": "agent", "params": obj{"message": "x [[delay=0.3]]",
-		"sessionKey": "agent:main:ab", "idempotencyKey": "ab-1"}})
-	c.waitFor(isRes("a"), 0, testwait.Patience())
+	c.startRun("a", obj{"message": "x [[delay=0.3]]",
+		"sessionKey": "agent:main:ab", "idempotencyKey": "ab-1"})
 	res := sub(c.request("chat.abort", obj{"sessionKey": "agent:main:ab", "runId": "ab-1"}), "payload")
 	if res["aborted"] != false || jsonStr(res["runIds"]) != "[]" {
 		t.Errorf("1.24 cannot abort agent runs: %s", jsonStr(res))
 	}
-	_, i := c.waitFor(isRes("a"), 0, testwait.Patience())
-	fin, _ := c.waitFor(isRes("a"), i+1, testwait.Patience())
+	fin := c.final("a")
 	if str(sub(fin, "payload"), "status") != "ok" {
 		t.Errorf("the run must complete normally: %s", jsonStr(fin))
 	}
 }
 
 func TestAgentIdempotency(t *testing.T) {
-	for _, g := range generations {
-		t.Run(g.String(), func(t *testing.T) {
-			srv := newServer(t, Options{Generation: g})
-			c, _ := connected(t, srv, "test-token", nil)
-			// The duplicate must come while the run goes on.
-			params := obj{"message": "dup " + runDelay(t, c), "sessionKey": "agent:main:dup", "idempotencyKey": "dup-1"}
-			c.sendJSON(obj{"type": "req", "id": "first", "method": "agent", "params": params})
-			acc, _ := c.waitFor(isRes("first"), 0, testwait.Patience())
-			dup := c.request("agent", params)
-			p := sub(dup, "payload")
-			if g == OpenClaw && (str(p, "status") != "in_flight" || str(p, "sessionKey") != "agent:main:dup") {
-				t.Errorf("duplicate while running: %s", jsonStr(dup))
-			}
-			if g == Clawdbot && jsonStr(p) != jsonStr(sub(acc, "payload")) {
-				t.Errorf("1.24 replays the cached accepted payload: %s vs %s", jsonStr(p), jsonStr(sub(acc, "payload")))
-			}
-			_, i := c.waitFor(isRes("first"), 0, testwait.Patience())
-			fin, _ := c.waitFor(isRes("first"), i+1, testwait.Patience())
-			again := c.requestFinal("agent", params)
-			if len(again) != 1 || jsonStr(sub(again[0], "payload")) != jsonStr(sub(fin, "payload")) {
-				t.Errorf("a finished key returns the cached final as one frame: %d frames", len(again))
-			}
-			if n := len(srv.Runs()); n != 1 {
-				t.Errorf("duplicates must not start runs: %d runs", n)
-			}
-		})
-	}
+	eachGeneration(t, func(t *testing.T, g Generation, srv *Server, c *testClient) {
+		// The duplicate must come while the run goes on.
+		params := obj{"message": "dup " + runDelay(t, c), "sessionKey": "agent:main:dup", "idempotencyKey": "dup-1"}
+		acc := c.startRun("first", params)
+		dup := c.request("agent", params)
+		p := sub(dup, "payload")
+		if g == OpenClaw && (str(p, "status") != "in_flight" || str(p, "sessionKey") != "agent:main:dup") {
+			t.Errorf("duplicate while running: %s", jsonStr(dup))
+		}
+		if g == Clawdbot && jsonStr(p) != jsonStr(sub(acc, "payload")) {
+			t.Errorf("1.24 replays the cached accepted payload: %s vs %s", jsonStr(p), jsonStr(sub(acc, "payload")))
+		}
+		fin := c.final("first")
+		again := c.requestFinal("agent", params)
+		if len(again) != 1 || jsonStr(sub(again[0], "payload")) != jsonStr(sub(fin, "payload")) {
+			t.Errorf("a finished key returns the cached final as one frame: %d frames", len(again))
+		}
+		if n := len(srv.Runs()); n != 1 {
+			t.Errorf("duplicates must not start runs: %d runs", n)
+		}
+	})
 }
 
 func TestAgentFailuresClawdbot(t *testing.T) {
@@ -274,10 +268,12 @@ func TestAgentFailuresClawdbot(t *testing.T) {
 			t.Fatalf("want accepted then failure, got %s", jsonStr(frames))
 		}
 		f := frames[1]
-		if f["ok"] != false || str(sub(f, "payload"), "status") != "error" || str(sub(f, "payload"), "summary") != params ||
-			errMsg(f) != "UNAVAILABLE: "+params {
-			t.Errorf("failure frame %s", jsonStr(f))
-		}
+		gotwant.Error(t, "failure frame "+jsonStr(f),
+			gotwant.Eq[any]("ok", f["ok"], false),
+			gotwant.Eq("payload.status", str(sub(f, "payload"), "status"), "error"),
+			gotwant.Eq("payload.summary", str(sub(f, "payload"), "summary"), params),
+			gotwant.Eq("error", errMsg(f), "UNAVAILABLE: "+params),
+		)
 	}
 	if got := errMsg(c.request("agent", obj{"message": "x", "idempotencyKey": "f3", "sessionKey": "k", "model": "fake/fake-echo"})); got !=
 		"INVALID_REQUEST: invalid agent params: at root: unexpected property 'model'" {
@@ -307,79 +303,70 @@ func TestAgentOpenClawSessionAndModel(t *testing.T) {
 }
 
 func TestAgentWait(t *testing.T) {
-	for _, g := range generations {
-		t.Run(g.String(), func(t *testing.T) {
-			srv := newServer(t, Options{Generation: g})
-			c, _ := connected(t, srv, "test-token", nil)
-			c.sendJSON(obj{"type": "req", "id": "w", "method": "agent", "params": obj{"message": "w [[delay=0.2]]",
-				"sessionKey": "agent:main:w", "idempotencyKey": "w-1"}})
-			c.waitFor(isRes("w"), 0, testwait.Patience())
-			// The run ends after 0.2 s: agent.wait may wait as long as that
-			// takes on this machine.
-			p := sub(c.request("agent.wait", obj{"runId": "w-1", "timeoutMs": testwait.Patience().Milliseconds()}), "payload")
-			if str(p, "status") != "ok" || str(p, "runId") != "w-1" || p["endedAt"] == nil {
-				t.Errorf("agent.wait %s", jsonStr(p))
-			}
-			p = sub(c.request("agent.wait", obj{"runId": "unknown", "timeoutMs": 0}), "payload")
-			if keysOf(p) != "runId,status" || str(p, "status") != "timeout" {
-				t.Errorf("unknown run %s", jsonStr(p))
-			}
-		})
-	}
+	eachGeneration(t, func(t *testing.T, g Generation, srv *Server, c *testClient) {
+		c.startRun("w", obj{"message": "w [[delay=0.2]]",
+			"sessionKey": "agent:main:w", "idempotencyKey": "w-1"})
+		// The run ends after 0.2 s: agent.wait may wait as long as that
+		// takes on this machine.
+		p := sub(c.request("agent.wait", obj{"runId": "w-1", "timeoutMs": testwait.Patience().Milliseconds()}), "payload")
+		if str(p, "status") != "ok" || str(p, "runId") != "w-1" || p["endedAt"] == nil {
+			t.Errorf("agent.wait %s", jsonStr(p))
+		}
+		p = sub(c.request("agent.wait", obj{"runId": "unknown", "timeoutMs": 0}), "payload")
+		if keysOf(p) != "runId,status" || str(p, "status") != "timeout" {
+			t.Errorf("unknown run %s", jsonStr(p))
+		}
+	})
 }
 
 func TestEventSeq(t *testing.T) {
-	for _, g := range generations {
-		t.Run(g.String(), func(t *testing.T) {
-			srv := newServer(t, Options{Generation: g})
-			a, _ := connected(t, srv, "test-token", nil)
-			a.requestFinal("agent", obj{"message": "one", "sessionKey": "agent:main:s", "idempotencyKey": "s1"})
-			b, _ := connected(t, srv, "test-token", nil)
-			a.requestFinal("agent", obj{"message": "two", "sessionKey": "agent:main:s", "idempotencyKey": "s2"})
-			isFinal := func(f obj) bool {
-				return isEvent("chat")(f) && str(sub(f, "payload"), "runId") == "s2" && str(sub(f, "payload"), "state") == "final"
-			}
-			if f, _ := b.waitFor(isFinal, 0, testwait.Patience()); f == nil {
-				t.Fatal("the second client did not see the run")
-			}
-			seqs := func(c *testClient, runID string) []int64 {
-				var out []int64
-				for _, f := range c.snapshot() {
-					if str(f, "type") != "event" || str(f, "event") == "connect.challenge" {
-						continue
-					}
-					if runID == "" || str(sub(f, "payload"), "runId") == runID {
-						n, _ := num(f["seq"])
-						out = append(out, n)
-					}
+	eachGeneration(t, func(t *testing.T, g Generation, srv *Server, a *testClient) {
+		a.requestFinal("agent", obj{"message": "one", "sessionKey": "agent:main:s", "idempotencyKey": "s1"})
+		b, _ := connected(t, srv, "test-token", nil)
+		a.requestFinal("agent", obj{"message": "two", "sessionKey": "agent:main:s", "idempotencyKey": "s2"})
+		isFinal := func(f obj) bool {
+			return isEvent("chat")(f) && str(sub(f, "payload"), "runId") == "s2" && str(sub(f, "payload"), "state") == "final"
+		}
+		if f, _ := b.waitFor(isFinal, 0, testwait.Patience()); f == nil {
+			t.Fatal("the second client did not see the run")
+		}
+		seqs := func(c *testClient, runID string) []int64 {
+			var out []int64
+			for _, f := range c.snapshot() {
+				if str(f, "type") != "event" || str(f, "event") == "connect.challenge" {
+					continue
 				}
-				return out
-			}
-			for _, c := range []*testClient{a, b} {
-				all := seqs(c, "")
-				for i := 1; i < len(all); i++ {
-					if all[i] <= all[i-1] {
-						t.Fatalf("event seq not increasing: %v", all)
-					}
+				if runID == "" || str(sub(f, "payload"), "runId") == runID {
+					n, _ := num(f["seq"])
+					out = append(out, n)
 				}
 			}
-			sa, sb := seqs(a, "s2"), seqs(b, "s2")
-			if len(sa) == 0 || len(sa) != len(sb) {
-				t.Fatalf("both clients see the run: %v %v", sa, sb)
-			}
-			if g == Clawdbot && sa[0] != sb[0] {
-				t.Errorf("1.24 numbers broadcasts globally: %v vs %v", sa, sb)
-			}
-			if g == OpenClaw {
-				if first := seqs(b, ""); first[0] != 1 {
-					t.Errorf("2026.9.6 numbers per connection from 1: %v", first)
-				}
-				if sa[0] == sb[0] {
-					t.Errorf("per-connection numbering should differ here: %v vs %v", sa, sb)
+			return out
+		}
+		for _, c := range []*testClient{a, b} {
+			all := seqs(c, "")
+			for i := 1; i < len(all); i++ {
+				if all[i] <= all[i-1] {
+					t.Fatalf("event seq not increasing: %v", all)
 				}
 			}
-		})
-	}
+		}
+		sa, sb := seqs(a, "s2"), seqs(b, "s2")
+		if len(sa) == 0 || len(sa) != len(sb) {
+			t.Fatalf("both clients see the run: %v %v", sa, sb)
+		}
+		if g == Clawdbot && sa[0] != sb[0] {
+			t.Errorf("1.24 numbers broadcasts globally: %v vs %v", sa, sb)
+		}
+		if g == OpenClaw {
+			if first := seqs(b, ""); first[0] != 1 {
+				t.Errorf("2026.9.6 numbers per connection from 1: %v", first)
+			}
+			if sa[0] == sb[0] {
+				t.Errorf("per-connection numbering should differ here: %v vs %v", sa, sb)
+			}
+		}
+	})
 }
 
 func TestTicks(t *testing.T) {
@@ -407,9 +394,12 @@ func TestEmitAgentEvent(t *testing.T) {
 	ev, i := admin.waitFor(isEvent("agent"), 0, testwait.Patience())
 	ev2, _ := admin.waitFor(isEvent("agent"), i+1, testwait.Patience())
 	p := sub(ev, "payload")
-	if str(p, "runId") != "foreign-run" || str(p, "stream") != "tool" || jsonStr(p["seq"]) != "1" || jsonStr(sub(ev2, "payload")["seq"]) != "2" {
-		t.Errorf("injected events %s %s", jsonStr(ev), jsonStr(ev2))
-	}
+	gotwant.Error(t, fmt.Sprintf("injected events %s %s", jsonStr(ev), jsonStr(ev2)),
+		gotwant.Eq("runId", str(p, "runId"), "foreign-run"),
+		gotwant.Eq("stream", str(p, "stream"), "tool"),
+		gotwant.Eq("seq", jsonStr(p["seq"]), "1"),
+		gotwant.Eq("second seq", jsonStr(sub(ev2, "payload")["seq"]), "2"),
+	)
 	// Events are queued per connection in order, the agent events before
 	// returning from EmitAgentEvent: once a later event reaches none, an
 	// agent event for none would have arrived before it.
@@ -432,24 +422,20 @@ func TestEmitAgentEvent(t *testing.T) {
 }
 
 func TestChatHistory(t *testing.T) {
-	for _, g := range generations {
-		t.Run(g.String(), func(t *testing.T) {
-			srv := newServer(t, Options{Generation: g})
-			c, _ := connected(t, srv, "test-token", nil)
-			c.requestFinal("agent", obj{"message": "first", "sessionKey": "agent:main:h", "idempotencyKey": "h1"})
-			c.requestFinal("agent", obj{"message": "second", "sessionKey": "agent:main:h", "idempotencyKey": "h2"})
-			p := sub(c.request("chat.history", obj{"sessionKey": "agent:main:h", "limit": 3}), "payload")
-			msgs := p["messages"].([]any)
-			if len(msgs) != 3 {
-				t.Fatalf("want the newest 3 messages, got %d", len(msgs))
-			}
-			last := msgs[2].(obj)
-			if str(last, "role") != "assistant" || str(firstObj(last, "content"), "text") != "FAKE-REPLY: you said <<second>>" {
-				t.Errorf("last message %s", jsonStr(last))
-			}
-			if g == OpenClaw && (jsonStr(p["totalMessages"]) != "4" || p["hasMore"] != true) {
-				t.Errorf("paging %v %v", p["totalMessages"], p["hasMore"])
-			}
-		})
-	}
+	eachGeneration(t, func(t *testing.T, g Generation, srv *Server, c *testClient) {
+		c.requestFinal("agent", obj{"message": "first", "sessionKey": "agent:main:h", "idempotencyKey": "h1"})
+		c.requestFinal("agent", obj{"message": "second", "sessionKey": "agent:main:h", "idempotencyKey": "h2"})
+		p := sub(c.request("chat.history", obj{"sessionKey": "agent:main:h", "limit": 3}), "payload")
+		msgs := p["messages"].([]any)
+		if len(msgs) != 3 {
+			t.Fatalf("want the newest 3 messages, got %d", len(msgs))
+		}
+		last := msgs[2].(obj)
+		if str(last, "role") != "assistant" || str(firstObj(last, "content"), "text") != "FAKE-REPLY: you said <<second>>" {
+			t.Errorf("last message %s", jsonStr(last))
+		}
+		if g == OpenClaw && (jsonStr(p["totalMessages"]) != "4" || p["hasMore"] != true) {
+			t.Errorf("paging %v %v", p["totalMessages"], p["hasMore"])
+		}
+	})
 }

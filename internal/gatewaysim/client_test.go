@@ -161,6 +161,33 @@ func (c *testClient) request(method string, params any) obj {
 	return res
 }
 
+// startRun sends the agent request id with params and returns its first
+// reply (accepted: the run goes on).
+func (c *testClient) startRun(id string, params obj) obj {
+	c.t.Helper()
+	c.sendJSON(obj{"type": "req", "id": id, "method": "agent", "params": params})
+	acc, _ := c.waitFor(isRes(id), 0, testwait.Patience())
+	if acc == nil {
+		c.t.Fatalf("no reply to the agent request %s", id)
+	}
+	return acc
+}
+
+// final returns the final reply of the agent request id: its res after the
+// accepted one.
+func (c *testClient) final(id string) obj {
+	c.t.Helper()
+	_, i := c.waitFor(isRes(id), 0, testwait.Patience())
+	if i < 0 {
+		c.t.Fatalf("no reply to the agent request %s", id)
+	}
+	fin, _ := c.waitFor(isRes(id), i+1, testwait.Patience())
+	if fin == nil {
+		c.t.Fatalf("no final reply to the agent request %s", id)
+	}
+	return fin
+}
+
 // requestFinal sends a req and returns all res frames of its id up to a
 // frame whose status is not "accepted".
 func (c *testClient) requestFinal(method string, params any) []obj {
@@ -221,6 +248,19 @@ func connected(t testing.TB, srv *Server, token string, over obj) (*testClient, 
 		t.Fatalf("connect failed: %s", mustJSON(res))
 	}
 	return c, sub(res, "payload")
+}
+
+// eachGeneration runs f as a subtest per generation, with a fresh fake of
+// that generation and a client connected to it.
+func eachGeneration(t *testing.T, f func(t *testing.T, g Generation, srv *Server, c *testClient)) {
+	t.Helper()
+	for _, g := range generations {
+		t.Run(g.String(), func(t *testing.T) {
+			srv := newServer(t, Options{Generation: g})
+			c, _ := connected(t, srv, "test-token", nil)
+			f(t, g, srv, c)
+		})
+	}
 }
 
 // newServer starts a fake that is closed at the end of the test.

@@ -59,4 +59,9 @@
 // Scripted faults are added with Server.Handle (override a method),
 // Server.Stall, Server.SilentHandshake, Server.NoHelloReply,
 // Options.StartupUnavailable, Options.ClearScopes, Conn.WriteRaw and friends.
+//
+// A test waits for the fake with Server.WaitRuns, WaitRunOf, WaitRunDone,
+// WaitAborted, WaitConnects, WaitConnCount and WaitFor instead of polling
+// Runs, Connects or ConnCount: the fake wakes its waiters whenever what
+// those report changes.
 package gatewaysim

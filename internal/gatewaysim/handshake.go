@@ -40,6 +40,7 @@ func (s *Server) dispatchConnect(c *Conn, req Request) {
 	s.connects = append(s.connects, ConnectInfo{Conn: c.id, Params: append(json.RawMessage(nil), req.Params...), Origin: c.origin})
 	idx := len(s.connects) - 1
 	s.mu.Unlock()
+	s.changed()
 	c.smu.Lock()
 	c.connectIdx = idx
 	c.smu.Unlock()
@@ -52,6 +53,7 @@ func (s *Server) dispatchConnect(c *Conn, req Request) {
 
 // recordConnect stores the outcome of a connect.
 func (s *Server) recordConnect(idx int, ok bool, e *ErrorShape, protocol int, scopes []string) {
+	defer s.changed()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if idx < 0 || idx >= len(s.connects) {

@@ -2,6 +2,7 @@ package gatewaysim
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/clawgate/clawgate/internal/gotwant"
 	"github.com/clawgate/clawgate/internal/testwait"
 )
 
@@ -159,8 +161,15 @@ func TestConnectFailures(t *testing.T) {
 			res := c.handshake(connectParamsFor("test-token", tc.over))
 			checkConnectFailure(t, c, res, tc.code, tc.msg, tc.close)
 			ci := srv.Connects()
-			if len(ci) != 1 || ci[0].OK || ci[0].Error == nil || ci[0].Error.Message != tc.msg {
-				t.Errorf("Connects() = %+v", ci)
+			if gotwant.Error(t, fmt.Sprintf("Connects() = %+v", ci), gotwant.Eq("connects", len(ci), 1)) {
+				msg := "<no error>"
+				if ci[0].Error != nil {
+					msg = ci[0].Error.Message
+				}
+				gotwant.Error(t, fmt.Sprintf("Connects() = %+v", ci),
+					gotwant.Eq("ok", ci[0].OK, false),
+					gotwant.Eq("error.message", msg, tc.msg),
+				)
 			}
 		})
 	}
@@ -277,10 +286,12 @@ func TestStartupUnavailable(t *testing.T) {
 		c := dialClient(t, srv.URL(), nil)
 		res := c.handshake(connectParamsFor("test-token", nil))
 		e := sub(res, "error")
-		if str(e, "code") != "UNAVAILABLE" || e["retryable"] != true || jsonStr(e["retryAfterMs"]) != "50" ||
-			str(sub(e, "details"), "reason") != "startup-sidecars" {
-			t.Fatalf("attempt %d: %s", i, jsonStr(res))
-		}
+		gotwant.Fatal(t, fmt.Sprintf("attempt %d: %s", i, jsonStr(res)),
+			gotwant.Eq("error.code", str(e, "code"), "UNAVAILABLE"),
+			gotwant.Eq[any]("error.retryable", e["retryable"], true),
+			gotwant.Eq("error.retryAfterMs", jsonStr(e["retryAfterMs"]), "50"),
+			gotwant.Eq("error.details.reason", str(sub(e, "details"), "reason"), "startup-sidecars"),
+		)
 		if code, reason := c.waitClose(testwait.Patience()); code != websocket.StatusTryAgainLater || reason != "gateway starting" {
 			t.Fatalf("close %d %q", code, reason)
 		}

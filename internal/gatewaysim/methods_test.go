@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clawgate/clawgate/internal/gotwant"
 	"github.com/clawgate/clawgate/internal/testwait"
 )
 
@@ -54,34 +55,30 @@ func TestMethodScopes(t *testing.T) {
 }
 
 func TestRequestFrameRules(t *testing.T) {
-	for _, g := range generations {
-		t.Run(g.String(), func(t *testing.T) {
-			srv := newServer(t, Options{Generation: g})
-			c, _ := connected(t, srv, "test-token", nil)
-			c.sendJSON(obj{"type": "req", "id": "tp", "method": "health", "params": obj{},
-				"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"})
-			res, _ := c.waitFor(isRes("tp"), 0, testwait.Patience())
-			if g == Clawdbot && errMsg(res) != "INVALID_REQUEST: invalid request frame: at root: unexpected property 'traceparent'" {
-				t.Errorf("traceparent on 1.24: %s", jsonStr(res))
-			}
-			if g == OpenClaw && res["ok"] != true {
-				t.Errorf("traceparent on 2026.9.6: %s", jsonStr(res))
-			}
-			c.sendRaw([]byte(`{"type":"req","id":7,"method":"health"}`))
-			res, _ = c.waitFor(func(f obj) bool { return jsonStr(f["id"]) == "7" }, 0, testwait.Patience())
-			if errMsg(res) != "INVALID_REQUEST: invalid request frame: at /id: must be string" {
-				t.Errorf("numeric id: %s", jsonStr(res))
-			}
-			c.sendRaw([]byte("garbage"))
-			if res := c.request("health", nil); res["ok"] != true {
-				t.Errorf("the connection must survive garbage after the handshake: %s", jsonStr(res))
-			}
-			reqs := srv.Requests()
-			if len(reqs) == 0 || reqs[len(reqs)-1].Method != "health" || reqs[len(reqs)-1].Conn != 1 {
-				t.Errorf("Requests() = %+v", reqs)
-			}
-		})
-	}
+	eachGeneration(t, func(t *testing.T, g Generation, srv *Server, c *testClient) {
+		c.sendJSON(obj{"type": "req", "id": "tp", "method": "health", "params": obj{},
+			"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"})
+		res, _ := c.waitFor(isRes("tp"), 0, testwait.Patience())
+		if g == Clawdbot && errMsg(res) != "INVALID_REQUEST: invalid request frame: at root: unexpected property 'traceparent'" {
+			t.Errorf("traceparent on 1.24: %s", jsonStr(res))
+		}
+		if g == OpenClaw && res["ok"] != true {
+			t.Errorf("traceparent on 2026.9.6: %s", jsonStr(res))
+		}
+		c.sendRaw([]byte(`{"type":"req","id":7,"method":"health"}`))
+		res, _ = c.waitFor(func(f obj) bool { return jsonStr(f["id"]) == "7" }, 0, testwait.Patience())
+		if errMsg(res) != "INVALID_REQUEST: invalid request frame: at /id: must be string" {
+			t.Errorf("numeric id: %s", jsonStr(res))
+		}
+		c.sendRaw([]byte("garbage"))
+		if res := c.request("health", nil); res["ok"] != true {
+			t.Errorf("the connection must survive garbage after the handshake: %s", jsonStr(res))
+		}
+		reqs := srv.Requests()
+		if len(reqs) == 0 || reqs[len(reqs)-1].Method != "health" || reqs[len(reqs)-1].Conn != 1 {
+			t.Errorf("Requests() = %+v", reqs)
+		}
+	})
 }
 
 func TestSessionsListPaging(t *testing.T) {
@@ -97,18 +94,23 @@ func TestSessionsListPaging(t *testing.T) {
 		}
 	}
 	p := sub(c.request("sessions.list", nil), "payload")
-	if n, _ := num(p["count"]); n != 100 || jsonStr(p["limitApplied"]) != "100" || p["hasMore"] != true ||
-		jsonStr(p["nextOffset"]) != "100" || jsonStr(p["totalCount"]) != "108" {
-		t.Errorf("default page: count %v limitApplied %v hasMore %v nextOffset %v totalCount %v",
-			p["count"], p["limitApplied"], p["hasMore"], p["nextOffset"], p["totalCount"])
-	}
+	gotwant.Error(t, "default page",
+		gotwant.Eq("count", jsonStr(p["count"]), "100"),
+		gotwant.Eq("limitApplied", jsonStr(p["limitApplied"]), "100"),
+		gotwant.Eq[any]("hasMore", p["hasMore"], true),
+		gotwant.Eq("nextOffset", jsonStr(p["nextOffset"]), "100"),
+		gotwant.Eq("totalCount", jsonStr(p["totalCount"]), "108"),
+	)
 	if _, ok := p["offset"]; ok {
 		t.Error("offset must be absent when not requested")
 	}
 	p = sub(c.request("sessions.list", obj{"offset": 100, "limit": 50}), "payload")
-	if n, _ := num(p["count"]); n != 8 || p["hasMore"] != false || p["nextOffset"] != nil || jsonStr(p["offset"]) != "100" {
-		t.Errorf("last page: %v %v %v %v", p["count"], p["hasMore"], p["nextOffset"], p["offset"])
-	}
+	gotwant.Error(t, "last page",
+		gotwant.Eq("count", jsonStr(p["count"]), "8"),
+		gotwant.Eq[any]("hasMore", p["hasMore"], false),
+		gotwant.Eq("nextOffset", p["nextOffset"], nil),
+		gotwant.Eq("offset", jsonStr(p["offset"]), "100"),
+	)
 	p = sub(c.request("sessions.list", obj{"search": "PAGE-10", "limit": 3}), "payload")
 	if jsonStr(p["totalCount"]) != "5" || len(p["sessions"].([]any)) != 3 {
 		t.Errorf("search: total %v", p["totalCount"])
@@ -172,9 +174,12 @@ func TestSessionsPatchModel(t *testing.T) {
 		res := c.request("sessions.patch", obj{"key": "agent:main:probe", "model": "other"})
 		p := sub(res, "payload")
 		e, r := sub(p, "entry"), sub(p, "resolved")
-		if str(e, "providerOverride") != "fake" || str(e, "modelOverride") != "other" || str(r, "model") != "other" || str(r, "modelProvider") != "fake" {
-			t.Fatalf("patch: %s", jsonStr(p))
-		}
+		gotwant.Fatal(t, "patch: "+jsonStr(p),
+			gotwant.Eq("entry.providerOverride", str(e, "providerOverride"), "fake"),
+			gotwant.Eq("entry.modelOverride", str(e, "modelOverride"), "other"),
+			gotwant.Eq("resolved.model", str(r, "model"), "other"),
+			gotwant.Eq("resolved.modelProvider", str(r, "modelProvider"), "fake"),
+		)
 		if m := listModel(t, c, "agent:main:probe"); m != "fake/other" {
 			t.Errorf("list model %s, want fake/other at once", m)
 		}

@@ -46,6 +46,8 @@ type Server struct {
 
 	seqMu     sync.Mutex // Clawdbot: global event seq allocation + fan-out
 	globalSeq int64
+
+	changes changes // wakes the Wait methods (wait.go)
 }
 
 type netConnKey struct{}
@@ -227,6 +229,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	c.id = s.nextConn
 	s.conns[c.id] = c
 	s.mu.Unlock()
+	s.changed()
 	s.logf("conn %d: open (origin header: %v)", c.id, c.origin)
 	c.serve()
 	s.logf("conn %d: gone", c.id)
@@ -237,6 +240,7 @@ func (s *Server) removeConn(c *Conn) {
 	s.mu.Lock()
 	delete(s.conns, c.id)
 	s.mu.Unlock()
+	s.changed()
 }
 
 // connList returns the live connections ordered by id; s.mu must be held.
@@ -401,6 +405,7 @@ func (s *Server) recordRequest(r Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, r)
 	s.mu.Unlock()
+	s.changed()
 }
 
 // goTracked runs f on a goroutine that Close waits for.

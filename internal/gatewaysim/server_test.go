@@ -2,8 +2,7 @@ package gatewaysim
 
 import (
 	"context"
-	"fmt"
-	"runtime"
+	"errors"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -11,15 +10,15 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/clawgate/clawgate/internal/leakcheck"
 	"github.com/clawgate/clawgate/internal/testwait"
 )
 
 func TestStopStart(t *testing.T) {
 	srv := newServer(t, Options{Generation: OpenClaw})
 	c, hello := connected(t, srv, "test-token", nil)
-	c.sendJSON(obj{"type": "req", "id": "run", "method": "agent", "params": obj{"message": "x [[delay=10]]",
-		"sessionKey": "agent:main:k", "idempotencyKey": "k-1"}})
-	c.waitFor(isRes("run"), 0, testwait.Patience())
+	c.startRun("run", obj{"message": "x [[delay=10]]",
+		"sessionKey": "agent:main:k", "idempotencyKey": "k-1"})
 
 	srv.Stop()
 	if code, _ := c.waitClose(testwait.Patience()); code != websocket.StatusAbnormalClosure {
@@ -71,35 +70,28 @@ func TestDropConnections(t *testing.T) {
 			t.Errorf("close %d, want 1006", code)
 		}
 	}
-	waitConnCount(t, srv, 0)
+	if err := srv.WaitConnCount(testwait.Ctx(t), 0); err != nil {
+		t.Fatal(err)
+	}
 	connected(t, srv, "test-token", nil)
 }
 
-func waitConnCount(t *testing.T, srv *Server, n int) {
-	t.Helper()
-	testwait.Until(t, fmt.Sprintf("ConnCount %d", n), func() bool { return srv.ConnCount() == n })
-}
-
 func TestShutdown(t *testing.T) {
-	for _, g := range generations {
-		t.Run(g.String(), func(t *testing.T) {
-			srv := newServer(t, Options{Generation: g})
-			c, _ := connected(t, srv, "test-token", nil)
-			srv.Shutdown("gateway stopping")
-			ev, _ := c.waitFor(isEvent("shutdown"), 0, testwait.Patience())
-			want := `{"reason":"gateway stopping"}`
-			if g == Clawdbot {
-				want = `{"reason":"gateway stopping","restartExpectedMs":null}`
-			}
-			if got := jsonStr(sub(ev, "payload")); got != want || ev["seq"] == nil {
-				t.Errorf("shutdown event %s, want payload %s", jsonStr(ev), want)
-			}
-			if code, reason := c.waitClose(testwait.Patience()); code != websocket.StatusServiceRestart || reason != "service restart" {
-				t.Errorf("close %d %q", code, reason)
-			}
-			connected(t, srv, "test-token", nil) // still listening
-		})
-	}
+	eachGeneration(t, func(t *testing.T, g Generation, srv *Server, c *testClient) {
+		srv.Shutdown("gateway stopping")
+		ev, _ := c.waitFor(isEvent("shutdown"), 0, testwait.Patience())
+		want := `{"reason":"gateway stopping"}`
+		if g == Clawdbot {
+			want = `{"reason":"gateway stopping","restartExpectedMs":null}`
+		}
+		if got := jsonStr(sub(ev, "payload")); got != want || ev["seq"] == nil {
+			t.Errorf("shutdown event %s, want payload %s", jsonStr(ev), want)
+		}
+		if code, reason := c.waitClose(testwait.Patience()); code != websocket.StatusServiceRestart || reason != "service restart" {
+			t.Errorf("close %d %q", code, reason)
+		}
+		connected(t, srv, "test-token", nil) // still listening
+	})
 }
 
 func TestHandleOverride(t *testing.T) {
@@ -193,7 +185,7 @@ func TestConnectOverride(t *testing.T) {
 // TestNoGoroutineLeak runs a busy session and checks that Close leaves no
 // goroutine behind.
 func TestNoGoroutineLeak(t *testing.T) {
-	before := runtime.NumGoroutine()
+	before := leakcheck.Take().Goroutines()
 	srv := New(Options{Generation: OpenClaw, TickInterval: 20 * time.Millisecond})
 	c := dialClient(t, srv.URL(), nil)
 	c.handshake(connectParamsFor("test-token", nil))
@@ -210,12 +202,9 @@ func TestNoGoroutineLeak(t *testing.T) {
 	srv.Close() // idempotent
 	// Close has returned: what is left ends at once unless it leaked, so
 	// only a leak makes this wait long (testwait.Patience()).
-	var now int
-	if testwait.Wait(func() bool { now = runtime.NumGoroutine(); return now <= before }) {
-		return
+	if _, err := leakcheck.SettleCount(testwait.Ctx(t), before); err != nil {
+		t.Fatalf("goroutines: %d before Close: %v", before, err)
 	}
-	buf := make([]byte, 1<<16)
-	t.Fatalf("goroutines: %d before, %d after Close\n%s", before, now, buf[:runtime.Stack(buf, true)])
 }
 
 // Start, the product path of --simulate, returns errors; New, for tests,
@@ -230,4 +219,94 @@ func TestStartReturnsErrors(t *testing.T) {
 		}
 	}()
 	New(Options{Generation: 7})
+}
+
+// The Wait methods wake up on the change they wait for: each wait below is
+// started before the change and must end with it.
+func TestWaitForRunsAndAborts(t *testing.T) {
+	srv := newServer(t, Options{Generation: OpenClaw})
+	c, _ := connected(t, srv, "test-token", nil)
+	ctx := testwait.Ctx(t)
+
+	started := make(chan []RunInfo, 1)
+	go func() {
+		runs, err := srv.WaitRuns(ctx, 2)
+		if err != nil {
+			t.Error(err)
+		}
+		started <- runs
+	}()
+	c.sendJSON(obj{"type": "req", "id": "long", "method": "agent", "params": obj{"message": "[[delay=60]] long",
+		"sessionKey": "agent:main:wait-long", "idempotencyKey": "wait-long"}})
+	c.requestFinal("agent", obj{"message": "short", "sessionKey": "agent:main:wait-short", "idempotencyKey": "wait-short"})
+	if runs := testwait.Recv(t, "WaitRuns", started); len(runs) != 2 {
+		t.Fatalf("WaitRuns(2) returned %+v", runs)
+	}
+	if r, err := srv.WaitRunOf(ctx, "agent:main:wait-long"); err != nil || r.RunID != "wait-long" {
+		t.Fatalf("WaitRunOf: %+v %v", r, err)
+	}
+
+	// A run that ended normally is done, and not aborted.
+	if r, err := srv.WaitRunDone(ctx, "wait-short"); err != nil || !r.Done || r.Aborted {
+		t.Fatalf("WaitRunDone of a finished run: %+v %v", r, err)
+	}
+	if _, err := srv.WaitAborted(ctx, "wait-short"); err == nil || !strings.Contains(err.Error(), "ended without being aborted") {
+		t.Fatalf("WaitAborted of a run that finished: %v", err)
+	}
+
+	aborted := make(chan RunInfo, 1)
+	go func() {
+		r, err := srv.WaitAborted(ctx, "wait-long")
+		if err != nil {
+			t.Error(err)
+		}
+		aborted <- r
+	}()
+	if res := c.request("chat.abort", obj{"sessionKey": "agent:main:wait-long", "runId": "wait-long"}); res["ok"] != true {
+		t.Fatalf("chat.abort: %s", jsonStr(res))
+	}
+	if r := testwait.Recv(t, "WaitAborted", aborted); !r.Aborted || !r.Done {
+		t.Fatalf("WaitAborted returned %+v", r)
+	}
+}
+
+func TestWaitForConnections(t *testing.T) {
+	srv := newServer(t, Options{Generation: Clawdbot})
+	ctx := testwait.Ctx(t)
+	c := dialClient(t, srv.URL(), nil)
+	if err := srv.WaitConnCount(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	c.handshake(connectParamsFor("test-token", nil))
+	if cs, err := srv.WaitConnects(ctx, 1); err != nil || len(cs) != 1 || !cs[0].OK {
+		t.Fatalf("WaitConnects: %+v %v", cs, err)
+	}
+	srv.DropConnections()
+	if err := srv.WaitConnCount(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A wait that does not come true ends with its context and says what it
+// waited for and what it saw.
+func TestWaitEndsWithItsContext(t *testing.T) {
+	srv := newServer(t, Options{Generation: OpenClaw})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := srv.WaitRuns(ctx, 1); !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "1 agent run(s) to start") ||
+		!strings.Contains(err.Error(), "(0 so far)") {
+		t.Errorf("WaitRuns: %v", err)
+	}
+	if _, err := srv.WaitAborted(ctx, "nope"); !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "agent run nope to end") {
+		t.Errorf("WaitAborted: %v", err)
+	}
+	if _, err := srv.WaitConnects(ctx, 1); !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "1 connect request(s): context canceled (0 so far)") {
+		t.Errorf("WaitConnects: %v", err)
+	}
+	if err := srv.WaitConnCount(ctx, 1); !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "(0 open)") {
+		t.Errorf("WaitConnCount: %v", err)
+	}
+	if err := srv.WaitFor(ctx, "never", func() bool { return false }); !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "waiting for never") {
+		t.Errorf("WaitFor: %v", err)
+	}
 }

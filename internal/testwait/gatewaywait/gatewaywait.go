@@ -2,9 +2,12 @@
 // gateway client, for the tests of the packages above it (gateway, tools,
 // cli): the quick timeout, measured with the real client against a fresh
 // fake gateway, and the bounds of an operation under a fault, derived from
-// the client's options. It is a package of its own because testwait
-// imports nothing of clawgate's, so that the fake gateway's own tests can
-// use it; the policy is testwait's.
+// the client's options; and the waits for the fake gateway that those tests
+// share, bounded by the test's patience (the fake's Wait methods, which
+// wake on the change they wait for, with the test failed when they end
+// without it). It is a package of its own because testwait imports nothing
+// of clawgate's, so that the fake gateway's own tests can use it; the
+// policy is testwait's.
 package gatewaywait
 
 import (
@@ -60,4 +63,29 @@ func DialFires(o gateway.Options) (lo, hi time.Duration) {
 // before twice it.
 func CallFires(o gateway.Options) (lo, hi time.Duration) {
 	return o.CallTimeout, 2 * o.CallTimeout
+}
+
+// Runs waits until the fake g has started at least n agent runs and returns
+// them all.
+func Runs(t testing.TB, g *gatewaysim.Server, n int) []gatewaysim.RunInfo {
+	t.Helper()
+	runs, err := g.WaitRuns(testwait.Ctx(t), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runs
+}
+
+// OnlyRunAborted waits until the first agent run of the fake g has ended
+// aborted, checks that it is g's only run, and returns it.
+func OnlyRunAborted(t testing.TB, g *gatewaysim.Server) gatewaysim.RunInfo {
+	t.Helper()
+	run, err := g.WaitAborted(testwait.Ctx(t), Runs(t, g, 1)[0].RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs := g.Runs(); len(runs) != 1 {
+		t.Fatalf("%d agent runs on the fake, want only the aborted one: %+v", len(runs), runs)
+	}
+	return run
 }
