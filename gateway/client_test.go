@@ -263,7 +263,7 @@ func TestConnectionLossFailsPendingCallsAtOnce(t *testing.T) {
 			}()
 			// Both are pending: the call is on the gateway, the run streams.
 			testwait.Recv(t, "the run's first event", started)
-			testwait.Until(t, "the call reached the gateway", func() bool { return len(s.RequestsFor("sessions.list")) > 0 })
+			wantNil(t, s.WaitFor(testwait.Ctx(t), "the call reached the gateway", func() bool { return len(s.RequestsFor("sessions.list")) > 0 }))
 			start := time.Now()
 			tc.cut(s)
 			for range 2 {
@@ -459,14 +459,14 @@ func TestCloseAbortsRunsInProgress(t *testing.T) {
 // (the fake finishes an aborted run just after answering the abort).
 func waitAborted(t *testing.T, s *gatewaysim.Server, message string) {
 	t.Helper()
-	testwait.Until(t, fmt.Sprintf("run %q aborted on the gateway", message), func() bool {
+	wantNil(t, s.WaitFor(testwait.Ctx(t), fmt.Sprintf("run %q aborted on the gateway", message), func() bool {
 		for _, r := range s.Runs() {
 			if r.Message == message && r.Aborted {
 				return true
 			}
 		}
 		return false
-	})
+	}))
 }
 
 func TestDownGatewayReportsWhyNotTheOldLoss(t *testing.T) {

@@ -464,7 +464,7 @@ func lossNoticed(e *faultEnv) func(t *testing.T) {
 	n := e.log.Count(logConnLost)
 	return func(t *testing.T) {
 		t.Helper()
-		testwait.Until(t, "the fake closed every connection", func() bool { return e.s.ConnCount() == 0 })
+		wantNil(t, e.s.WaitConnCount(testwait.Ctx(t), 0))
 		testwait.Until(t, "the client noticed the lost connection", func() bool { return e.log.Count(logConnLost) > n })
 	}
 }
@@ -698,7 +698,7 @@ func TestRestartWithManyCallsInFlight(t *testing.T) {
 	for range n {
 		go func() { errs <- c.Call(testwait.Ctx(t), "status", nil, nil) }()
 	}
-	testwait.Until(t, "all calls reached the gateway", func() bool { return len(s.RequestsFor("status")) >= n })
+	wantNil(t, s.WaitFor(testwait.Ctx(t), "all calls reached the gateway", func() bool { return len(s.RequestsFor("status")) >= n }))
 	s.Stop()
 	start := time.Now()
 	for range n {
