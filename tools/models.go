@@ -113,7 +113,7 @@ func (t *tools) setModel(ctx context.Context, key string, model *string) (*strin
 	resolved := res.EffectiveModel()
 	if resolved == "" {
 		// Clawdbot stores no override when the choice equals the default
-		// model (PROTOCOL.md §3.5), so the session runs on the default.
+		// model (docs/protocol.md §3.5), so the session runs on the default.
 		resolved = t.defaultModel(ctx)
 	}
 	if resolved == "" {

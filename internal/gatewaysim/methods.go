@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Method scopes (PROTOCOL §2.5; clawdbot server-methods.ts, openclaw
+// Method scopes (docs/protocol.md §2.5; clawdbot server-methods.ts, openclaw
 // method-scopes.ts). Anything not listed needs operator.admin.
 var (
 	readMethods = map[string]bool{"health": true, "status": true, "models.list": true, "agents.list": true,
