@@ -27,6 +27,16 @@ type AgentRequest struct {
 	ExtraSystemPrompt string
 	Label             string
 	Timeout           time.Duration
+	// Provider and Model choose the model of this run alone (needs
+	// Capabilities.RunModel); the session's stored model is untouched.
+	Provider, Model string
+	// ModelRun makes the run one plain model call: no tools, no workspace
+	// files, no history, nothing stored (needs Capabilities.ModelRun).
+	ModelRun bool
+	// PromptMode and BootstrapContextMode shape the agent's prompt
+	// (schema.PromptMode*, schema.BootstrapLightweight; need
+	// Capabilities.PromptModes).
+	PromptMode, BootstrapContextMode string
 	// AbortWait bounds how long Agent waits for the gateway to confirm
 	// the abort of a run it stops waiting for (default 5 s). A caller with
 	// a wall-clock promise to keep sets it to the time it has left; the
@@ -88,14 +98,19 @@ func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schem
 	}
 	runID := id.String()
 	params := schema.AgentParams{
-		Message:           req.Message,
-		IdempotencyKey:    runID,
-		SessionKey:        req.SessionKey,
-		AgentID:           req.AgentID,
-		Thinking:          req.Thinking,
-		ExtraSystemPrompt: req.ExtraSystemPrompt,
-		Label:             req.Label,
-		Timeout:           int((req.Timeout + time.Second - 1) / time.Second),
+		Message:              req.Message,
+		IdempotencyKey:       runID,
+		SessionKey:           req.SessionKey,
+		AgentID:              req.AgentID,
+		Thinking:             req.Thinking,
+		ExtraSystemPrompt:    req.ExtraSystemPrompt,
+		Label:                req.Label,
+		Timeout:              int((req.Timeout + time.Second - 1) / time.Second),
+		Provider:             req.Provider,
+		Model:                req.Model,
+		ModelRun:             req.ModelRun,
+		PromptMode:           req.PromptMode,
+		BootstrapContextMode: req.BootstrapContextMode,
 	}
 
 	// runCtx ends with ctx or the client's lifetime; the acceptance is
@@ -107,6 +122,11 @@ func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schem
 	defer cancelAccept()
 	cn, err := c.connection(acceptCtx)
 	if err != nil {
+		return nil, err
+	}
+	// The agent schemas are closed: a key the gateway does not know fails
+	// the call, so one this gateway cannot take is refused here, unsent.
+	if err := cn.caps.check(params); err != nil {
 		return nil, err
 	}
 	sub := cn.subscribe(runID)

@@ -1,5 +1,12 @@
 package gateway
 
+import (
+	"fmt"
+	"strings"
+
+	"github.com/clawgate/clawgate/schema"
+)
+
 // Capabilities say what the negotiated gateway can do. They are derived in
 // one place, capabilitiesOf, from what the handshake settled (the protocol
 // hello-ok chose), so that no caller compares protocol numbers: a tool asks
@@ -29,6 +36,9 @@ type Capabilities struct {
 	// ModelRun: the agent method accepts modelRun, a bare model call
 	// without the agent's tools and session (OpenClaw, docs/protocol.md §3.7).
 	ModelRun bool
+	// PromptModes: the agent method accepts promptMode and
+	// bootstrapContextMode (OpenClaw, docs/protocol.md §3.7).
+	PromptModes bool
 	// ScopeDowngrade: the gateway admits a device-less client that does
 	// not connect directly over loopback but clears its scopes, so that a
 	// missing scope may be that downgrade rather than the operator's
@@ -48,6 +58,7 @@ func capabilitiesOf(protocol int) Capabilities {
 		SessionModelOverrides: openclaw,
 		RunModel:              openclaw,
 		ModelRun:              openclaw,
+		PromptModes:           openclaw,
 		ScopeDowngrade:        openclaw,
 	}
 }
@@ -56,3 +67,35 @@ func capabilitiesOf(protocol int) Capabilities {
 // Capabilities). It depends only on the negotiated protocol, so an Info
 // built by hand (a stub in a test) has the capabilities of its Protocol.
 func (in *Info) Capabilities() Capabilities { return capabilitiesOf(in.Protocol) }
+
+// UnsupportedError is an agent request this gateway cannot take: it names
+// the request fields its protocol does not have. Nothing was sent.
+type UnsupportedError struct {
+	Fields []string // the agent params the gateway does not accept
+}
+
+// Kind is KindUnsupported.
+func (e *UnsupportedError) Kind() Kind { return KindUnsupported }
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("this gateway's agent method does not accept %s; the run was not started", strings.Join(e.Fields, ", "))
+}
+
+// check refuses agent params that carry a key the gateway's closed agent
+// schema does not have.
+func (c Capabilities) check(p schema.AgentParams) error {
+	var bad []string
+	if !c.RunModel && (p.Provider != "" || p.Model != "") {
+		bad = append(bad, "a model per run (provider, model)")
+	}
+	if !c.ModelRun && p.ModelRun {
+		bad = append(bad, "modelRun")
+	}
+	if !c.PromptModes && (p.PromptMode != "" || p.BootstrapContextMode != "") {
+		bad = append(bad, "promptMode/bootstrapContextMode")
+	}
+	if len(bad) > 0 {
+		return &UnsupportedError{Fields: bad}
+	}
+	return nil
+}

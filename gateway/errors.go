@@ -83,6 +83,9 @@ const (
 	// KindTooLarge: a request exceeds what the gateway accepts
 	// (FrameTooLargeError).
 	KindTooLarge
+	// KindUnsupported: the request needs something this gateway's
+	// protocol does not have (UnsupportedError); nothing was sent.
+	KindUnsupported
 )
 
 var kindNames = [...]string{
@@ -91,6 +94,7 @@ var kindNames = [...]string{
 	KindUnreachable: "unreachable", KindRedirected: "redirected", KindNotGateway: "not a gateway",
 	KindHandshake: "handshake", KindNoScopes: "no scopes", KindInsecureTransport: "insecure transport",
 	KindBadURL: "bad URL", KindTimeout: "timeout", KindConnLost: "connection lost", KindTooLarge: "too large",
+	KindUnsupported: "unsupported",
 }
 
 // String names the kind, for test failures and logs.

@@ -23,8 +23,9 @@ const (
 )
 
 // clientCaps asks OpenClaw for live tool events of the runs this connection
-// starts; Clawdbot ignores caps for operators.
-var clientCaps = []string{"tool-events"}
+// starts and for models.list's manualSelectionAllowed per model (whether a
+// session may select it); Clawdbot ignores caps for operators.
+var clientCaps = []string{"tool-events", "model-selection-policy"}
 
 // dial opens a WebSocket to the gateway and completes the connect handshake
 // within ctx. It never sends an Origin header (docs/protocol.md §6.9), and never

@@ -82,3 +82,36 @@ func (c *Client) AbortRun(ctx context.Context, sessionKey, runID string) (*schem
 	}
 	return &out, nil
 }
+
+// SessionsDelete calls sessions.delete for key (admin on both generations;
+// the gateway aborts a run of the session first and refuses the main
+// session). Deleted reports whether the session existed.
+func (c *Client) SessionsDelete(ctx context.Context, key string) (*schema.SessionsDeleteResult, error) {
+	var out schema.SessionsDeleteResult
+	if err := c.Call(ctx, "sessions.delete", schema.SessionsDeleteParams{Key: key}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// UsageCost calls usage.cost with empty params: the cost and token totals
+// per day over the gateway's default window (30 days), both generations.
+func (c *Client) UsageCost(ctx context.Context) (*schema.UsageCost, error) {
+	var out schema.UsageCost
+	if err := c.Call(ctx, "usage.cost", struct{}{}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ModelPrices reads the prices of the configured models from config.get:
+// models.providers.<id>.models[].cost, in US dollars per million tokens,
+// keyed by "provider/model". Only those fields are decoded, so nothing else
+// of the config (credentials included) is kept.
+func (c *Client) ModelPrices(ctx context.Context) (map[string]schema.ModelPrice, error) {
+	var out schema.ConfigPrices
+	if err := c.Call(ctx, "config.get", struct{}{}, &out); err != nil {
+		return nil, err
+	}
+	return out.Prices(), nil
+}

@@ -6,9 +6,11 @@ import (
 	"time"
 )
 
-// AgentParams are agent request params. Only keys both generations accept are
-// here (docs/protocol.md §3.7); Timeout is omitted when zero because protocol 3
-// fails a run with timeout 0.
+// AgentParams are agent request params (docs/protocol.md §3.7). Both
+// generations' schemas are closed: the keys above the line are the ones both
+// accept; those below it only protocol 4 (OpenClaw 2026.9) knows, and they are
+// omitted when empty so that a protocol 3 request never carries them. Timeout
+// is omitted when zero because protocol 3 fails a run with timeout 0.
 type AgentParams struct {
 	Message           string `json:"message"`
 	IdempotencyKey    string `json:"idempotencyKey"`
@@ -18,7 +20,24 @@ type AgentParams struct {
 	Timeout           int    `json:"timeout,omitempty"`
 	ExtraSystemPrompt string `json:"extraSystemPrompt,omitempty"`
 	Label             string `json:"label,omitempty"`
+
+	// Protocol 4 only.
+	Provider             string `json:"provider,omitempty"`
+	Model                string `json:"model,omitempty"`
+	ModelRun             bool   `json:"modelRun,omitempty"`
+	PromptMode           string `json:"promptMode,omitempty"`
+	BootstrapContextMode string `json:"bootstrapContextMode,omitempty"`
 }
+
+// Prompt modes of protocol 4's agent method: "minimal" keeps the agent's
+// tools but a short system prompt; "none" sends no system prompt and needs
+// modelRun. Bootstrap context "lightweight" leaves the workspace's
+// bootstrap files out of the prompt.
+const (
+	PromptModeMinimal    = "minimal"
+	PromptModeNone       = "none"
+	BootstrapLightweight = "lightweight"
+)
 
 // Agent run statuses seen in agent responses.
 const (
@@ -81,6 +100,22 @@ type Usage struct {
 	CacheRead  Int `json:"cacheRead,omitempty"`
 	CacheWrite Int `json:"cacheWrite,omitempty"`
 	Total      Int `json:"total"`
+	// Cost is what the gateway reports the run cost (protocol 4); nil when
+	// it reports none.
+	Cost *Cost `json:"cost,omitempty"`
+	// CostUSD is the total cost in US dollars where the gateway reports it
+	// flat (protocol 4 also reports it as Cost.Total).
+	CostUSD *float64 `json:"costUsd,omitempty"`
+}
+
+// Cost is a run's cost in US dollars as the gateway computed it from its
+// model catalog's prices.
+type Cost struct {
+	Input      *float64 `json:"input,omitempty"`
+	Output     *float64 `json:"output,omitempty"`
+	CacheRead  *float64 `json:"cacheRead,omitempty"`
+	CacheWrite *float64 `json:"cacheWrite,omitempty"`
+	Total      *float64 `json:"total,omitempty"`
 }
 
 // Text joins the texts of all payloads with blank lines, skipping empty ones.

@@ -120,3 +120,15 @@ func (p SessionsPatchParams) MarshalJSON() ([]byte, error) {
 		Model *string `json:"model"`
 	}{p.Key, p.Model})
 }
+
+// SessionsDeleteParams are the sessions.delete params both generations
+// accept; the transcript is archived (deleteTranscript defaults to true).
+type SessionsDeleteParams struct {
+	Key string `json:"key"`
+}
+
+// SessionsDeleteResult is the sessions.delete result.
+type SessionsDeleteResult struct {
+	Key     string `json:"key"`
+	Deleted bool   `json:"deleted"`
+}

@@ -100,6 +100,18 @@ func (s *stubGateway) Agent(_ context.Context, req gateway.AgentRequest, onEvent
 		RunID: "r", Status: schema.RunOK, Result: &schema.AgentResult{Payloads: []schema.AgentPayload{{Text: "stub reply"}}}}}, nil
 }
 
+func (s *stubGateway) SessionsDelete(_ context.Context, key string) (*schema.SessionsDeleteResult, error) {
+	return &schema.SessionsDeleteResult{Key: key, Deleted: true}, nil
+}
+
+func (s *stubGateway) UsageCost(context.Context) (*schema.UsageCost, error) {
+	return &schema.UsageCost{}, nil
+}
+
+func (s *stubGateway) ModelPrices(context.Context) (map[string]schema.ModelPrice, error) {
+	return map[string]schema.ModelPrice{}, nil
+}
+
 var _ tools.Gateway = (*stubGateway)(nil)
 
 // fuzzTools decodes the fuzzer's tool byte: byte b calls fuzzTools[b %

@@ -18,6 +18,9 @@ type Gateway interface {
 	SessionsPatch(ctx context.Context, key string, model *string) (*schema.SessionsPatchResult, error)
 	ModelsList(ctx context.Context) (*schema.ModelsList, error)
 	Agent(ctx context.Context, req gateway.AgentRequest, onEvent func(schema.AgentEvent)) (*gateway.AgentRun, error)
+	SessionsDelete(ctx context.Context, key string) (*schema.SessionsDeleteResult, error)
+	UsageCost(ctx context.Context) (*schema.UsageCost, error)
+	ModelPrices(ctx context.Context) (map[string]schema.ModelPrice, error)
 }
 
 var _ Gateway = (*gateway.Client)(nil)

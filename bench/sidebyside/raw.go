@@ -48,7 +48,7 @@ type rawRequest struct {
 
 // dialRaw connects to url and completes the connect handshake with the same
 // client identity, protocol range, caps and scope clawgate uses
-// (gateway-client/backend, 3..4, tool-events, operator.admin), so that the
+// (gateway-client/backend, 3..4, tool-events + model-selection-policy, operator.admin), so that the
 // gateway treats both connections alike.
 func dialRaw(ctx context.Context, url, token string) (*rawClient, error) {
 	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{CompressionMode: websocket.CompressionDisabled})
@@ -74,7 +74,7 @@ func dialRaw(ctx context.Context, url, token string) (*rawClient, error) {
 			"id": "gateway-client", "displayName": "sidebyside-raw", "version": "dev",
 			"platform": runtime.GOOS, "mode": "backend", "instanceId": "sidebyside-raw",
 		},
-		"caps":   []string{"tool-events"},
+		"caps":   []string{"tool-events", "model-selection-policy"},
 		"role":   "operator",
 		"scopes": []string{"operator.admin"},
 		"auth":   map[string]string{"token": token},
