@@ -227,16 +227,20 @@ func TestListModels(t *testing.T) {
 	eachGateway(t, false, func(t *testing.T, g *target, r *running) {
 		c := startFor(t, r)
 		all := wantOK[tools.ListModelsOutput](t, callTool(t, c, 30*time.Second, "list_models", nil))
-		want := tools.ModelOut{ID: harness.ModelRef, Name: "Fake Echo", Provider: "fake", ContextWindow: 128000}
+		want := tools.ModelOut{ID: harness.ModelRef, Name: harness.ModelName, Provider: "fake", ContextWindow: harness.ModelContextWindow}
+		mini := tools.ModelOut{ID: harness.MiniRef, Name: harness.MiniName, Provider: "fake", ContextWindow: harness.MiniContextWindow}
 		if r.gw.Product.Protocol >= 4 {
-			want.Alias = "Fake" // OpenClaw lists the alias of agents.defaults.models
+			// OpenClaw lists the alias of agents.defaults.models
+			want.Alias, mini.Alias = harness.ModelAlias, harness.MiniAlias
 		}
-		if !slices.Contains(all.Models, want) {
-			t.Fatalf("list_models lacks %+v: %+v", want, all.Models)
+		for _, m := range []tools.ModelOut{want, mini} {
+			if !slices.Contains(all.Models, m) {
+				t.Fatalf("list_models lacks %+v: %+v", m, all.Models)
+			}
 		}
 		fake := wantOK[tools.ListModelsOutput](t, callTool(t, c, 30*time.Second, "list_models", map[string]any{"provider": "fake"}))
-		if !slices.Equal(fake.Models, []tools.ModelOut{want}) {
-			t.Errorf("provider fake: %+v, want only %+v", fake.Models, want)
+		if !slices.Equal(fake.Models, []tools.ModelOut{want, mini}) {
+			t.Errorf("provider fake: %+v, want only %+v", fake.Models, []tools.ModelOut{want, mini})
 		}
 		none := wantOK[tools.ListModelsOutput](t, callTool(t, c, 30*time.Second, "list_models", map[string]any{"provider": "no-such-provider"}))
 		if none.Models == nil || len(none.Models) != 0 {

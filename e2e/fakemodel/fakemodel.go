@@ -9,49 +9,76 @@
 //   - POST /v1/responses gives a minimal non-streaming Responses API reply;
 //   - GET  /healthz answers {"ok": true}.
 //
-// The reply is "FAKE-REPLY: you said <<T>>", where T is the first paragraph
-// of the last real user message: OpenClaw's injected
-// <<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>> user message is skipped and the
-// gateway's "[timestamp] " prefix is stripped. "[[delay=N]]" anywhere in that
-// message makes the request wait N seconds before answering; the wait ends
-// early when the gateway closes the connection, and the request is then
-// recorded as cancelled, which is how a test sees that a run was really
-// aborted on the gateway.
+// The reply is taken from the last real user message (OpenClaw's injected
+// <<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>> user message is skipped), searched
+// as a whole, including any paragraphs after the first:
 //
-// Every request is recorded (see Requests and WaitRequest) and, when
-// Options.Log is set, appended to it as one JSON object per line.
+//   - "[[reply64:BASE64]]" (standard or URL-safe base64, padding optional)
+//     makes the reply exactly the decoded text;
+//   - otherwise "[[reply:TEXT]]" (TEXT up to the first "]]", may span lines)
+//     makes the reply exactly TEXT;
+//   - otherwise it is "FAKE-REPLY: you said <<T>>", where T is the first
+//     paragraph with the gateway's "[timestamp] " prefix stripped.
+//
+// "[[delay=N]]" anywhere in that message makes the request wait N seconds
+// before answering; the wait ends early when the gateway closes the
+// connection, and the request is then recorded as cancelled, which is how a
+// test sees that a run was really aborted on the gateway.
+//
+// Answers carry usage: prompt tokens are a rough count of the request
+// (body bytes / 4), completion tokens of the reply (bytes / 4), so gateways
+// with model prices configured report a cost.
+//
+// Every request is recorded with what the model was sent (size, messages,
+// tools, system prompt length, user texts; see Request, Requests and
+// WaitRequest) and, when Options.Log is set, appended to it as one JSON
+// object per line.
 package fakemodel
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
-// DefaultModel is the model id served when Options.Models is empty.
-const DefaultModel = "fake-echo"
+// The model ids of the e2e gateways' "fake" provider.
+const (
+	// DefaultModel is the gateways' default model.
+	DefaultModel = "fake-echo"
+	// MiniModel is the second, cheaper model.
+	MiniModel = "fake-mini"
+)
+
+// DefaultModels returns the model ids GET /v1/models lists when
+// Options.Models is empty: DefaultModel and MiniModel.
+func DefaultModels() []string { return []string{DefaultModel, MiniModel} }
 
 // maxEcho is how many runes of the user text the reply echoes.
 const maxEcho = 200
 
 // Options configure a Server.
 type Options struct {
-	// Models are the model ids GET /v1/models lists; default [DefaultModel].
+	// Models are the model ids GET /v1/models lists; default
+	// DefaultModels().
 	Models []string
 	// Delay is added before every answer; "[[delay=N]]" overrides it.
 	Delay time.Duration
 	// ChunkDelay is the pause between two SSE chunks.
 	ChunkDelay time.Duration
 	// Log, if set, receives one JSON line per request on arrival and one
-	// when it ends. Writes are serialized.
+	// when it ends (written before the request counts as Done). Writes are
+	// serialized.
 	Log io.Writer
 }
 
@@ -68,6 +95,19 @@ type Request struct {
 	Reply    string          // the reply text ("" for non-model routes)
 	Delay    time.Duration   // the wait before answering
 	Stream   bool            // SSE was requested
+
+	// What the model was sent (POST requests).
+	BodyBytes   int      // size of the request body in bytes
+	Model       string   // the model id requested ("" if none)
+	Messages    int      // chat messages, or input items of a Responses request
+	Tools       int      // tool definitions
+	SystemChars int      // characters of system and developer messages (and Responses instructions)
+	UserTexts   []string // the text of every user message, oldest first, injected context included
+
+	// The usage the answer reports (model routes only).
+	PromptTokens     int
+	CompletionTokens int
+
 	// Cancelled reports that the client went away before the answer was
 	// written (the gateway aborted the model call).
 	Cancelled bool
@@ -75,6 +115,14 @@ type Request struct {
 
 // Done reports whether the request has ended (answered or cancelled).
 func (r Request) Done() bool { return !r.Ended.IsZero() }
+
+// copy is r with its own slices, for a caller outside the lock.
+func (r *Request) copy() Request {
+	c := *r
+	c.Body = slices.Clone(r.Body)
+	c.UserTexts = slices.Clone(r.UserTexts)
+	return c
+}
 
 // Server is a fake model server. Create it with New, then either Start it on
 // a loopback port or mount Handler yourself.
@@ -91,7 +139,7 @@ type Server struct {
 // New returns a Server with opts.
 func New(opts Options) *Server {
 	if len(opts.Models) == 0 {
-		opts.Models = []string{DefaultModel}
+		opts.Models = DefaultModels()
 	}
 	return &Server{opts: opts, changed: make(chan struct{})}
 }
@@ -133,7 +181,7 @@ func (s *Server) Requests() []Request {
 	defer s.mu.Unlock()
 	out := make([]Request, len(s.reqs))
 	for i, r := range s.reqs {
-		out[i] = *r
+		out[i] = r.copy()
 	}
 	return out
 }
@@ -145,8 +193,8 @@ func (s *Server) WaitRequest(ctx context.Context, match func(Request) bool) (Req
 		s.mu.Lock()
 		ch := s.changed
 		for _, r := range s.reqs {
-			if match(*r) {
-				found := *r
+			if c := r.copy(); match(c) {
+				found := c
 				s.mu.Unlock()
 				return found, nil
 			}
@@ -176,7 +224,8 @@ func (s *Server) Handler() http.Handler {
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<20))
-	req := &Request{Received: time.Now(), Method: r.Method, Path: r.URL.Path, Auth: r.Header.Get("Authorization")}
+	req := &Request{Received: time.Now(), Method: r.Method, Path: r.URL.Path, Auth: r.Header.Get("Authorization"),
+		BodyBytes: len(body)}
 	if len(body) > 0 {
 		if json.Valid(body) {
 			req.Body = body
@@ -184,26 +233,101 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			req.Body, _ = json.Marshal(map[string]string{"_unparsed": string(body)})
 		}
 	}
+	var in modelRequest
+	if r.Method == http.MethodPost {
+		_ = json.Unmarshal(body, &in)
+		in.stats(req)
+		req.Delay = s.opts.Delay
+		if d, ok := DelayOf(req.UserText); ok {
+			req.Delay = d
+		}
+	}
 	s.update(func() {
 		req.Seq = len(s.reqs) + 1
 		s.reqs = append(s.reqs, req)
 	})
-	s.log(map[string]any{"ts": unixSeconds(req.Received), "seq": req.Seq, "method": r.Method, "path": r.URL.Path,
-		"auth": nullable(req.Auth), "body": rawOrNil(req.Body)})
-	cancelled := s.route(w, r, req)
+	entry := map[string]any{"ts": unixSeconds(req.Received), "seq": req.Seq, "method": r.Method, "path": r.URL.Path,
+		"auth": nullable(req.Auth)}
+	if r.Method == http.MethodPost {
+		entry["body_bytes"] = req.BodyBytes
+		entry["model"] = req.Model
+		entry["messages"] = req.Messages
+		entry["tools"] = req.Tools
+		entry["system_chars"] = req.SystemChars
+		entry["user_texts"] = req.UserTexts
+	}
+	entry["body"] = rawOrNil(req.Body)
+	s.log(entry)
+	cancelled := s.route(w, r, req, in)
+	// The end line is written before the request counts as done, so a test
+	// that waited for Done finds it in the log.
+	ended := time.Now()
+	end := map[string]any{"ts": unixSeconds(ended), "seq": req.Seq, "end": "ok"}
+	if cancelled {
+		end["end"] = "cancelled"
+	}
+	s.mu.Lock()
+	if req.PromptTokens > 0 {
+		end["reply"] = req.Reply
+		end["prompt_tokens"] = req.PromptTokens
+		end["completion_tokens"] = req.CompletionTokens
+	}
+	s.mu.Unlock()
+	s.log(end)
 	s.update(func() {
-		req.Ended = time.Now()
+		req.Ended = ended
 		req.Cancelled = cancelled
 	})
-	end := "ok"
-	if cancelled {
-		end = "cancelled"
+}
+
+// modelRequest is the part of a chat completion or Responses request the
+// server reads.
+type modelRequest struct {
+	Model         string `json:"model"`
+	Stream        bool   `json:"stream"`
+	StreamOptions struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+	Messages     []json.RawMessage `json:"messages"`     // chat completions
+	Input        json.RawMessage   `json:"input"`        // Responses: a string or a list of items
+	Instructions string            `json:"instructions"` // Responses: the system prompt
+	Tools        []json.RawMessage `json:"tools"`
+}
+
+// stats fills in what req was sent: model, counts, user texts and the
+// last real user text.
+func (in *modelRequest) stats(req *Request) {
+	req.Model, req.Stream, req.Tools = in.Model, in.Stream, len(in.Tools)
+	req.SystemChars = utf8.RuneCountInString(in.Instructions)
+	var s string
+	if len(in.Input) > 0 && json.Unmarshal(in.Input, &s) == nil {
+		req.Messages, req.UserText, req.UserTexts = 1, s, []string{s}
+		return
 	}
-	s.log(map[string]any{"ts": unixSeconds(req.Ended), "seq": req.Seq, "end": end})
+	raw := in.Messages
+	if len(raw) == 0 && len(in.Input) > 0 {
+		_ = json.Unmarshal(in.Input, &raw)
+	}
+	req.Messages = len(raw)
+	msgs := make([]Message, 0, len(raw))
+	for _, b := range raw {
+		var m Message
+		if json.Unmarshal(b, &m) != nil {
+			continue
+		}
+		msgs = append(msgs, m)
+		switch m.Role {
+		case "system", "developer":
+			req.SystemChars += utf8.RuneCountInString(contentText(m.Content))
+		case "user":
+			req.UserTexts = append(req.UserTexts, contentText(m.Content))
+		}
+	}
+	req.UserText = LastUserText(msgs)
 }
 
 // route answers req and reports whether the client went away first.
-func (s *Server) route(w http.ResponseWriter, r *http.Request, req *Request) bool {
+func (s *Server) route(w http.ResponseWriter, r *http.Request, req *Request, in modelRequest) bool {
 	path := strings.TrimSuffix(r.URL.Path, "/")
 	if r.Method == http.MethodGet {
 		switch {
@@ -220,31 +344,18 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, req *Request) boo
 		}
 		return false
 	}
-	if r.Method != http.MethodPost {
+	chat, responses := strings.HasSuffix(path, "/chat/completions"), strings.HasSuffix(path, "/responses")
+	if r.Method != http.MethodPost || !chat && !responses {
 		notFound(w, r)
 		return false
 	}
-	var in struct {
-		Model         string `json:"model"`
-		Stream        bool   `json:"stream"`
-		StreamOptions struct {
-			IncludeUsage bool `json:"include_usage"`
-		} `json:"stream_options"`
-		Messages []json.RawMessage `json:"messages"`
-		Input    json.RawMessage   `json:"input"`
-	}
-	_ = json.Unmarshal(req.Body, &in)
-	userText := requestUserText(in.Messages, in.Input)
-	delay := s.opts.Delay
-	if d, ok := DelayOf(userText); ok {
-		delay = d
-	}
-	reply := ReplyFor(userText)
+	reply := ReplyFor(req.UserText)
+	prompt, completion := tokens(req.BodyBytes), tokens(len(reply))
 	s.update(func() {
-		req.UserText, req.Reply, req.Delay, req.Stream = userText, reply, delay, in.Stream
+		req.Reply, req.PromptTokens, req.CompletionTokens = reply, prompt, completion
 	})
-	if delay > 0 {
-		t := time.NewTimer(delay)
+	if req.Delay > 0 {
+		t := time.NewTimer(req.Delay)
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
@@ -256,31 +367,29 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, req *Request) boo
 	if model == "" {
 		model = s.opts.Models[0]
 	}
-	switch {
-	case strings.HasSuffix(path, "/chat/completions"):
-		return s.chat(w, r, model, reply, in.Stream, in.StreamOptions.IncludeUsage)
-	case strings.HasSuffix(path, "/responses"):
-		writeJSON(w, http.StatusOK, map[string]any{
-			"id": "resp_" + randomHex(), "object": "response", "status": "completed", "model": model,
-			"output": []any{map[string]any{
-				"type": "message", "role": "assistant", "id": "msg_1", "status": "completed",
-				"content": []any{map[string]any{"type": "output_text", "text": reply, "annotations": []any{}}},
-			}},
-			"output_text": reply,
-			"usage":       map[string]int{"input_tokens": 10, "output_tokens": 5, "total_tokens": 15},
-		})
-		return false
+	if chat {
+		usage := map[string]int{"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+		return s.chat(w, r, model, reply, usage, in.Stream, in.StreamOptions.IncludeUsage)
 	}
-	notFound(w, r)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id": "resp_" + randomHex(), "object": "response", "status": "completed", "model": model,
+		"output": []any{map[string]any{
+			"type": "message", "role": "assistant", "id": "msg_1", "status": "completed",
+			"content": []any{map[string]any{"type": "output_text", "text": reply, "annotations": []any{}}},
+		}},
+		"output_text": reply,
+		"usage":       map[string]int{"input_tokens": prompt, "output_tokens": completion, "total_tokens": prompt + completion},
+	})
 	return false
 }
 
+// tokens is a rough token count of n bytes: a quarter, at least 1.
+func tokens(n int) int { return max(1, (n+3)/4) }
+
 // chat answers a chat completion, as JSON or as SSE chunks.
-func (s *Server) chat(w http.ResponseWriter, r *http.Request, model, text string, stream, includeUsage bool) bool {
+func (s *Server) chat(w http.ResponseWriter, r *http.Request, model, text string, usage map[string]int, stream, includeUsage bool) bool {
 	id := "chatcmpl-" + randomHex()
 	created := time.Now().Unix()
-	words := len(strings.Fields(text))
-	usage := map[string]int{"prompt_tokens": 10, "completion_tokens": words, "total_tokens": 10 + words}
 	if !stream {
 		writeJSON(w, http.StatusOK, map[string]any{
 			"id": id, "object": "chat.completion", "created": created, "model": model,
@@ -363,9 +472,38 @@ func DelayOf(text string) (time.Duration, bool) {
 // "[[delay=N]]" marker, so such a marker is echoed intact.
 var tsPrefix = regexp.MustCompile(`^\[[^\[\]]{0,60}\]\s*`)
 
-// ReplyFor is the reply to the user text: its first paragraph without the
-// timestamp prefix, whitespace collapsed, at most 200 runes.
+// The reply directives: "[[reply64:BASE64]]" and "[[reply:TEXT]]".
+var (
+	reply64RE = regexp.MustCompile(`\[\[reply64:([A-Za-z0-9+/=_-]+)\]\]`)
+	replyRE   = regexp.MustCompile(`(?s)\[\[reply:(.*?)\]\]`)
+)
+
+// ReplyDirective returns the reply a "[[reply64:BASE64]]" or
+// "[[reply:TEXT]]" directive anywhere in text asks for, the base64 one
+// first. BASE64 may use the standard or the URL-safe alphabet, with or
+// without padding; invalid UTF-8 in it becomes U+FFFD. A reply64 that does
+// not decode counts as no directive of that kind.
+func ReplyDirective(text string) (string, bool) {
+	if m := reply64RE.FindStringSubmatch(text); m != nil {
+		b := strings.NewReplacer("-", "+", "_", "/").Replace(strings.TrimRight(m[1], "="))
+		if dec, err := base64.RawStdEncoding.DecodeString(b); err == nil {
+			return strings.ToValidUTF8(string(dec), "\uFFFD"), true
+		}
+	}
+	if m := replyRE.FindStringSubmatch(text); m != nil {
+		return m[1], true
+	}
+	return "", false
+}
+
+// ReplyFor is the reply to the user text: what a reply directive anywhere
+// in it asks for (see ReplyDirective), else its first paragraph without the
+// timestamp prefix, whitespace collapsed, at most 200 runes, as
+// "FAKE-REPLY: you said <<…>>".
 func ReplyFor(text string) string {
+	if reply, ok := ReplyDirective(text); ok {
+		return reply
+	}
 	first, _, _ := strings.Cut(text, "\n\n")
 	t := strings.Join(strings.Fields(tsPrefix.ReplaceAllString(first, "")), " ")
 	if r := []rune(t); len(r) > maxEcho {
@@ -378,26 +516,6 @@ func ReplyFor(text string) string {
 type Message struct {
 	Role    string          `json:"role"`
 	Content json.RawMessage `json:"content"`
-}
-
-// requestUserText is the user text of a chat request (messages) or a
-// Responses request (input: a string or a list of items).
-func requestUserText(messages []json.RawMessage, input json.RawMessage) string {
-	var s string
-	if len(input) > 0 && json.Unmarshal(input, &s) == nil {
-		return s
-	}
-	if len(messages) == 0 && len(input) > 0 {
-		_ = json.Unmarshal(input, &messages)
-	}
-	msgs := make([]Message, 0, len(messages))
-	for _, raw := range messages {
-		var m Message
-		if json.Unmarshal(raw, &m) == nil {
-			msgs = append(msgs, m)
-		}
-	}
-	return LastUserText(msgs)
 }
 
 // LastUserText is the newest user message that is not gateway-injected

@@ -70,8 +70,38 @@ func (in *Installer) TempDir(p Product) string {
 	return filepath.Join(in.Dir, "tmp", p.Name+"-"+p.Version)
 }
 
-// ModelRef is the model every gateway is configured with.
-const ModelRef = "fake/fake-echo"
+// The models of the gateways' "fake" provider (served by package
+// fakemodel). ModelRef is the default model of every gateway; MiniRef is a
+// second, cheaper one with a smaller context window.
+const (
+	ModelRef           = "fake/fake-echo"
+	ModelName          = "Fake Echo"
+	ModelAlias         = "Fake"
+	ModelContextWindow = 128000
+
+	MiniRef           = "fake/fake-mini"
+	MiniName          = "Fake Mini"
+	MiniAlias         = "Mini"
+	MiniContextWindow = 64000
+)
+
+// Price is a model price in US$ per million tokens, as in the gateways'
+// models.providers.<id>.models[].cost.
+type Price struct {
+	Input, Output, CacheRead, CacheWrite float64
+}
+
+// Cost is what n tokens of each kind cost at price p, in US$.
+func (p Price) Cost(input, output, cacheRead, cacheWrite int) float64 {
+	return (float64(input)*p.Input + float64(output)*p.Output +
+		float64(cacheRead)*p.CacheRead + float64(cacheWrite)*p.CacheWrite) / 1e6
+}
+
+// The prices the gateways are configured with.
+var (
+	ModelPrice = Price{Input: 3, Output: 15, CacheRead: 0.3, CacheWrite: 3.75}
+	MiniPrice  = Price{Input: 0.25, Output: 1.25, CacheRead: 0.025, CacheWrite: 0.3}
+)
 
 // GatewayOptions configure a Gateway.
 type GatewayOptions struct {
@@ -133,17 +163,25 @@ func NewGateway(opts GatewayOptions) (*Gateway, error) {
 }
 
 // config is the gateway's config file: loopback, token auth, no update
-// checks, logs in the run dir, and the fake provider as the only model.
+// checks, logs in the run dir, and the fake provider's two models (ModelRef
+// the default), with prices and aliases.
 func (g *Gateway) config() []byte {
+	model := func(ref, name string, price Price, contextWindow int) map[string]any {
+		return map[string]any{
+			"id": strings.TrimPrefix(ref, "fake/"), "name": name, "reasoning": false, "input": []string{"text"},
+			"cost": map[string]float64{"input": price.Input, "output": price.Output,
+				"cacheRead": price.CacheRead, "cacheWrite": price.CacheWrite},
+			"contextWindow": contextWindow, "maxTokens": 4096,
+		}
+	}
 	models := map[string]any{
 		"mode": "merge",
 		"providers": map[string]any{"fake": map[string]any{
 			"baseUrl": g.ModelURL, "apiKey": "fake-key", "api": "openai-completions",
-			"models": []any{map[string]any{
-				"id": "fake-echo", "name": "Fake Echo", "reasoning": false, "input": []string{"text"},
-				"cost":          map[string]int{"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0},
-				"contextWindow": 128000, "maxTokens": 4096,
-			}},
+			"models": []any{
+				model(ModelRef, ModelName, ModelPrice, ModelContextWindow),
+				model(MiniRef, MiniName, MiniPrice, MiniContextWindow),
+			},
 		}},
 	}
 	if g.Product.Name == OpenClaw.Name {
@@ -158,8 +196,11 @@ func (g *Gateway) config() []byte {
 		"logging": map[string]any{"file": filepath.Join(g.LogDir, g.Product.Name+".log")},
 		"models":  models,
 		"agents": map[string]any{"defaults": map[string]any{
-			"model":  map[string]any{"primary": ModelRef},
-			"models": map[string]any{ModelRef: map[string]any{"alias": "Fake"}},
+			"model": map[string]any{"primary": ModelRef},
+			"models": map[string]any{
+				ModelRef: map[string]any{"alias": ModelAlias},
+				MiniRef:  map[string]any{"alias": MiniAlias},
+			},
 		}},
 	}
 	b, _ := json.MarshalIndent(cfg, "", "  ")

@@ -1,6 +1,9 @@
 package harness
 
 import (
+	"encoding/json"
+	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +12,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/clawgate/clawgate/e2e/fakemodel"
+	"github.com/clawgate/clawgate/internal/gotwant"
 )
 
 // TestInstallMarker checks that only a verified, matching install counts as
@@ -121,5 +127,87 @@ func TestTail(t *testing.T) {
 	}
 	if got := Tail("a", 5); got != "a" {
 		t.Errorf("Tail = %q", got)
+	}
+}
+
+// TestGatewayConfig checks the fake provider in the gateways' config: both
+// models with their prices, context windows and aliases, ModelRef the
+// default, and the fake model server listing the same ids.
+func TestGatewayConfig(t *testing.T) {
+	for _, p := range []Product{OpenClaw, Clawdbot} {
+		g, err := NewGateway(GatewayOptions{Product: p, Dir: t.TempDir(), Port: 1, Token: "tok", ModelURL: "http://127.0.0.1:2/v1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(g.ConfigPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cfg struct {
+			Models struct {
+				Providers map[string]struct {
+					BaseURL string `json:"baseUrl"`
+					API     string `json:"api"`
+					Models  []struct {
+						ID            string             `json:"id"`
+						Name          string             `json:"name"`
+						ContextWindow int                `json:"contextWindow"`
+						Cost          map[string]float64 `json:"cost"`
+					} `json:"models"`
+				} `json:"providers"`
+			} `json:"models"`
+			Agents struct {
+				Defaults struct {
+					Model struct {
+						Primary string `json:"primary"`
+					} `json:"model"`
+					Models map[string]struct {
+						Alias string `json:"alias"`
+					} `json:"models"`
+				} `json:"defaults"`
+			} `json:"agents"`
+		}
+		if err := json.Unmarshal(b, &cfg); err != nil {
+			t.Fatal(err)
+		}
+		fake := cfg.Models.Providers["fake"]
+		what := fmt.Sprintf("%s config: %s", p.Name, b)
+		if !gotwant.Error(t, what, gotwant.Eq("fake models", len(fake.Models), 2)) {
+			continue
+		}
+		var ids []string
+		for i, want := range []struct {
+			ref, name, alias string
+			price            Price
+			contextWindow    int
+		}{
+			{ModelRef, ModelName, ModelAlias, ModelPrice, ModelContextWindow},
+			{MiniRef, MiniName, MiniAlias, MiniPrice, MiniContextWindow},
+		} {
+			m := fake.Models[i]
+			ids = append(ids, m.ID)
+			gotwant.Error(t, what,
+				gotwant.Eq("ref", "fake/"+m.ID, want.ref),
+				gotwant.Eq("name", m.Name, want.name),
+				gotwant.Eq("contextWindow", m.ContextWindow, want.contextWindow),
+				gotwant.Eq("cost", fmt.Sprint(m.Cost), fmt.Sprint(map[string]float64{"input": want.price.Input,
+					"output": want.price.Output, "cacheRead": want.price.CacheRead, "cacheWrite": want.price.CacheWrite})),
+				gotwant.Eq("alias", cfg.Agents.Defaults.Models[want.ref].Alias, want.alias),
+			)
+		}
+		gotwant.Error(t, what,
+			gotwant.Eq("primary", cfg.Agents.Defaults.Model.Primary, ModelRef),
+			gotwant.Eq("agents.defaults.models", len(cfg.Agents.Defaults.Models), 2),
+			gotwant.Eq("api", fake.API, "openai-completions"),
+			gotwant.Eq("baseUrl", fake.BaseURL, "http://127.0.0.1:2/v1"),
+			gotwant.Eq("fake model server ids", strings.Join(fakemodel.DefaultModels(), ","), strings.Join(ids, ",")),
+		)
+	}
+	// 10 input and 6 output tokens of fake-mini: what OpenClaw reported.
+	if got := MiniPrice.Cost(10, 6, 0, 0); math.Abs(got-0.00001) > 1e-12 {
+		t.Errorf("MiniPrice.Cost(10, 6, 0, 0) = %v, want 0.00001", got)
+	}
+	if got := ModelPrice.Cost(1e6, 1e6, 1e6, 1e6); math.Abs(got-(3+15+0.3+3.75)) > 1e-9 {
+		t.Errorf("ModelPrice.Cost of a million of each = %v", got)
 	}
 }

@@ -4,7 +4,8 @@
 //	go run ./e2e/fakemodel/cmd/fakemodel --port 18899 --log /tmp/fake-requests.jsonl
 //
 // It replaces the lab's fake_openai.py (same endpoints, replies and
-// "[[delay=N]]" marker) and stops on SIGINT or SIGTERM.
+// "[[delay=N]]", "[[reply:TEXT]]" and "[[reply64:BASE64]]" markers; usage
+// counts that grow with the request) and stops on SIGINT or SIGTERM.
 package main
 
 import (
@@ -24,7 +25,7 @@ import (
 func main() {
 	host := flag.String("host", "127.0.0.1", "listen address")
 	port := flag.Int("port", 18790, "listen port (0: any free port)")
-	models := flag.String("models", fakemodel.DefaultModel, "comma-separated model ids")
+	models := flag.String("models", strings.Join(fakemodel.DefaultModels(), ","), "comma-separated model ids")
 	logPath := flag.String("log", "", "append every request as a JSON line to this file")
 	delay := flag.Duration("delay", 0, "wait this long before every answer")
 	chunkDelay := flag.Duration("chunk-delay", 0, "pause between SSE chunks")
