@@ -2,6 +2,7 @@ package gatewaysim
 
 import (
 	"encoding/json"
+	"sync"
 	"time"
 )
 
@@ -12,28 +13,59 @@ type abortReq struct {
 	ack, release chan struct{}
 }
 
-// abort ends an OpenClaw run aborted by chat.abort / sessions.abort, with the
-// recorded event sequence: chat "aborted", lifecycle end (cancelled), then —
-// after the abort response — lifecycle error and the final "timeout" res.
+// abort ends a run aborted by chat.abort / sessions.abort (OpenClaw) or
+// sessions.delete (both), with the recorded event sequence. OpenClaw: chat
+// "aborted", lifecycle end (cancelled), then — after the abort response —
+// lifecycle error and the final "timeout" res. Clawdbot: lifecycle end
+// {aborted: true} and a chat final without a message, then — after the
+// sessions.delete response — an "ok" final with no payloads, and the
+// session comes back (the run's end writes it again). A model run emits no
+// events and stores nothing.
 func (r *run) abort(s *Server, ab abortReq) {
+	v4 := s.opts.Generation == OpenClaw
 	emit := func(name string, p obj) { s.broadcastReady(name, p, scopeRead) }
-	emit("chat", r.event(s, "chat:aborted", 2))
-	end := r.event(s, "lifecycle:end-aborted", 2)
+	if r.modelRun {
+		emit = func(string, obj) {}
+	}
 	ended := nowMs()
-	sub(end, "data")["startedAt"], sub(end, "data")["endedAt"] = r.startedAt, ended
-	emit("agent", end)
+	if v4 {
+		emit("chat", r.event(s, "chat:aborted", 2))
+		end := r.event(s, "lifecycle:end-aborted", 2)
+		sub(end, "data")["startedAt"], sub(end, "data")["endedAt"] = r.startedAt, ended
+		emit("agent", end)
+	} else {
+		end := r.event(s, "lifecycle:end-aborted", 2)
+		sub(end, "data")["startedAt"], sub(end, "data")["endedAt"] = r.startedAt, ended
+		emit("agent", end)
+		emit("chat", r.event(s, "chat:final-aborted", 2))
+	}
 	close(ab.ack)
 	select {
 	case <-ab.release:
 	case <-time.After(2 * time.Second):
 	}
-	e := r.event(s, "lifecycle:error", 1)
-	sub(e, "data")["startedAt"], sub(e, "data")["endedAt"] = r.startedAt, nowMs()
-	emit("agent", e)
-	final := r.rewriter(s).applyObj(s.tpl.abortFinal)
+	var final obj
+	if v4 {
+		e := r.event(s, "lifecycle:error", 1)
+		sub(e, "data")["startedAt"], sub(e, "data")["endedAt"] = r.startedAt, nowMs()
+		emit("agent", e)
+		final = r.rewriter(s).applyObj(s.tpl.abortFinal)
+	} else {
+		final = r.rewriter(s).applyObj(s.tpl.abortFinal)
+		prov, model := splitModel(r.model)
+		setModelPairs(final, "fake", "fake-echo", prov, model)
+		if meta := sub(sub(final, "result"), "meta"); meta != nil {
+			meta["durationMs"] = ended - r.startedAt
+			if am := sub(meta, "agentMeta"); am != nil {
+				am["sessionId"] = r.sessionID
+			}
+		}
+	}
 	final["runId"] = r.id
-	s.store.finishRun(r.sessionKey, turn{runID: r.id, message: r.message, model: r.model,
-		started: r.startedAt, ended: ended, aborted: true}, 10)
+	if !r.modelRun {
+		s.store.finishRun(r.sessionKey, turn{runID: r.id, message: r.message, model: r.model, sessionID: r.sessionID,
+			input: 10, started: r.startedAt, ended: ended, aborted: true})
+	}
 	r.finish(resFrame{Type: "res", ID: r.reqID, OK: true, Payload: mustJSON(final)}, true, ended)
 }
 
@@ -51,11 +83,16 @@ func (r *run) vanish(s *Server) {
 	s.changed()
 }
 
-// abortRuns aborts the matching OpenClaw runs and returns their ids; call
-// release() after sending the abort response.
+// abortRuns aborts the matching runs and returns their ids; call release()
+// after sending the abort response (it may be called again).
 func (s *Server) abortRuns(sessionKey, runID string) (ids []string, release func()) {
+	return s.abortThese(s.runs.active(sessionKey, runID))
+}
+
+// abortThese aborts runs; see abortRuns.
+func (s *Server) abortThese(runs []*run) (ids []string, release func()) {
 	var pending []abortReq
-	for _, r := range s.runs.active(sessionKey, runID) {
+	for _, r := range runs {
 		ab := abortReq{ack: make(chan struct{}), release: make(chan struct{})}
 		select {
 		case r.abortCh <- ab:
@@ -66,10 +103,13 @@ func (s *Server) abortRuns(sessionKey, runID string) (ids []string, release func
 		case <-time.After(2 * time.Second):
 		}
 	}
+	var once sync.Once
 	return ids, func() {
-		for _, ab := range pending {
-			close(ab.release)
-		}
+		once.Do(func() {
+			for _, ab := range pending {
+				close(ab.release)
+			}
+		})
 	}
 }
 
@@ -140,11 +180,15 @@ func (s *Server) agentWait(c *Conn, req Request) (any, *ErrorShape) {
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
-	case <-r.done:
-	case <-t.C:
-		return timeout, nil
-	case <-c.ctx.Done():
-		return nil, nil
+	case <-r.done: // an ended run is reported even with timeoutMs 0
+	default:
+		select {
+		case <-r.done:
+		case <-t.C:
+			return timeout, nil
+		case <-c.ctx.Done():
+			return nil, nil
+		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -158,12 +202,14 @@ func (s *Server) agentWait(c *Conn, req Request) (any, *ErrorShape) {
 	case r.failed != "":
 		res["status"] = "error"
 		res["error"] = r.failed
-	case r.aborted:
+	case r.deleted && s.opts.Generation == OpenClaw:
+		res = cloneObj(s.tpl.waitDeleted) // recorded: aborted by sessions.delete
+		res["runId"], res["endedAt"] = r.id, r.endedAt
+		return res, nil
+	case r.aborted && s.opts.Generation == OpenClaw:
 		res["status"] = "timeout"
 		res["stopReason"] = "rpc"
 	}
-	if tr := sub(res, "terminalReply"); tr != nil {
-		tr["text"] = r.reply
-	}
+	r.setTerminal(res)
 	return res, nil
 }

@@ -47,6 +47,7 @@ type Conn struct {
 	ready      bool // hello-ok sent
 	connectIdx int  // index into Server.connects
 	scopes     []string
+	caps       []string // the connect request's caps
 }
 
 // outItem is one queued frame, or a close.
@@ -150,6 +151,13 @@ func (c *Conn) hasScope(need string) bool {
 	c.smu.Lock()
 	defer c.smu.Unlock()
 	return scopesSatisfy(c.srv.opts.Generation, c.scopes, need)
+}
+
+// hasCap reports whether the connect request listed the client cap.
+func (c *Conn) hasCap(name string) bool {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	return contains(c.caps, name)
 }
 
 // isClosing reports whether a close is queued or the connection was killed.

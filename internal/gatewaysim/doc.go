@@ -38,8 +38,18 @@
 //     pre-auth and post-auth read limits (close 1009);
 //   - methods status, health, models.list, sessions.list, sessions.patch,
 //     agent (accepted + streamed agent/chat events + final), agent.wait,
-//     chat.abort, (v4) sessions.abort and chat.history (the runs made on the
-//     fake), with per-generation scope checks;
+//     chat.abort, (v4) sessions.abort, chat.history (the runs made on the
+//     fake), sessions.delete, usage.cost and config.get, with
+//     per-generation scope checks;
+//   - the OpenClaw agent params modelRun (a run in a throwaway internal
+//     session: no events, nothing stored), promptMode, bootstrapContextMode
+//     and a per-run model; label (both generations: stored on the session);
+//     Clawdbot's closed schema rejecting the OpenClaw-only keys;
+//   - model prices (Model.Price) and what OpenClaw makes of them: costUsd
+//     and usage.cost in final replies, estimatedCostUsd in sessions.list
+//     rows, usage.cost on both generations; fallbacks (Options.Fallbacks) as
+//     OpenClaw and Clawdbot report them; manualSelectionAllowed in
+//     models.list for clients with the "model-selection-policy" cap;
 //     other methods of the real method list answer UNAVAILABLE "not
 //     implemented by the fake gateway", unknown methods "unknown method: X";
 //   - an in-memory session store seeded from the recordings;
@@ -53,15 +63,18 @@
 //
 // The fake model replies "FAKE-REPLY: you said <<message>>" like the lab's
 // fake OpenAI server; "[[delay=N]]" in a message makes that run take N
-// seconds. Signed device identities are accepted by the schema but not
+// seconds, "[[reply:TEXT]]" (TEXT up to the first "]]") or
+// "[[reply64:BASE64]]" makes the reply exactly TEXT. Signed device identities are accepted by the schema but not
 // verified, and no pairing happens.
 //
 // Scripted faults are added with Server.Handle (override a method),
 // Server.Stall, Server.SilentHandshake, Server.NoHelloReply,
 // Options.StartupUnavailable, Options.ClearScopes, Conn.WriteRaw and friends.
 //
-// A test waits for the fake with Server.WaitRuns, WaitRunOf, WaitRunDone,
-// WaitAborted, WaitConnects, WaitConnCount and WaitFor instead of polling
-// Runs, Connects or ConnCount: the fake wakes its waiters whenever what
-// those report changes.
+// A test inspects the fake with Runs (RunInfo: the agent params of each
+// run, the model that served it, its reported cost), Sessions and Session,
+// Requests and Connects, and waits for it with Server.WaitRuns, WaitRunOf,
+// WaitRunDone, WaitAborted, WaitSession, WaitSessionGone, WaitConnects,
+// WaitConnCount and WaitFor instead of polling: the fake wakes its waiters
+// whenever what those report changes.
 package gatewaysim

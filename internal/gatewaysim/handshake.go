@@ -18,6 +18,7 @@ type connectParams struct {
 	} `json:"client"`
 	Role   *string         `json:"role"`
 	Scopes []string        `json:"scopes"`
+	Caps   []string        `json:"caps"`
 	Device json.RawMessage `json:"device"`
 	Auth   *struct {
 		Token       string `json:"token"`
@@ -182,6 +183,7 @@ func (c *Conn) connectDefault(req Request) {
 	c.smu.Lock()
 	c.ready = true
 	c.scopes = scopes
+	c.caps = append([]string(nil), p.Caps...)
 	c.smu.Unlock()
 	s.recordConnect(idx, true, nil, protocol, scopes)
 	s.logf("conn %d: hello-ok protocol %d scopes %v", c.id, protocol, scopes)

@@ -35,6 +35,20 @@ func (s *Server) chatHistory(req Request) (any, *ErrorShape) {
 		}
 	}
 	st.mu.Unlock()
+	if sess == nil && v4 {
+		// Recorded (a deleted or never stored key): no transcript fields,
+		// and a placeholder sessionInfo.
+		tpl := s.tpl.historyUnknown
+		res := newRewriter(0, str(tpl, "sessionKey"), key).applyObj(tpl)
+		res["sessionKey"] = key
+		if info := sub(res, "sessionInfo"); info != nil {
+			info["key"] = key
+			if _, ok := info["snapshotAt"]; ok {
+				info["snapshotAt"] = nowMs()
+			}
+		}
+		return res, nil
+	}
 	if sess != nil && v4 {
 		st.mu.Lock()
 		row = st.row(sess, nowMs())
@@ -63,7 +77,7 @@ func (s *Server) chatHistory(req Request) (any, *ErrorShape) {
 		if start > 0 {
 			res["nextOffset"] = p.Offset + len(page)
 		} else {
-			res["nextOffset"] = nil
+			delete(res, "nextOffset") // recorded: absent on the last page
 		}
 		res["deltaCursor"] = base64.RawURLEncoding.EncodeToString(mustJSON(obj{"agentId": "main",
 			"lastSeq": total, "sessionId": sessionID, "version": 1}))

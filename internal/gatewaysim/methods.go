@@ -13,7 +13,8 @@ var (
 		"sessions.list": true, "sessions.preview": true, "system-presence": true, "last-heartbeat": true,
 		"chat.history": true, "agent.identity.get": true, "usage.status": true, "usage.cost": true,
 		"logs.tail": true, "channels.status": true}
-	readMethodsV4  = map[string]bool{"sessions.resolve": true, "sessions.describe": true, "sessions.get": true, "sessions.subscribe": true}
+	readMethodsV4 = map[string]bool{"sessions.resolve": true, "sessions.describe": true, "sessions.get": true,
+		"sessions.subscribe": true, "config.get": true}
 	writeMethods   = map[string]bool{"agent": true, "agent.wait": true, "chat.send": true, "chat.abort": true, "send": true, "wake": true}
 	writeMethodsV4 = map[string]bool{"sessions.abort": true}
 	// sessions.patch keys a write-scoped OpenClaw caller may set.
@@ -23,6 +24,10 @@ var (
 		"boardPresentation": true, "pinned": true, "archived": true, "unread": true, "model": true,
 		"agentRuntime": true, "thinkingLevel": true, "fastMode": true, "permissionMode": true}
 	resetCommand = regexp.MustCompile(`(?i)^/(new|reset)(\s|$)`)
+	// sessions.delete keys a write-scoped OpenClaw caller may send, with
+	// archivedOnly: true (method-scopes SESSIONS_DELETE_WRITE_SCOPE_FIELDS).
+	deleteWriteKeys = map[string]bool{"key": true, "agentId": true, "deleteTranscript": true,
+		"expectedSessionId": true, "archivedOnly": true}
 )
 
 // scopesSatisfy reports whether granted scopes satisfy need.
@@ -59,6 +64,18 @@ func (s *Server) requiredScope(req Request) string {
 		}
 		return scopeWrite
 	case writeMethods[m], v4 && writeMethodsV4[m]:
+		return scopeWrite
+	case m == "sessions.delete" && v4:
+		var p map[string]any
+		_ = json.Unmarshal(req.Params, &p)
+		if p["archivedOnly"] != true {
+			return scopeAdmin
+		}
+		for k := range p {
+			if !deleteWriteKeys[k] {
+				return scopeAdmin
+			}
+		}
 		return scopeWrite
 	case m == "sessions.patch" && v4:
 		var p map[string]any
@@ -126,7 +143,7 @@ func (s *Server) call(c *Conn, req Request) (any, *ErrorShape) {
 	case "status":
 		return s.statusPayload(c), nil
 	case "models.list":
-		return s.modelsList(req)
+		return s.modelsList(c, req)
 	case "sessions.list":
 		return s.sessionsList(req)
 	case "sessions.patch":
@@ -143,6 +160,12 @@ func (s *Server) call(c *Conn, req Request) (any, *ErrorShape) {
 		if v4 {
 			return s.sessionsAbort(req)
 		}
+	case "sessions.delete":
+		return s.sessionsDelete(c, req)
+	case "usage.cost":
+		return s.usageCostPayload(req)
+	case "config.get":
+		return s.configGet(), nil
 	}
 	if s.methods[req.Method] {
 		return nil, &ErrorShape{Code: "UNAVAILABLE", Message: "gatewaysim: " + req.Method + " is not implemented by the fake gateway"}
@@ -185,7 +208,7 @@ func (s *Server) statusPayload(c *Conn) obj {
 
 // modelsList answers models.list: Clawdbot returns its full recorded catalog
 // (not filtered by the allowlist); OpenClaw the allowlisted models.
-func (s *Server) modelsList(req Request) (any, *ErrorShape) {
+func (s *Server) modelsList(c *Conn, req Request) (any, *ErrorShape) {
 	if e := s.checkParams("models.list", s.prof.modelsList, req.Params); e != nil {
 		return nil, e
 	}
@@ -193,6 +216,19 @@ func (s *Server) modelsList(req Request) (any, *ErrorShape) {
 	if s.opts.Generation == Clawdbot {
 		return res, nil
 	}
+	// Recorded: with the "model-selection-policy" connect cap every model
+	// carries manualSelectionAllowed; all listed models are allowlisted.
+	defer func() {
+		if !c.hasCap("model-selection-policy") {
+			return
+		}
+		list, _ := res["models"].([]any)
+		for _, x := range list {
+			if m, ok := x.(obj); ok {
+				m["manualSelectionAllowed"] = true
+			}
+		}
+	}()
 	models, _ := res["models"].([]any)
 	var base obj
 	if len(models) > 0 {
@@ -295,5 +331,9 @@ func (s *Server) sessionsPatch(req Request) (any, *ErrorShape) {
 			pr.other[k] = v
 		}
 	}
-	return s.store.patch(pr, s.opts.AllowedModels, s.opts.Models)
+	res, e := s.store.patch(pr, s.opts.AllowedModels, s.opts.Models)
+	if e == nil {
+		s.changed()
+	}
+	return res, e
 }

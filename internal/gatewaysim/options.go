@@ -75,10 +75,25 @@ type Options struct {
 	// Models, if set, is the model catalog of an OpenClaw fake's models.list
 	// and adds each model to the allowlist, with its alias. It exists for
 	// the simulator (clawgate --simulate), whose users try the README's
-	// examples with real model names; the default model stays
-	// fake/fake-echo. A Clawdbot fake lists its recorded catalog whatever
-	// Models says, but still allows and resolves these models.
+	// examples with real model names, and for tests of prices (Model.Price)
+	// and of config.get, whose model catalog it is. The default model stays
+	// fake/fake-echo; list DefaultModel here to price it. A Clawdbot fake
+	// lists its recorded catalog whatever Models says, but still allows and
+	// resolves these models.
 	Models []Model
+	// Fallbacks makes the served model differ from the requested one, like
+	// a model fallback: a run whose model resolves to a key
+	// ("provider/model") is served by the value's model. OpenClaw then
+	// reports the served model in the final reply's agentMeta
+	// provider/model, terminalReceipt.effective (rerouted true) and
+	// executionTrace (a candidate_failed attempt for the requested model,
+	// fallbackUsed true), plus agentMeta.fallbackAttempts, as recorded;
+	// Clawdbot only shows the served model in agentMeta and in the session
+	// row. The fake applies it to every run. (Measured on OpenClaw
+	// 2026.9.6: the real gateway falls back only for runs without a model
+	// override — no per-run model param, no sessions.patch model — since an
+	// explicit model disables agents.defaults.model.fallbacks there.)
+	Fallbacks map[string]string
 	// Sessions, if not nil, replaces the recorded sessions the fake starts
 	// with by sessions of these keys (shaped like the recorded ones), for
 	// the simulator.
@@ -101,6 +116,49 @@ type Model struct {
 	Alias string
 	// ContextWindow is the context window in tokens (default 200000).
 	ContextWindow int
+	// Price is the model's price (models.providers.<id>.models[].cost); nil
+	// means the model has no cost entry. Include DefaultModel in
+	// Options.Models to price it; unlisted, it costs 0 (the recordings'
+	// config). OpenClaw reports a priced run's cost in the final reply
+	// (agentMeta.costUsd and usage.cost.total = tokens × price / 1e6 per
+	// kind, summed like the gateway); a run on a model without a price
+	// gets usage.cost.total 0 and no costUsd, and counts as a missing cost
+	// entry in usage.cost. Clawdbot never reports cost in agent replies.
+	Price *Price
+}
+
+// Price is a model price in US dollars per million tokens, like the cost
+// entry of a model in the gateway config.
+type Price struct {
+	Input      float64
+	Output     float64
+	CacheRead  float64
+	CacheWrite float64
+}
+
+// cost is what a run with these token counts costs, computed like the
+// gateway of generation g: OpenClaw's calculateUsageCost takes tokens ×
+// rate / 1e6 per kind, Clawdbot's (pi-ai calculateCost) rate / 1e6 ×
+// tokens; both sum the kinds in the order input, output, cacheRead,
+// cacheWrite. The same float64 operations in the same order give the same
+// doubles as the gateways' JavaScript; the explicit float64 conversions
+// round each product, so that no architecture fuses a multiply and an add.
+func (p Price) cost(g Generation, input, output, cacheRead, cacheWrite int) usageCost {
+	kind := func(tokens int, rate float64) float64 {
+		if g == Clawdbot {
+			return float64(rate / 1e6 * float64(tokens))
+		}
+		return float64(float64(tokens) * rate / 1e6)
+	}
+	c := usageCost{input: kind(input, p.Input), output: kind(output, p.Output),
+		cacheRead: kind(cacheRead, p.CacheRead), cacheWrite: kind(cacheWrite, p.CacheWrite)}
+	c.total = c.input + c.output + c.cacheRead + c.cacheWrite
+	return c
+}
+
+// usageCost is the cost of one run, per token kind.
+type usageCost struct {
+	input, output, cacheRead, cacheWrite, total float64
 }
 
 // withDefaults fills in the zero fields; an unknown Generation is an error.
@@ -191,12 +249,34 @@ type ConnectInfo struct {
 type RunInfo struct {
 	// RunID is the run id (= the idempotencyKey).
 	RunID string
-	// SessionKey is the session the run belongs to.
+	// SessionKey is the session the run belongs to (for a model run: the
+	// key it was given, which is not stored).
 	SessionKey string
 	// Message is the user message.
 	Message string
-	// Model is the "provider/model" that served the run.
+	// Model is the "provider/model" that served the run (after a fallback,
+	// the fallback's).
 	Model string
+	// RequestedModel is the agent request's model param exactly as sent
+	// ("" when absent).
+	RequestedModel string
+	// FallbackFrom is the "provider/model" that was requested and replaced
+	// through Options.Fallbacks ("" when no fallback happened).
+	FallbackFrom string
+	// ModelRun reports an OpenClaw model run (modelRun: true): no events,
+	// nothing stored.
+	ModelRun bool
+	// PromptMode and BootstrapContextMode are those agent params as sent.
+	PromptMode           string
+	BootstrapContextMode string
+	// Label is the label agent param as sent.
+	Label string
+	// Params is the raw params of the agent request.
+	Params json.RawMessage
+	// CostUSD is the cost the final reply reported (OpenClaw
+	// agentMeta.costUsd); nil when it reported none (Clawdbot, a model
+	// without a price, or a run that did not complete).
+	CostUSD *float64
 	// Conn is the connection that started the run.
 	Conn int
 	// Aborted reports whether the run was aborted.

@@ -14,7 +14,7 @@ type profile struct {
 	val              validator
 
 	frame, connect, agent, sessionsList, sessionsPatch, modelsList *schema
-	chatAbort, sessionsAbort, agentWait                            *schema
+	chatAbort, sessionsAbort, agentWait, sessionsDelete            *schema
 }
 
 var (
@@ -86,13 +86,15 @@ func profileFor(g Generation) *profile {
 		p("replyChannel", strS()), p("to", strS()), p("replyTo", strS()), p("accountId", strS()),
 		p("replyAccountId", strS()), p("threadId", anyS()), p("groupId", strS()), p("groupChannel", strS()),
 		p("groupSpace", strS()), p("timeout", intMin(0)), p("lane", strS()), p("extraSystemPrompt", strS()),
-		p("label", strS()), p("spawnedBy", strS()), p("idempotencyKey", neStr()))
+		p("label", &schema{kind: sString, minLen: 1, maxLen: 64}), p("spawnedBy", strS()), p("idempotencyKey", neStr()))
 	if v4 {
-		pr.agent = pr.agent.without("spawnedBy").with(p("provider", neStr()), p("model", neStr()),
+		// Literal unions: ajv reports "must be equal to constant; must match a schema in anyOf" (recorded).
+		pr.agent = pr.agent.without("spawnedBy", "label").with(p("provider", neStr()), p("model", neStr()),
 			p("expectedExistingSessionId", neStr()), p("bestEffortDeliver", boolS()), p("cwd", strS()),
-			p("modelRun", anyS()), p("promptMode", strS()), p("bootstrapContextMode", strS()),
+			p("modelRun", boolS()), p("promptMode", enumS([]string{"full", "minimal", "none"}, true)),
+			p("bootstrapContextMode", enumS([]string{"full", "lightweight"}, true)),
 			p("internalEvents", anyS()), p("inputProvenance", anyS()), p("sessionEffects", anyS()),
-			p("voiceWakeTrigger", anyS()))
+			p("voiceWakeTrigger", anyS()), p("label", &schema{kind: sString, minLen: 1, maxLen: 512}))
 	}
 
 	pr.sessionsList = objS(nil,
@@ -139,5 +141,11 @@ func profileFor(g Generation) *profile {
 	}
 	pr.sessionsAbort = objS(nil, p("key", neStr()), p("runId", neStr()), p("agentId", neStr()), p("clearQueued", boolS()))
 	pr.agentWait = objS([]string{"runId"}, p("runId", neStr()), p("timeoutMs", intMin(0)))
+	pr.sessionsDelete = objS([]string{"key"}, p("key", neStr()), p("deleteTranscript", boolS()))
+	if v4 {
+		pr.sessionsDelete = pr.sessionsDelete.with(p("agentId", neStr()), p("expectedSessionId", neStr()),
+			p("expectedLifecycleRevision", neStr()), p("expectedSessionUpdatedAt", &schema{kind: sNumber}),
+			p("emitLifecycleHooks", boolS()), p("archivedOnly", boolS()))
+	}
 	return pr
 }

@@ -89,6 +89,87 @@ func (r *recording) res(scenario, method string, nth int) *recLine {
 	return nil
 }
 
+// resWhere returns the first response to a request of method in scenario
+// whose payload matches pred.
+func (r *recording) resWhere(scenario, method string, pred func(payload obj) bool) *recLine {
+	for _, l := range r.lines {
+		if l.Scenario != scenario || l.Dir != "in" || str(l.frame, "type") != "res" {
+			continue
+		}
+		id := idKey(l.frame["id"])
+		if r.method[id] != method || !pred(sub(l.frame, "payload")) {
+			continue
+		}
+		l.used = true
+		r.reqs[id].used = true
+		return l
+	}
+	return nil
+}
+
+// isFinal reports whether an agent reply payload is a final one.
+func isFinal(p obj) bool { return sub(p, "result") != nil }
+
+// fallbackPrefix returns the events of the first run of the "fallback"
+// scenario that lie between its first lifecycle start (exclusive) and its
+// last one (inclusive): what the failed candidates added before the
+// fallback model answered, and the model that failed.
+func (r *recording) fallbackPrefix() ([]tplEvent, string) {
+	var runID string
+	for _, l := range r.lines {
+		if l.Scenario == "fallback" && l.Dir == "out" && str(l.frame, "method") == "agent" {
+			runID = str(sub(l.frame, "params"), "idempotencyKey")
+			l.used = true
+			break
+		}
+	}
+	if runID == "" {
+		return nil, ""
+	}
+	var evs []*recLine
+	for _, l := range r.lines {
+		if l.Scenario == "fallback" && l.Dir == "in" && str(l.frame, "type") == "event" &&
+			str(sub(l.frame, "payload"), "runId") == runID {
+			evs = append(evs, l)
+		}
+	}
+	isStart := func(l *recLine) bool {
+		p := sub(l.frame, "payload")
+		return str(p, "stream") == "lifecycle" && str(sub(p, "data"), "phase") == "start"
+	}
+	first, last := -1, -1
+	for i, l := range evs {
+		if isStart(l) {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	if first < 0 || last <= first {
+		return nil, ""
+	}
+	evs[first].used = true // the extract must find the same first start
+	var out []tplEvent
+	failed := ""
+	for _, l := range evs[first+1 : last+1] {
+		l.used = true
+		p := sub(l.frame, "payload")
+		if d := sub(p, "data"); failed == "" && str(d, "phase") == "model" && str(d, "provider") != "" {
+			failed = str(d, "provider") + "/" + str(d, "model")
+		}
+		out = append(out, tplEvent{name: str(l.frame, "event"), payload: p})
+	}
+	if failed == "" { // Clawdbot's events do not name the model: take it from the session row
+		failed = "down/down-echo"
+		if l := r.res("fallback", "sessions.list", 0); l != nil {
+			d := sub(sub(l.frame, "payload"), "defaults")
+			failed = str(d, "modelProvider") + "/" + str(d, "model")
+		}
+	}
+	return out, failed
+}
+
 // event returns the first event of name in scenario matching pred.
 func (r *recording) event(scenario, name string, pred func(payload obj) bool) *recLine {
 	for _, l := range r.lines {
@@ -120,11 +201,32 @@ type templates struct {
 	history, historyUser, historyAssistant   obj // chat.history payload and message templates
 	errWrongToken, errNoAuth, errControlUI   obj
 
+	// issue 12: usage.cost, config.get, sessions.delete, fallbacks
+	usageCost, config, deleteHit obj
+	archivedPath                 string     // a recorded archived transcript path
+	fallbackPrefix               []tplEvent // a fallback run's events between its first and last lifecycle start
+	fallbackModel                string     // the "provider/model" that failed in the recorded fallback
+
 	// v3 only
 	chatAbortMiss obj
 	// v4 only
-	abortFinal, chatAbortHit, sessionsAbortHit, sessionsAbortMiss obj
-	inFlight, waitOK, waitTimeout                                 obj
+	chatAbortHit, sessionsAbortHit, sessionsAbortMiss obj
+	inFlight, waitOK, waitTimeout                     obj
+	abortFinal                                        obj // both: the final reply of an aborted run
+	historyUnknown, waitDeleted                       obj
+	fallbackAttempt                                   fallbackAttempt
+}
+
+// tplEvent is one recorded event frame.
+type tplEvent struct {
+	name    string
+	payload obj
+}
+
+// fallbackAttempt is the recorded failed candidate of a fallback (OpenClaw).
+type fallbackAttempt struct {
+	model, err, reason string // model is the failed model's id, as named in err
+	status             any
 }
 
 // buildTemplates selects the template frames from a recording.
@@ -220,6 +322,19 @@ func buildTemplates(g Generation, r *recording) (*templates, error) {
 	evt("chat:delta", "happy", "chat", func(p obj) bool { return forRun(p) && str(p, "state") == "delta" })
 	evt("chat:final", "happy", "chat", func(p obj) bool { return forRun(p) && str(p, "state") == "final" })
 
+	t.usageCost = payload("usage.cost", r.res("usage-cost", "usage.cost", 0))
+	t.config = payload("config.get", r.res("config-get", "config.get", 0))
+	t.deleteHit = payload("sessions.delete", r.res("sessions-delete", "sessions.delete", 0))
+	if a, ok := t.deleteHit["archived"].([]any); ok && len(a) > 0 {
+		t.archivedPath, _ = a[0].(string)
+	}
+	if t.archivedPath == "" {
+		missing = append(missing, "archived transcript path")
+	}
+	t.fallbackPrefix, t.fallbackModel = r.fallbackPrefix()
+	if len(t.fallbackPrefix) == 0 {
+		missing = append(missing, "fallback events")
+	}
 	if v4 {
 		t.errControlUI = errOf("control-ui error", r.res("other-clients-no-device", "connect", 3))
 		evt("lifecycle:model", "happy", "agent", func(p obj) bool {
@@ -244,7 +359,23 @@ func buildTemplates(g Generation, r *recording) (*templates, error) {
 		t.inFlight = payload("agent in_flight", r.res("agent-replay", "agent", 1))
 		t.waitOK = payload("agent.wait ok", r.res("agent-replay", "agent.wait", 0))
 		t.waitTimeout = payload("agent.wait timeout", r.res("agent-replay", "agent.wait", 1))
+		t.historyUnknown = payload("chat.history of a deleted session", r.res("sessions-delete", "chat.history", 0))
+		t.waitDeleted = payload("agent.wait of a run aborted by sessions.delete", r.res("sessions-delete", "agent.wait", 0))
+		fa := firstObj(sub(sub(sub(payload("fallback final", r.resWhere("fallback", "agent", isFinal)), "result"), "meta"), "agentMeta"), "fallbackAttempts")
+		t.fallbackAttempt = fallbackAttempt{model: str(fa, "model"), err: str(fa, "error"), reason: str(fa, "reason"), status: fa["status"]}
+		if fa == nil {
+			missing = append(missing, "fallback attempt")
+		}
 	} else {
+		evt("lifecycle:end-aborted", "sessions-delete", "agent", func(p obj) bool {
+			return str(p, "stream") == "lifecycle" && sub(p, "data")["aborted"] == true
+		})
+		evt("chat:final-aborted", "sessions-delete", "chat", func(p obj) bool {
+			return str(p, "state") == "final" && p["message"] == nil
+		})
+		t.abortFinal = payload("aborted final", r.resWhere("sessions-delete", "agent", func(p obj) bool {
+			return sub(sub(p, "result"), "meta")["aborted"] == true
+		}))
 		t.chatAbortMiss = payload("chat.abort miss", r.res("chat-abort", "chat.abort", 0))
 		t.waitOK = payload("agent.wait ok", r.res("agent-replay", "agent.wait", 0))
 		t.waitTimeout = payload("agent.wait timeout", r.res("agent-replay", "agent.wait", 1))

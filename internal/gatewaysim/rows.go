@@ -12,12 +12,19 @@ func (st *store) row(s *session, now int64) obj {
 		row = cloneObj(s.seedRow)
 	case s.runs > 0:
 		row = st.rewriteFor(s, st.tpl.rowRan)
-		if s.completed == 0 { // only aborted runs: no token accounting yet (recorded)
+		switch {
+		case s.completed > 0:
+		case v4: // only aborted runs: no token accounting yet (recorded)
 			for _, k := range []string{"inputTokens", "outputTokens", "totalTokens", "estimatedCostUsd",
 				"contextBudgetStatus", "lastActivityAt"} {
 				delete(row, k)
 			}
 			row["totalTokensFresh"] = false
+		default: // recorded: a run aborted by sessions.delete
+			delete(row, "inputTokens")
+			delete(row, "outputTokens")
+			row["totalTokens"] = 0
+			row["abortedLastRun"] = true
 		}
 	default:
 		row = st.rewriteFor(s, st.tpl.rowFresh)
@@ -68,6 +75,22 @@ func (st *store) row(s *session, now int64) obj {
 		default:
 			row["status"] = "done"
 		}
+		if strings.Contains(s.key, ":subagent:") { // recorded for agent:main:subagent:*
+			row["classification"] = "subagent"
+			if _, ok := row["isBackground"]; ok {
+				row["isBackground"] = true
+			}
+		}
+		if s.completed > 0 {
+			// Recorded: the cost of the session's token counts (the last
+			// completed run's), not a sum over its runs.
+			row["estimatedCostUsd"] = s.lastCost
+			if s.lastModel != s.selected() {
+				// Recorded: no context budget after a run served by another
+				// model (a per-run model or a fallback).
+				delete(row, "contextBudgetStatus")
+			}
+		}
 		row["hasActiveRun"] = s.activeRun != ""
 		if s.activeRun != "" {
 			row["activeRunIds"] = []any{s.activeRun}
@@ -90,6 +113,9 @@ func (st *store) row(s *session, now int64) obj {
 		}
 	} else if s.completed > 0 {
 		prov, model := splitModel(s.lastModel)
+		row["modelProvider"], row["model"] = prov, model
+	} else if s.runs > 0 {
+		prov, model := splitModel(s.selected())
 		row["modelProvider"], row["model"] = prov, model
 	} else {
 		delete(row, "modelProvider")

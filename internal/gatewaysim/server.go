@@ -385,6 +385,49 @@ func (s *Server) Connects() []ConnectInfo {
 // Runs returns the agent runs the fake started, in start order.
 func (s *Server) Runs() []RunInfo { return s.runs.infos() }
 
+// SessionInfo describes one session of the fake's store.
+type SessionInfo struct {
+	// Key is the canonical session key, e.g. "agent:main:subagent:x".
+	Key string
+	// SessionID is the session's current id.
+	SessionID string
+	// Label is the stored label ("" if none): set by sessions.patch or by
+	// an agent run's label param.
+	Label string
+	// Model is the "provider/model" the session's next run would use.
+	Model string
+	// Runs counts the session's finished runs, aborted ones included.
+	Runs int
+	// Running reports whether a run of the session is going.
+	Running bool
+}
+
+// Sessions returns the sessions the fake's store holds (what sessions.list
+// lists, unfiltered), most recently updated first.
+func (s *Server) Sessions() []SessionInfo {
+	st := s.store
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var out []SessionInfo
+	for _, x := range st.sorted() {
+		out = append(out, SessionInfo{Key: x.key, SessionID: x.sessionID, Label: x.label, Model: x.selected(),
+			Runs: x.runs, Running: x.activeRun != ""})
+	}
+	return out
+}
+
+// Session returns the stored session key (short keys such as "main" are
+// canonicalised), if the store holds it.
+func (s *Server) Session(key string) (SessionInfo, bool) {
+	key = canonicalKey(key)
+	for _, x := range s.Sessions() {
+		if x.Key == key {
+			return x, true
+		}
+	}
+	return SessionInfo{}, false
+}
+
 // EmitAgentEvent broadcasts an agent event for runID (which need not be a
 // run of the fake, e.g. another client's run) to every connection allowed to
 // see it. Its payload.seq counts the events injected for that runID, from 1.

@@ -32,15 +32,19 @@ type session struct {
 	startedAt  int64
 	endedAt    int64
 	activeRun  string
-	extra      obj // other patched fields, as sent
-	seedRow    obj // recorded sessions.list row of a seeded session
+	lastCost   float64 // v4 estimatedCostUsd: the cost of the last completed run
+	extra      obj     // other patched fields, as sent
+	seedRow    obj     // recorded sessions.list row of a seeded session
 	turns      []turn
 }
 
-// turn is one finished run in a session's transcript (for chat.history).
+// turn is one finished run in a session's transcript (for chat.history
+// and usage.cost).
 type turn struct {
 	runID, message, reply, model string
-	output                       int
+	sessionID                    string // the session's id when the run started
+	input, output                int
+	cost                         *usageCost // nil: the model has no price
 	started, ended               int64
 	aborted                      bool
 }
@@ -59,7 +63,8 @@ type store struct {
 	gen      Generation
 	tpl      *templates
 	sessions map[string]*session
-	lastMs   int64 // last update time handed out (strictly increasing)
+	kept     []turn // turns of sessions deleted with deleteTranscript false (usage.cost still counts them)
+	lastMs   int64  // last update time handed out (strictly increasing)
 }
 
 // stamp returns an update time that is strictly later than the previous
@@ -376,12 +381,33 @@ func modelAllowed(ref string, allowed []string) bool {
 	return false
 }
 
-// startRun marks a run active on a session (creating the session).
-func (st *store) startRun(key, sessionID, runID string) *session {
+// startRun marks a run active on a session (creating the session) and
+// stores the run's label on it, if any (not checked for uniqueness, as
+// recorded). It returns the session id.
+func (st *store) startRun(key, sessionID, runID, label string) string {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	s := st.ensure(key, sessionID, "run")
 	s.activeRun = runID
+	if label != "" {
+		s.label = label
+	}
+	return s.sessionID
+}
+
+// remove deletes a session and returns it (nil if unknown). With
+// keepTranscript its turns still count in usage.cost.
+func (st *store) remove(key string, keepTranscript bool) *session {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	s := st.sessions[key]
+	if s == nil {
+		return nil
+	}
+	delete(st.sessions, key)
+	if keepTranscript {
+		st.kept = append(st.kept, s.turns...)
+	}
 	return s
 }
 
@@ -396,11 +422,11 @@ func (st *store) sessionModel(key string) string {
 }
 
 // finishRun records a finished run on its session.
-func (st *store) finishRun(key string, t turn, in int) {
+func (st *store) finishRun(key string, t turn) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	runID, model, out, aborted, started, ended := t.runID, t.model, t.output, t.aborted, t.started, t.ended
-	s := st.ensure(key, "", "run")
+	runID, model, in, out, aborted, started, ended := t.runID, t.model, t.input, t.output, t.aborted, t.started, t.ended
+	s := st.ensure(key, t.sessionID, "run") // a session deleted meanwhile comes back (Clawdbot, recorded)
 	s.turns = append(s.turns, t)
 	if s.activeRun == runID {
 		s.activeRun = ""
@@ -413,6 +439,10 @@ func (st *store) finishRun(key string, t turn, in int) {
 		s.lastModel = model
 		s.input, s.output = in, out
 		s.livePatch = false
+		s.lastCost = 0
+		if t.cost != nil {
+			s.lastCost = t.cost.total
+		}
 	}
 	s.startedAt, s.endedAt = started, ended
 	s.updatedAt = st.stamp()

@@ -41,13 +41,13 @@ func (c *changes) fire() {
 	}
 }
 
-// changed records that what Runs, Connects, ConnCount, Conns or Requests
-// report has changed.
+// changed records that what Runs, Sessions, Connects, ConnCount, Conns or
+// Requests report has changed.
 func (s *Server) changed() { s.changes.fire() }
 
 // WaitFor waits until cond holds. cond is evaluated now and again after
-// every change of what the fake reports (Runs, Connects, ConnCount, Conns,
-// Requests); it must not block. When ctx ends first, the error names what
+// every change of what the fake reports (Runs, Sessions, Connects,
+// ConnCount, Conns, Requests); it must not block. When ctx ends first, the error names what
 // (the awaited state) and the context's error.
 func (s *Server) WaitFor(ctx context.Context, what string, cond func() bool) error {
 	for {
@@ -160,4 +160,27 @@ func (s *Server) WaitConnCount(ctx context.Context, n int) error {
 		return fmt.Errorf("%w (%d open)", err, live)
 	}
 	return nil
+}
+
+// WaitSession waits until the store holds the session key (canonicalised
+// like Session) and returns it.
+func (s *Server) WaitSession(ctx context.Context, key string) (SessionInfo, error) {
+	var info SessionInfo
+	err := s.WaitFor(ctx, "session "+canonicalKey(key)+" to exist", func() bool {
+		var ok bool
+		info, ok = s.Session(key)
+		return ok
+	})
+	return info, err
+}
+
+// WaitSessionGone waits until the store no longer holds the session key
+// (canonicalised like Session), e.g. after sessions.delete. On Clawdbot a
+// run that was going when its session was deleted writes the session again
+// when it ends, as the real one does.
+func (s *Server) WaitSessionGone(ctx context.Context, key string) error {
+	return s.WaitFor(ctx, "session "+canonicalKey(key)+" to be gone", func() bool {
+		_, ok := s.Session(key)
+		return !ok
+	})
 }

@@ -19,11 +19,16 @@
 // extra-openclaw-2026.9.6.jsonl / extra-clawdbot-2026.1.24-3.jsonl were made
 // with --scenario all against real gateways (`go run ./e2e/cmd/gateways`
 // starts both; see testdata/README.md for the token the replay test expects),
-// with abort-idle and no-scopes recorded in a second pass. After re-recording,
+// with abort-idle and no-scopes recorded in a second pass. The issue-12
+// scenarios (usage-cost-warm … config-get, and fallback, which runs only when
+// named) need gateways with priced models and a fake model that understands
+// [[reply:TEXT]]: --print-config prints their config, --down-port serves the
+// failing provider; testdata/README.md has the recipe. After re-recording,
 // refresh the simulator's embedded extract:
 //   go test ./internal/gatewaysim -run TestEmbeddedExtractUpToDate -update
 import { randomUUID } from "node:crypto";
 import { appendFileSync } from "node:fs";
+import { createServer } from "node:http";
 
 const argv = process.argv.slice(2);
 const opt = (name, def) => {
@@ -41,6 +46,67 @@ const PREFIX = opt("prefix", "");
 const SCEN = opt("scenario", "all");
 const V4 = PROTOCOL >= 4;
 const TAG = randomUUID().slice(0, 8);
+
+// --print-config: the "models" and "agents" config sections of the gateways
+// the issue-12 scenarios (usage-cost … fallback) were recorded against; merge
+// them into the gateway config (see testdata/README.md). --fallback makes the
+// failing down/down-echo the primary model, for the "fallback" scenario.
+if (argv.includes("--print-config")) {
+  const fakeURL = opt("fake-url", "http://127.0.0.1:18899/v1");
+  const downURL = opt("down-url", "http://127.0.0.1:18898/v1");
+  const m = (id, name, cost, contextWindow, maxTokens) => ({
+    id, name, reasoning: false, input: ["text"], ...(cost ? { cost } : {}), contextWindow, maxTokens,
+  });
+  const cfg = {
+    models: {
+      ...(PRODUCT === "openclaw" ? { catalogRefresh: { enabled: false } } : {}),
+      mode: "merge",
+      providers: {
+        fake: {
+          baseUrl: fakeURL, apiKey: "fake-key", api: "openai-completions",
+          models: [
+            m("fake-echo", "Fake Echo", { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, 128000, 4096),
+            m("fake-mini", "Fake Mini", { input: 0.25, output: 1.25, cacheRead: 0.025, cacheWrite: 0.3 }, 64000, 2048),
+            m("fake-free", "Fake Free", undefined, 32000, 1024), // no cost entry
+          ],
+        },
+        down: {
+          baseUrl: downURL, apiKey: "down-key", api: "openai-completions",
+          models: [m("down-echo", "Down Echo", { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 }, 200000, 8192)],
+        },
+      },
+    },
+    agents: {
+      defaults: {
+        model: { primary: argv.includes("--fallback") ? "down/down-echo" : "fake/fake-echo", fallbacks: ["fake/fake-mini"] },
+        models: { "fake/fake-echo": { alias: "Fake" }, "fake/fake-mini": { alias: "Mini" }, "fake/fake-free": {}, "down/down-echo": { alias: "Down" } },
+      },
+    },
+  };
+  console.log(JSON.stringify(cfg, null, 2));
+  process.exit(0);
+}
+
+// --down-port: serve the "down" provider while recording: every completion
+// fails, with 404 model_not_found (OpenClaw falls back at once; it retries a
+// 429 for minutes) or, with --down-status 429, a rate limit (Clawdbot falls
+// back only on that kind of error).
+let downServer;
+if (opt("down-port", "")) {
+  const status = Number(opt("down-status", "404"));
+  downServer = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      const body = req.method === "GET" ? { object: "list", data: [] }
+        : status === 404
+          ? { error: { message: "The model `down-echo` does not exist or you do not have access to it.", type: "invalid_request_error", param: null, code: "model_not_found" } }
+          : { error: { message: "Rate limit reached for down-echo. Please try again later.", type: "requests", param: null, code: "rate_limit_exceeded" } };
+      res.writeHead(req.method === "GET" ? 200 : status, { "content-type": "application/json", "retry-after-ms": "1" });
+      res.end(JSON.stringify(body));
+    });
+  });
+  await new Promise((resolve) => downServer.listen(Number(opt("down-port", "")), "127.0.0.1", resolve));
+}
 
 const replaceAll = (s, a, b) => (a ? s.split(a).join(b) : s);
 function normalise(text) {
@@ -434,10 +500,193 @@ const scenarios = {
     await c.waitFor((f) => f.type === "event" && f.event === "tick", 40000);
     await c.done();
   },
-};
 
-const order = Object.keys(scenarios);
-const list = SCEN === "all" ? order : SCEN.split(",");
+  // ---- issue 12 (recorded against the "priced" gateway config, see testdata/README.md) ----
+
+  // Not replayed: brings OpenClaw's usage.cost cache to "fresh" (its first
+  // answers say cacheStatus.status "refreshing" and report stale totals).
+  async "usage-cost-warm"() {
+    const { c } = await connected();
+    for (let i = 0; i < 30; i++) {
+      const r = await c.request("usage.cost", {});
+      if (!V4 || r?.payload?.cacheStatus?.status === "fresh") break;
+      await sleep(3000);
+    }
+    await c.done();
+  },
+  // usage.cost before and after a priced run (the gateways cache it for 30 s),
+  // with days, and for a read-only caller.
+  async "usage-cost"() {
+    const { c } = await connected();
+    const sk = key("usage");
+    await c.request("usage.cost", {});
+    if (V4) {
+      await c.request("agent", { message: "priced run", sessionKey: sk, idempotencyKey: randomUUID(), model: "Mini" }, { expectFinal: true });
+    } else {
+      await c.request("sessions.patch", { key: sk, model: "Mini" });
+      await c.request("agent", { message: "priced run", sessionKey: sk, idempotencyKey: randomUUID() }, { expectFinal: true });
+    }
+    await sleep(35000);
+    await c.request("usage.cost", {});
+    await c.request("usage.cost", { days: 1 });
+    await c.done();
+    const r = await connected({ scopes: ["operator.read"] });
+    await r.c.request("usage.cost", {});
+    await r.c.done();
+  },
+  // The new agent params: a model run (promptMode "none"), the light mode,
+  // label, and their validation. Clawdbot's closed schema rejects them.
+  async "agent-modes"() {
+    const { c } = await connected();
+    const mr = key("modelrun");
+    await c.request("agent", { message: 'model run [[reply:{"ok":true}]]', sessionKey: mr, idempotencyKey: randomUUID(), modelRun: true, promptMode: "none" }, { expectFinal: true });
+    await c.request("sessions.list", { search: mr });
+    await c.request("chat.history", { sessionKey: mr });
+    await c.request("agent", { message: "model run mini", sessionKey: key("modelrun-mini"), idempotencyKey: randomUUID(), modelRun: true, promptMode: "none", model: "Mini", extraSystemPrompt: "Answer in JSON." }, { expectFinal: true });
+    await c.request("agent", { message: "model run without key", idempotencyKey: randomUUID(), modelRun: true, promptMode: "none" }, { expectFinal: true });
+    await c.request("agent", { message: "prompt none alone", sessionKey: key("pnone"), idempotencyKey: randomUUID(), promptMode: "none" }, { expectFinal: true });
+    await c.request("agent", { message: "model run only", sessionKey: key("mronly"), idempotencyKey: randomUUID(), modelRun: true }, { expectFinal: true });
+    const light = key("light");
+    await c.request("agent", { message: "light run", sessionKey: light, idempotencyKey: randomUUID(), promptMode: "minimal", bootstrapContextMode: "lightweight", label: `fake-rec light ${TAG}` }, { expectFinal: true });
+    await c.request("sessions.list", { search: light });
+    await c.request("agent", { message: "x", sessionKey: key("bad"), idempotencyKey: randomUUID(), promptMode: "bogus" });
+    await c.request("agent", { message: "x", sessionKey: key("bad"), idempotencyKey: randomUUID(), bootstrapContextMode: "bogus" });
+    await c.request("agent", { message: "x", sessionKey: key("bad"), idempotencyKey: randomUUID(), modelRun: "yes" });
+    await c.request("agent", { message: "x", sessionKey: key("bad"), idempotencyKey: randomUUID(), bootstrapContextMode: "lightweight" }, { expectFinal: true });
+    await c.done();
+  },
+  // label as an agent param: stored on the session, not unique, bounded.
+  async "agent-label"() {
+    const { c } = await connected();
+    const label = `fake-rec same ${TAG}`;
+    await c.request("agent", { message: "labelled one", sessionKey: key("label1"), idempotencyKey: randomUUID(), label }, { expectFinal: true });
+    await c.request("agent", { message: "labelled two", sessionKey: key("label2"), idempotencyKey: randomUUID(), label }, { expectFinal: true });
+    await c.request("sessions.list", { label });
+    await c.request("sessions.list", { search: `fake-rec-label1-${TAG}` });
+    await c.request("agent", { message: "x", sessionKey: key("label3"), idempotencyKey: randomUUID(), label: "" });
+    await c.request("agent", { message: "x", sessionKey: key("label3"), idempotencyKey: randomUUID(), label: "l".repeat(V4 ? 513 : 65) });
+    await c.done();
+  },
+  // A private subagent session as clawgate makes one (agent:main:subagent:*,
+  // labelled): its row, transcript, and deletion.
+  async "subagent-session"() {
+    const { c } = await connected();
+    const sk = `agent:main:subagent:fake-rec-${TAG}`;
+    await c.request("agent", { message: "private task", sessionKey: sk, idempotencyKey: randomUUID(), label: "fake-rec subagent" }, { expectFinal: true });
+    await c.request("sessions.list", { search: sk });
+    await c.request("chat.history", { sessionKey: sk });
+    await c.request("sessions.delete", { key: sk });
+    await c.request("sessions.list", { search: sk });
+    await c.done();
+  },
+  // [[reply:TEXT]] and [[reply64:BASE64]] make the fake model answer exactly TEXT.
+  async "reply-markers"() {
+    const { c } = await connected();
+    const sk = key("reply");
+    await c.request("agent", { message: 'Answer: [[reply:{"answer": 42, "note": "a]b"}]] and more', sessionKey: sk, idempotencyKey: randomUUID() }, { expectFinal: true });
+    const b64 = Buffer.from("line one\nline \"two\" ]] <ok>").toString("base64url");
+    await c.request("agent", { message: `please [[reply64:${b64}]]`, sessionKey: sk, idempotencyKey: randomUUID() }, { expectFinal: true });
+    await c.request("chat.history", { sessionKey: sk });
+    await c.done();
+  },
+  // Per-run (OpenClaw) or per-session (Clawdbot) priced and unpriced models:
+  // costUsd, usage.cost and the sessions.list row's estimatedCostUsd.
+  async "agent-cost"() {
+    const { c } = await connected();
+    const mini = key("cost-mini");
+    const free = key("cost-free");
+    if (V4) {
+      await c.request("agent", { message: "one", sessionKey: mini, idempotencyKey: randomUUID(), model: "Mini" }, { expectFinal: true });
+      await c.request("agent", { message: "two two two two", sessionKey: mini, idempotencyKey: randomUUID(), model: "Mini" }, { expectFinal: true });
+      await c.request("agent", { message: "free run", sessionKey: free, idempotencyKey: randomUUID(), model: "fake/fake-free" }, { expectFinal: true });
+    } else {
+      await c.request("sessions.patch", { key: mini, model: "Mini" });
+      await c.request("agent", { message: "one", sessionKey: mini, idempotencyKey: randomUUID() }, { expectFinal: true });
+      await c.request("agent", { message: "two two two two", sessionKey: mini, idempotencyKey: randomUUID() }, { expectFinal: true });
+      await c.request("sessions.patch", { key: free, model: "fake/fake-free" });
+      await c.request("agent", { message: "free run", sessionKey: free, idempotencyKey: randomUUID() }, { expectFinal: true });
+    }
+    await c.request("sessions.list", { search: mini });
+    await c.request("sessions.list", { search: free });
+    await c.done();
+  },
+  // sessions.delete: an existing session, again (gone), an unknown key, the
+  // main session, deleteTranscript false, bad params, a session with a
+  // running run (aborted first), and a write-only caller.
+  async "sessions-delete"() {
+    const { c } = await connected();
+    const sk = key("del");
+    await c.request("agent", { message: "to be deleted", sessionKey: sk, idempotencyKey: randomUUID(), label: `fake-rec del ${TAG}` }, { expectFinal: true });
+    await c.request("sessions.delete", { key: sk });
+    await c.request("sessions.delete", { key: sk });
+    await c.request("sessions.list", { search: sk });
+    await c.request("chat.history", { sessionKey: sk });
+    await c.request("sessions.delete", { key: key("del-unknown") });
+    await c.request("sessions.delete", { key: "agent:main:main" });
+    await c.request("sessions.delete", { key: "main" });
+    const keep = key("del-keep");
+    await c.request("agent", { message: "keep transcript", sessionKey: keep, idempotencyKey: randomUUID() }, { expectFinal: true });
+    await c.request("sessions.delete", { key: keep, deleteTranscript: false });
+    await c.request("sessions.delete", {});
+    await c.request("sessions.delete", { key: "" });
+    await c.request("sessions.delete", { key: keep, bogus: 1 });
+    // a running run: the gateway aborts it before deleting
+    const busy = key("del-busy");
+    const runId = randomUUID();
+    const id = randomUUID();
+    c.send({ type: "req", id, method: "agent", params: { message: "long run [[delay=5]]", sessionKey: busy, idempotencyKey: runId, timeout: 60 } });
+    await c.waitFor(isAgentEv(runId, (p) => p.stream === "lifecycle" && p.data?.phase === "start"), 30000);
+    await sleep(500);
+    await c.request("sessions.delete", { key: busy });
+    await c.waitFor((f) => f.type === "res" && f.id === id && f.payload?.status !== "accepted", 30000);
+    await sleep(1000);
+    await c.request("sessions.list", { search: busy });
+    await c.request("agent.wait", { runId, timeoutMs: 1000 });
+    await c.done();
+    const w = await connected({ scopes: ["operator.write"] });
+    await w.c.request("sessions.delete", { key: key("del-unknown") });
+    if (V4) await w.c.request("sessions.delete", { key: key("del-unknown"), archivedOnly: true });
+    await w.c.done();
+  },
+  // models.list with the "model-selection-policy" connect cap.
+  async "models-caps"() {
+    for (const caps of [["model-selection-policy"], ["tool-events", "model-selection-policy"]]) {
+      const { c } = await connected({ caps });
+      await c.request("models.list", {});
+      await c.done();
+    }
+  },
+  // config.get for an admin and for a read-only caller.
+  async "config-get"() {
+    for (const scopes of [["operator.admin"], ["operator.read"], ["operator.write"]]) {
+      const { c } = await connected({ scopes });
+      await c.request("config.get", {});
+      await c.done();
+    }
+  },
+  // Only with the "fallback" gateway config (primary down/down-echo, which
+  // fails, falling back to fake/fake-mini); not part of --scenario all.
+  async fallback() {
+    const { c } = await connected();
+    const sk = key("fallback");
+    await c.request("agent", { message: "fall back please", sessionKey: sk, idempotencyKey: randomUUID() }, { expectFinal: true, timeoutMs: 180000 });
+    await c.request("sessions.list", { search: sk });
+    await c.request("agent", { message: "and again", sessionKey: sk, idempotencyKey: randomUUID() }, { expectFinal: true, timeoutMs: 180000 });
+    await c.done();
+  },
+};
+// The issue-12 scenarios need the gateways of --print-config (priced
+// models, a fake model that understands [[reply:TEXT]]); "fallback" needs
+// --print-config --fallback and --down-port. They are not part of "all":
+// --scenario issue12 records the first group, --scenario fallback the last.
+const groups = {
+  issue12: ["usage-cost-warm", "usage-cost", "agent-modes", "agent-label", "subagent-session", "reply-markers",
+    "agent-cost", "sessions-delete", "models-caps", "config-get"],
+};
+const onlyNamed = new Set([...groups.issue12, "fallback"]);
+
+const order = Object.keys(scenarios).filter((s) => !onlyNamed.has(s));
+const list = SCEN === "all" ? order : SCEN.split(",").flatMap((n) => groups[n] ?? [n]);
 for (const s of list) {
   if (!scenarios[s]) {
     console.error("unknown scenario", s);
@@ -453,4 +702,5 @@ for (const s of list) {
   }
   await sleep(200);
 }
+downServer?.close();
 process.exit(0);
