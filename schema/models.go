@@ -15,6 +15,10 @@ type ModelInfo struct {
 	ContextWindow Int    `json:"contextWindow,omitempty"`
 	Reasoning     bool   `json:"reasoning,omitempty"`
 	Available     *bool  `json:"available,omitempty"`
+	// ManualSelectionAllowed (OpenClaw, only for a connection whose connect
+	// caps include "model-selection-policy") says whether the gateway's
+	// model policy lets a session select this model. Absent elsewhere.
+	ManualSelectionAllowed *bool `json:"manualSelectionAllowed,omitempty"`
 }
 
 // Ref is the model's "provider/model" key.

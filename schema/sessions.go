@@ -53,6 +53,11 @@ type SessionRow struct {
 	// when the session has a model override, null when it runs on the
 	// default model. Protocol 3 rows have no such field.
 	ModelOverrideSource string `json:"modelOverrideSource,omitempty"`
+	// EstimatedCostUSD (protocol 4) is the session's estimated cost so far
+	// in US dollars, from the configured model prices; "" when the row has
+	// none (protocol 3 rows never have one). A json.Number, so that an
+	// absurd value (1e400) cannot make the whole list undecodable.
+	EstimatedCostUSD json.Number `json:"estimatedCostUsd,omitempty"`
 }
 
 // ModelRef joins a provider and a model id as "provider/model". A model id

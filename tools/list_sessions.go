@@ -2,7 +2,9 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -18,7 +20,8 @@ const ToolListSessions = "list_sessions"
 
 var listSessionsTool = newTool(toolDef{
 	name: ToolListSessions, title: "List sessions",
-	description: "List the gateway's sessions, most recently updated first, with each session's model and token use. " +
+	description: "List the gateway's sessions, most recently updated first, with each session's model, token use and cost (where the gateway reports it), " +
+		"and which sessions clawgate created for ask_subagent. " +
 		`Example: {"limit": 5, "search": "subagent"}.`,
 	readOnly: true, idempotent: true,
 }, (*tools).listSessions)
@@ -51,6 +54,9 @@ type SessionInfo struct {
 	ContextWindow int64    `json:"context_window,omitempty" jsonschema:"description=Context window of the session's model in tokens."`
 	PercentUsed   *float64 `json:"percent_used,omitempty" jsonschema:"description=context_used as a percentage of context_window."`
 	UpdatedAt     string   `json:"updated_at,omitempty" jsonschema:"description=Last update (RFC 3339).,example=2026-11-25T10:00:00Z"`
+	CostUSD       *float64 `json:"cost_usd,omitempty" jsonschema:"description=The session's model cost so far in US dollars as the gateway estimates it from the configured model prices (OpenClaw's estimatedCostUsd); absent where the gateway reports none (Clawdbot). Never estimated by clawgate.,example=0.00001"`
+	// CreatedByClawgate is true or absent.
+	CreatedByClawgate bool `json:"created_by_clawgate,omitempty" jsonschema:"description=true for a private session clawgate created for an ask_subagent run (key agent:<agent>:subagent:clawgate-<10 hex digits>\\, label 'clawgate subagent'); absent for every other session."`
 }
 
 // SessionDefaultsOut are the gateway's defaults as list_sessions reports them.
@@ -98,6 +104,7 @@ func (t *tools) listSessions(ctx context.Context, _ mcp.CallToolRequest, in List
 			Model: safetext.Line(schema.ModelRef(r.ModelProvider, r.Model)), ModelProvider: safetext.Line(r.ModelProvider),
 			ModelSource: modelSource(overrides, r),
 			ContextUsed: r.TotalTokens.Count(), ContextWindow: r.ContextTokens.Count(),
+			CostUSD: usdOf(r.EstimatedCostUSD), CreatedByClawgate: IsPrivateSession(r.Key),
 		}
 		s.PercentUsed = percent(s.ContextUsed, s.ContextWindow)
 		if ms, ok := r.UpdatedAt.Millis(); ok {
@@ -109,13 +116,32 @@ func (t *tools) listSessions(ctx context.Context, _ mcp.CallToolRequest, in List
 			model = s.Model + " (" + s.ModelSource + ")"
 		}
 		fmt.Fprintf(&b, "%s  %s  %d/%d tokens", s.Key, model, s.ContextUsed, s.ContextWindow)
+		if s.CostUSD != nil {
+			fmt.Fprintf(&b, "  cost %s", usd(*s.CostUSD))
+		}
 		if s.UpdatedAt != "" {
 			fmt.Fprintf(&b, "  updated %s", s.UpdatedAt)
+		}
+		if s.CreatedByClawgate {
+			b.WriteString("  (created by clawgate)")
 		}
 		b.WriteByte('\n')
 	}
 	out.Count = len(out.Sessions)
 	return out, fmt.Sprintf("%s (default model %s):\n%s", countOf(out.Count, "session", "sessions"), out.Defaults.Model, b.String()), nil
+}
+
+// usdOf is a cost the gateway sent, or nil when it sent none or one that
+// is not a finite amount of at least 0.
+func usdOf(n json.Number) *float64 {
+	if n == "" {
+		return nil
+	}
+	f, err := n.Float64()
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
+		return nil
+	}
+	return &f
 }
 
 // modelSource says where a session row's model comes from: where the
