@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/mark3labs/mcp-go/server"
 
@@ -35,6 +36,7 @@ type app struct {
 	settings *config.Settings // what discovery found; nil with the simulator
 	sim      *simulator
 	gw       *gateway.Client
+	janitor  *tools.Janitor // removes ask_subagent's private sessions
 	srv      *server.MCPServer
 }
 
@@ -141,16 +143,26 @@ func (a *app) connect(ctx context.Context) error {
 		return err
 	}
 	a.gw = gw
+	a.janitor = tools.NewJanitor(gw, a.inner)
 	a.srv, err = tools.NewServer(tools.Config{
 		Gateway: gw, ReadOnly: opts.ReadOnly, AllowModels: opts.AllowModels, DefaultTimeout: opts.Timeout,
-		AllowMainSession: opts.AllowMainSession, Version: version(), Logger: a.inner,
+		AllowMainSession: opts.AllowMainSession, Version: version(), Logger: a.inner, Janitor: a.janitor,
 	})
 	return err
 }
 
+// janitorDrainTimeout bounds how long Close waits for the removal of
+// ask_subagent's private sessions.
+const janitorDrainTimeout = 10 * time.Second
+
 // Close closes the gateway client (aborting the runs still in flight), stops
 // the simulator, and flushes the log lines still queued for stderr.
 func (a *app) Close() {
+	if a.janitor != nil {
+		// Before the client closes: the private sessions of finished runs
+		// are being removed, those of runs in flight are removed now.
+		a.janitor.Drain(janitorDrainTimeout)
+	}
 	if a.gw != nil {
 		_ = a.gw.Close() // best effort at exit: its aborts are logged
 	}

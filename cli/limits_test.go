@@ -28,7 +28,8 @@ func TestLimitsFromFlagsAndEnv(t *testing.T) {
 		},
 		{
 			name: "--allow-model (repeated) allows a match", args: []string{"--allow-model", "anthropic/*", "--allow-model", "fake/*", "call", "ask_subagent", `{"message":"hi","model":"fake/fake-echo"}`},
-			want: "FAKE-REPLY: you said <<hi>>", wantPatches: 1, wantRuns: 1, wantScopes: "operator.admin",
+			// OpenClaw takes the model with the run: no session is patched.
+			want: "FAKE-REPLY: you said <<hi>>", wantPatches: 0, wantRuns: 1, wantScopes: "operator.admin",
 		},
 		{
 			name: "--allow-model wins over CLAWGATE_ALLOW_MODELS", args: []string{"--allow-model", "anthropic/*", "call", "ask_subagent", `{"message":"hi","model":"fake/fake-echo"}`},

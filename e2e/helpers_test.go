@@ -212,13 +212,22 @@ func wantAskResult(t *testing.T, out tools.AskSubagentOutput, content, msg, key 
 	reply := "FAKE-REPLY: you said <<" + msg + ">>"
 	gotwant.Error(t, fmt.Sprintf("ask_subagent: %+v", out), append([]gotwant.Check{
 		gotwant.Eq("text", out.Text, reply),
-		gotwant.Eq("text content", content, reply),
+		gotwant.Eq("text content", content, withWarnings(reply, out.Warnings)),
 		gotwant.Eq("status", out.Status, "ok"),
 		gotwant.Ne("run_id", out.RunID, ""),
 		gotwant.Eq("session_key", out.SessionKey, key),
 		gotwant.Eq("provider", out.Provider, "fake"),
 		gotwant.Eq("model", out.Model, harness.ModelRef),
 	}, more...)...)
+}
+
+// withWarnings is the text content of an ask_subagent result: the answer,
+// then each warning on a paragraph of its own.
+func withWarnings(text string, warnings []string) string {
+	for _, w := range warnings {
+		text += "\n\n[clawgate] warning: " + w
+	}
+	return text
 }
 
 // uniqueKey returns a session key no other test uses.

@@ -226,7 +226,16 @@ func TestZeroConfigDiscovery(t *testing.T) {
 func TestListModels(t *testing.T) {
 	eachGateway(t, false, func(t *testing.T, g *target, r *running) {
 		c := startFor(t, r)
+		// The listing fields only; selectable and price are TestCostListModels'.
+		listing := func(ms []tools.ModelOut) []tools.ModelOut {
+			out := make([]tools.ModelOut, len(ms))
+			for i, m := range ms {
+				out[i] = tools.ModelOut{ID: m.ID, Name: m.Name, Provider: m.Provider, Alias: m.Alias, ContextWindow: m.ContextWindow}
+			}
+			return out
+		}
 		all := wantOK[tools.ListModelsOutput](t, callTool(t, c, 30*time.Second, "list_models", nil))
+		all.Models = listing(all.Models)
 		want := tools.ModelOut{ID: harness.ModelRef, Name: harness.ModelName, Provider: "fake", ContextWindow: harness.ModelContextWindow}
 		mini := tools.ModelOut{ID: harness.MiniRef, Name: harness.MiniName, Provider: "fake", ContextWindow: harness.MiniContextWindow}
 		if r.gw.Product.Protocol >= 4 {
@@ -239,6 +248,7 @@ func TestListModels(t *testing.T) {
 			}
 		}
 		fake := wantOK[tools.ListModelsOutput](t, callTool(t, c, 30*time.Second, "list_models", map[string]any{"provider": "fake"}))
+		fake.Models = listing(fake.Models)
 		if !slices.Equal(fake.Models, []tools.ModelOut{want, mini}) {
 			t.Errorf("provider fake: %+v, want only %+v", fake.Models, []tools.ModelOut{want, mini})
 		}
@@ -316,7 +326,18 @@ func TestAskSubagent(t *testing.T) {
 		res := waitResult(t, c, call, 2*time.Minute)
 		out := wantOK[tools.AskSubagentOutput](t, res)
 		wantAskResult(t, out, res.Text(), msg, key,
-			gotwant.That("duration_ms", out.DurationMs > 0, out.DurationMs, "more than 0"))
+			gotwant.That("duration_ms", out.DurationMs > 0, out.DurationMs, "more than 0"),
+			gotwant.Eq("session_kept", out.SessionKept, true),
+			gotwant.Eq("requested_model", out.RequestedModel, harness.ModelRef))
+		// Clawdbot has no model per run: it is set on the named session,
+		// and the result says that session's stored model changed.
+		wantWarnings := 0
+		if r.gw.Product.Protocol < 4 {
+			wantWarnings = 1
+		}
+		if len(out.Warnings) != wantWarnings || (wantWarnings == 1 && !strings.Contains(out.Warnings[0], "stored model of session "+key)) {
+			t.Errorf("warnings %q, want %d (Clawdbot: the named session's stored model changed)", out.Warnings, wantWarnings)
+		}
 		if out.Usage.Total <= 0 || out.Usage.Total != out.Usage.Input+out.Usage.Output {
 			t.Errorf("usage %+v", out.Usage)
 		}

@@ -99,3 +99,17 @@ func (c Capabilities) check(p schema.AgentParams) error {
 	}
 	return nil
 }
+
+// Product names the gateway generation of this connection for messages:
+// "OpenClaw" (protocol 4) or "Clawdbot" (protocol 3), with the version the
+// gateway reports when it reports a real one.
+func (in *Info) Product() string {
+	name := "OpenClaw"
+	if in.Protocol < 4 {
+		name = "Clawdbot"
+	}
+	if v := strings.TrimSpace(in.ServerVersion); v != "" && v != "dev" {
+		name += " " + v
+	}
+	return name
+}

@@ -115,3 +115,14 @@ func (c *Client) ModelPrices(ctx context.Context) (map[string]schema.ModelPrice,
 	}
 	return out.Prices(), nil
 }
+
+// ModelAliases reads the model aliases configured for agents
+// (agents.defaults.models.<provider/model>.alias) from config.get: alias in
+// lower case → "provider/model". Only those fields are decoded.
+func (c *Client) ModelAliases(ctx context.Context) (map[string]string, error) {
+	var out schema.ConfigAliases
+	if err := c.Call(ctx, "config.get", struct{}{}, &out); err != nil {
+		return nil, err
+	}
+	return out.Aliases(), nil
+}

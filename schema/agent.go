@@ -84,6 +84,9 @@ type AgentMeta struct {
 		Provider  string `json:"provider,omitempty"`
 		Model     string `json:"model,omitempty"`
 		Usage     *Usage `json:"usage,omitempty"`
+		// CostUSD is the run's cost in US dollars (protocol 4; the same
+		// as Usage.Cost.Total).
+		CostUSD *float64 `json:"costUsd,omitempty"`
 	} `json:"agentMeta,omitempty"`
 	Aborted    bool   `json:"aborted,omitempty"`
 	StopReason string `json:"stopReason,omitempty"`
@@ -103,9 +106,6 @@ type Usage struct {
 	// Cost is what the gateway reports the run cost (protocol 4); nil when
 	// it reports none.
 	Cost *Cost `json:"cost,omitempty"`
-	// CostUSD is the total cost in US dollars where the gateway reports it
-	// flat (protocol 4 also reports it as Cost.Total).
-	CostUSD *float64 `json:"costUsd,omitempty"`
 }
 
 // Cost is a run's cost in US dollars as the gateway computed it from its

@@ -112,6 +112,10 @@ func (s *stubGateway) ModelPrices(context.Context) (map[string]schema.ModelPrice
 	return map[string]schema.ModelPrice{}, nil
 }
 
+func (s *stubGateway) ModelAliases(context.Context) (map[string]string, error) {
+	return map[string]string{}, nil
+}
+
 var _ tools.Gateway = (*stubGateway)(nil)
 
 // fuzzTools decodes the fuzzer's tool byte: byte b calls fuzzTools[b %

@@ -21,6 +21,7 @@ type Gateway interface {
 	SessionsDelete(ctx context.Context, key string) (*schema.SessionsDeleteResult, error)
 	UsageCost(ctx context.Context) (*schema.UsageCost, error)
 	ModelPrices(ctx context.Context) (map[string]schema.ModelPrice, error)
+	ModelAliases(ctx context.Context) (map[string]string, error)
 }
 
 var _ Gateway = (*gateway.Client)(nil)

@@ -2,10 +2,12 @@ package tools_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/clawgate/clawgate/internal/gatewaysim"
+	"github.com/clawgate/clawgate/internal/gotwant"
 	"github.com/clawgate/clawgate/internal/testwait"
 	"github.com/clawgate/clawgate/tools"
 )
@@ -38,9 +40,11 @@ func patchedModels(t *testing.T, e *env, key string) []string {
 	return out
 }
 
-// An alias the policy lets through but that the gateway resolves to a model
-// the policy forbids is undone: the override is cleared, the caller gets an
-// error naming the resolved model, and no run starts.
+// --allow-model globs are about provider/model references: an alias is
+// resolved first (as the gateway resolves it) and judged by the model it
+// names. An alias whose name the policy would let through but whose model
+// it forbids is refused before anything changes on the gateway, naming the
+// resolved model; no session is patched and no run starts.
 func TestAllowModelAliasResolvingToForbiddenModel(t *testing.T) {
 	for _, gen := range gens {
 		t.Run(gen.String(), func(t *testing.T) {
@@ -49,19 +53,15 @@ func TestAllowModelAliasResolvingToForbiddenModel(t *testing.T) {
 			e := setup(t, gen, tools.Config{AllowModels: tools.ModelPolicy{"Fake"}})
 			ctx := testwait.Ctx(t)
 			res := e.call(t, ctx, "patch_session_model", map[string]any{"session_key": "agent:main:alias", "model": "Fake", "create": true}, nil)
-			if !res.IsError || !strings.Contains(text(res), `model "Fake" resolves to fake/fake-echo, which this clawgate does not allow`) ||
-				!strings.Contains(text(res), "the override was cleared") {
+			if !res.IsError || !strings.Contains(text(res), `model "Fake" resolves to fake/fake-echo, which this clawgate does not allow`) {
 				t.Fatalf("patch: %s", text(res))
 			}
-			if got := patchedModels(t, e, "agent:main:alias"); strings.Join(got, ",") != "Fake,<null>" {
-				t.Fatalf("sessions.patch sequence %v, want the alias then a clear", got)
-			}
 			res = e.call(t, ctx, "ask_subagent", map[string]any{"message": "hi", "session_key": "agent:main:alias2", "model": "Fake"}, nil)
-			if !res.IsError || !strings.Contains(text(res), "resolves to fake/fake-echo") {
+			if !res.IsError || !strings.Contains(text(res), `model "Fake" resolves to fake/fake-echo, which this clawgate does not allow`) {
 				t.Fatalf("ask_subagent: %s", text(res))
 			}
-			if got := patchedModels(t, e, "agent:main:alias2"); strings.Join(got, ",") != "Fake,<null>" {
-				t.Fatalf("sessions.patch sequence %v", got)
+			if n := len(e.fake.RequestsFor("sessions.patch")); n != 0 {
+				t.Fatalf("%d sessions.patch requests for a forbidden model", n)
 			}
 			if n := len(e.fake.Runs()); n != 0 {
 				t.Fatalf("%d runs started on a forbidden model", n)
@@ -70,21 +70,48 @@ func TestAllowModelAliasResolvingToForbiddenModel(t *testing.T) {
 	}
 }
 
+// The other way round: the alias "Fake" is allowed under "fake/*", because
+// the model it names is.
+func TestAllowModelAliasOfAllowedModel(t *testing.T) {
+	for _, gen := range gens {
+		t.Run(gen.String(), func(t *testing.T) {
+			e := setup(t, gen, tools.Config{AllowModels: tools.ModelPolicy{"fake/*"}})
+			var out tools.AskSubagentOutput
+			res := e.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "hi", "model": "Fake"}, &out)
+			gotwant.Fatal(t, fmt.Sprintf("%s %+v", text(res), out),
+				gotwant.Eq("isError", res.IsError, false),
+				gotwant.Eq("model", out.Model, "fake/fake-echo"),
+				gotwant.Eq("requested_model", out.RequestedModel, "fake/fake-echo"))
+		})
+	}
+}
+
 // With a policy whose first pattern names one model, ask_subagent without a
-// model runs on that model (set on the session first), never on whatever the
-// session had.
+// model runs on that model, never on whatever the session had: on OpenClaw
+// as the run's own model (no session patched), on Clawdbot set on the
+// private session first.
 func TestAllowModelDefaultForAskSubagent(t *testing.T) {
-	e := setup(t, gatewaysim.OpenClaw, tools.Config{AllowModels: tools.ModelPolicy{"fake/fake-echo", "anthropic/*"}})
-	var out tools.AskSubagentOutput
-	res := e.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "default model please"}, &out)
-	if res.IsError || out.Model != "fake/fake-echo" {
-		t.Fatalf("%s %+v", text(res), out)
-	}
-	if got := patchedModels(t, e, "agent:main:subagent"); strings.Join(got, ",") != "fake/fake-echo" {
-		t.Fatalf("sessions.patch %v", got)
-	}
-	if runs := e.fake.Runs(); len(runs) != 1 || runs[0].Model != "fake/fake-echo" {
-		t.Fatalf("runs %+v", runs)
+	for _, gen := range gens {
+		t.Run(gen.String(), func(t *testing.T) {
+			e := setup(t, gen, tools.Config{AllowModels: tools.ModelPolicy{"fake/fake-echo", "anthropic/*"}})
+			var out tools.AskSubagentOutput
+			res := e.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "default model please"}, &out)
+			if res.IsError || out.Model != "fake/fake-echo" || out.RequestedModel != "fake/fake-echo" {
+				t.Fatalf("%s %+v", text(res), out)
+			}
+			runs := e.fake.Runs()
+			if len(runs) != 1 || runs[0].Model != "fake/fake-echo" {
+				t.Fatalf("runs %+v", runs)
+			}
+			patches := patchedModels(t, e, out.SessionKey)
+			if gen == gatewaysim.OpenClaw {
+				if runs[0].RequestedModel != "fake/fake-echo" || len(patches) != 0 {
+					t.Fatalf("OpenClaw: run model param %q, patches %v; want the model with the run and no patch", runs[0].RequestedModel, patches)
+				}
+			} else if strings.Join(patches, ",") != "fake/fake-echo" || runs[0].RequestedModel != "" {
+				t.Fatalf("Clawdbot: patches %v, run model param %q; want one patch of the private session and no model param", patches, runs[0].RequestedModel)
+			}
+		})
 	}
 }
 

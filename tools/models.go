@@ -93,8 +93,10 @@ func (t *tools) allowedModels(ctx context.Context, provider string) ([]ModelOut,
 // policy, and returns the resolved model (nil when cleared) and the
 // canonical key. A refusal names the models that are allowed.
 func (t *tools) setModel(ctx context.Context, key string, model *string) (*string, string, error) {
-	if model != nil && !t.cfg.AllowModels.Allows(*model) {
-		return nil, "", t.policyRefusal(ctx, *model)
+	if model != nil && len(t.cfg.AllowModels) > 0 {
+		if _, err := t.checkPolicy(ctx, *model); err != nil {
+			return nil, "", err
+		}
 	}
 	res, err := t.gw.SessionsPatch(ctx, key, model)
 	if err != nil {
@@ -125,6 +127,50 @@ func (t *tools) setModel(ctx context.Context, key string, model *string) (*strin
 		return nil, "", fmt.Errorf("model %q resolves to %s, which this clawgate does not allow (--allow-model %s); the override was cleared", *model, resolved, t.cfg.AllowModels)
 	}
 	return &resolved, canonical, nil
+}
+
+// resolveModel resolves a model name the way the gateway does
+// (docs/protocol.md §3.5), so that --allow-model and the check of what ran
+// compare provider/model references: "provider/model" as it is (provider in
+// lower case); else an alias (models.list's, then the configured ones of
+// config.get); else a model id of the default model's provider. When the
+// gateway cannot be asked, the name comes back as it is.
+func (t *tools) resolveModel(ctx context.Context, name string) string {
+	name = strings.TrimSpace(name)
+	if prov, model, ok := strings.Cut(name, "/"); ok {
+		return strings.ToLower(strings.TrimSpace(prov)) + "/" + model
+	}
+	if list, err := t.gw.ModelsList(ctx); err == nil {
+		for _, m := range list.Models {
+			if m.Alias != "" && strings.EqualFold(m.Alias, name) {
+				return m.Ref()
+			}
+		}
+	}
+	if aliases, err := t.gw.ModelAliases(ctx); err == nil {
+		if ref, ok := aliases[strings.ToLower(name)]; ok {
+			return ref
+		}
+	}
+	if prov, _, ok := strings.Cut(t.defaultModel(ctx), "/"); ok {
+		return prov + "/" + name
+	}
+	return name
+}
+
+// checkPolicy resolves model (resolveModel) and checks the result against
+// --allow-model, whose globs are about provider/model references: an alias
+// is allowed when the model it names is. It returns the resolved model.
+func (t *tools) checkPolicy(ctx context.Context, model string) (string, error) {
+	resolved := t.resolveModel(ctx, model)
+	if t.cfg.AllowModels.Allows(resolved) {
+		return resolved, nil
+	}
+	if !strings.EqualFold(resolved, strings.TrimSpace(model)) {
+		return "", fmt.Errorf("model %q resolves to %s, which this clawgate does not allow (--allow-model %s). %s",
+			model, resolved, t.cfg.AllowModels, t.allowedHint(ctx))
+	}
+	return "", t.policyRefusal(ctx, model)
 }
 
 // policyRefusal is the error for a model --allow-model forbids.

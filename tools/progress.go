@@ -89,6 +89,15 @@ func (p *progress) onEvent(ev schema.AgentEvent) {
 	default:
 		return
 	}
+	p.note(msg)
+}
+
+// note sends msg as a progress notification of its own (for what the run's
+// events do not say).
+func (p *progress) note(msg string) {
+	if p.srv == nil {
+		return
+	}
 	p.n++
 	_ = p.srv.SendNotificationToClient(p.ctx, string(mcp.MethodNotificationProgress), map[string]any{
 		"progressToken": p.token,

@@ -58,15 +58,19 @@ type Config struct {
 	DefaultTimeout time.Duration
 	// AllowMainSession lets ask_subagent run in the gateway's main session.
 	AllowMainSession bool
-	Version          string
-	Logger           *slog.Logger
+	// Janitor removes ask_subagent's private sessions after their runs;
+	// the caller drains it at exit (default: one nobody drains).
+	Janitor *Janitor
+	Version string
+	Logger  *slog.Logger
 }
 
 // tools holds the configuration the handlers share.
 type tools struct {
-	cfg Config
-	gw  Gateway
-	log *slog.Logger
+	cfg     Config
+	gw      Gateway
+	log     *slog.Logger
+	janitor *Janitor
 }
 
 // NewServer returns the MCP server with the tools cfg allows.
@@ -86,7 +90,10 @@ func NewServer(cfg Config) (*server.MCPServer, error) {
 	if cfg.Version == "" {
 		cfg.Version = "dev"
 	}
-	t := &tools{cfg: cfg, gw: cfg.Gateway, log: cfg.Logger}
+	if cfg.Janitor == nil {
+		cfg.Janitor = NewJanitor(cfg.Gateway, cfg.Logger)
+	}
+	t := &tools{cfg: cfg, gw: cfg.Gateway, log: cfg.Logger, janitor: cfg.Janitor}
 	s := server.NewMCPServer("clawgate", cfg.Version,
 		server.WithToolCapabilities(false),
 		server.WithInstructions(instructions()),

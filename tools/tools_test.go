@@ -172,19 +172,28 @@ func TestEveryToolHappyPath(t *testing.T) {
 				gotwant.Eq("isError", res.IsError, false),
 				gotwant.Eq("text", as.Text, "FAKE-REPLY: you said <<summarise this>>"),
 				gotwant.Eq("status", as.Status, "ok"),
-				gotwant.Eq("session_key", as.SessionKey, "agent:main:subagent"),
+				gotwant.That("session_key", tools.IsPrivateSession(as.SessionKey), as.SessionKey, "a private session"),
+				gotwant.Eq("session_kept", as.SessionKept, false),
+				gotwant.Eq("mode", as.Mode, "agent"),
 				gotwant.Ne("run_id", as.RunID, ""),
 				gotwant.Eq("provider", as.Provider, "fake"),
 				gotwant.Eq("model", as.Model, "fake/fake-echo"),
+				gotwant.Eq("requested_model", as.RequestedModel, "fake/fake-echo"),
 				gotwant.Ne("usage.total", as.Usage.Total, 0),
 			)
 			if text(res) != as.Text {
 				t.Fatalf("text content %q", text(res))
 			}
-			// The model was patched onto the subagent session before the run.
+			// The run used its private session: the model went with the run
+			// (OpenClaw) or was patched onto that session (Clawdbot; the two
+			// patches before are patch_session_model's).
 			runs := e.fake.Runs()
-			if len(runs) != 1 || runs[0].SessionKey != "agent:main:subagent" || len(e.fake.RequestsFor("sessions.patch")) != 3 {
-				t.Fatalf("runs %+v", runs)
+			wantPatches := 2
+			if gen == gatewaysim.Clawdbot {
+				wantPatches = 3
+			}
+			if len(runs) != 1 || runs[0].SessionKey != as.SessionKey || len(e.fake.RequestsFor("sessions.patch")) != wantPatches {
+				t.Fatalf("runs %+v, %d patches, want %d", runs, len(e.fake.RequestsFor("sessions.patch")), wantPatches)
 			}
 		})
 	}
@@ -238,8 +247,13 @@ func TestAllowModelPolicy(t *testing.T) {
 		t.Fatalf("ask without model: %s", text(res))
 	}
 	var lm tools.ListModelsOutput
-	if res = e.call(t, ctx, "list_models", nil, &lm); res.IsError || len(lm.Models) != 0 {
+	if res = e.call(t, ctx, "list_models", nil, &lm); res.IsError || len(lm.Models) == 0 {
 		t.Fatalf("list_models: %s %+v", text(res), lm)
+	}
+	for _, m := range lm.Models {
+		if m.Selectable == nil || *m.Selectable || m.NotSelectableReason != "allow_model" {
+			t.Errorf("%s not marked refused by --allow-model: %+v", m.ID, m)
+		}
 	}
 	if n := len(e.fake.RequestsFor("sessions.patch")) + len(e.fake.RequestsFor("agent")); n != 0 {
 		t.Fatalf("%d refused calls reached the gateway", n)
@@ -290,7 +304,7 @@ func TestAskSubagentRefusesMainSession(t *testing.T) {
 		t.Fatalf("runs %+v, want only the one in agent:a:b:main", runs)
 	}
 	if res := e.call(t, testwait.Ctx(t), "ask_subagent", map[string]any{"message": "hi", "session_key": "agent:work:main"}, nil); !res.IsError ||
-		!strings.Contains(text(res), `Leave session_key empty to use agent:work:subagent`) {
+		!strings.Contains(text(res), `Leave session_key empty for a fresh private session`) {
 		t.Fatalf("another agent's main session: %s", text(res))
 	}
 	e2 := setup(t, gatewaysim.OpenClaw, tools.Config{AllowMainSession: true})
@@ -365,7 +379,7 @@ func TestAskSubagentTimeout(t *testing.T) {
 		want string
 	}{
 		{gatewaysim.OpenClaw, "the run was aborted on the gateway"},
-		{gatewaysim.Clawdbot, "so the run may go on on the gateway"},
+		{gatewaysim.Clawdbot, "the run was stopped on the gateway by removing its private session"},
 	} {
 		e := setup(t, tc.gen, tools.Config{})
 		start := time.Now()
@@ -522,8 +536,8 @@ func TestPatchSessionModelUnknownKey(t *testing.T) {
 		t.Run(gen.String(), func(t *testing.T) {
 			e := setup(t, gen, tools.Config{})
 			ctx := testwait.Ctx(t)
-			// A run creates agent:main:subagent.
-			if res := e.call(t, ctx, "ask_subagent", map[string]any{"message": "make the session"}, nil); res.IsError {
+			// A run in a named session creates agent:main:subagent.
+			if res := e.call(t, ctx, "ask_subagent", map[string]any{"message": "make the session", "session_key": "agent:main:subagent"}, nil); res.IsError {
 				t.Fatal(text(res))
 			}
 			patches := len(e.fake.RequestsFor("sessions.patch"))

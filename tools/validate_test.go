@@ -141,8 +141,8 @@ func TestValidationMessages(t *testing.T) {
 		{"ask_subagent", `{"message": "hi", "timeout": 60}`, `unknown argument "timeout" (did you mean "timeout_seconds"?)`},
 		{"ask_subagent", `{"message": "hi", "mesage": "x"}`, `unknown argument "mesage" (did you mean "message"?)`},
 		{"ask_subagent", `{"message": "hi", "priority": 1}`,
-			`unknown argument "priority" (ask_subagent takes message, and optionally session_key, model, timeout_seconds, thinking, agent_id and extra_system_prompt)`},
-		{"ask_subagent", `{"prompt": "hi"}`, `missing required argument "message"; unknown argument "prompt" (ask_subagent takes message, and optionally session_key, model, timeout_seconds, thinking, agent_id and extra_system_prompt)`},
+			`unknown argument "priority" (ask_subagent takes message, and optionally mode, model, session_key, keep_session, output_schema, timeout_seconds, thinking, agent_id and extra_system_prompt)`},
+		{"ask_subagent", `{"prompt": "hi"}`, `missing required argument "message"; unknown argument "prompt" (ask_subagent takes message, and optionally mode, model, session_key, keep_session, output_schema, timeout_seconds, thinking, agent_id and extra_system_prompt)`},
 
 		// Several problems at once: all of them, missing arguments first,
 		// then values in the order of the schema, then unknown arguments.
