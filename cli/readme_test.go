@@ -19,6 +19,7 @@ import (
 
 	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/testwait"
+	"github.com/clawgate/clawgate/tools"
 )
 
 // The README is the front door: every command of its Install, Try and Run
@@ -335,7 +336,7 @@ func configArgs(t *testing.T, where string, b readmeBlock) []string {
 
 // volatile are result fields whose values differ between runs (ids, times,
 // the simulator's port); only their presence and type are compared.
-var volatile = map[string]bool{"run_id": true, "duration_ms": true, "updated_at": true, "session_id": true, "url": true}
+var volatile = map[string]bool{"run_id": true, "duration_ms": true, "updated_at": true, "session_id": true, "url": true, "date": true}
 
 // compareOutput checks that the README's example output is what the command
 // prints: the same fields everywhere, the same values except volatile ones.
@@ -359,6 +360,13 @@ func compareOutput(t *testing.T, where, cmd, want, got string) {
 
 func diffJSON(path string, want, got any, diffs *[]string) {
 	key := path[strings.LastIndexByte(path, '.')+1:]
+	// A private session's key is fresh on every run: any private key will do.
+	if ws, ok := want.(string); ok && key == "session_key" && tools.IsPrivateSession(ws) {
+		if gs, ok := got.(string); !ok || !tools.IsPrivateSession(gs) {
+			*diffs = append(*diffs, fmt.Sprintf("%s: a private session key in the README, %v for real", path, got))
+		}
+		return
+	}
 	if volatile[key] {
 		if reflect.TypeOf(want) != reflect.TypeOf(got) {
 			*diffs = append(*diffs, fmt.Sprintf("%s: %T in the README, %T for real", path, want, got))
