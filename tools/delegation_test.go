@@ -1,10 +1,14 @@
 package tools_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/clawgate/clawgate/internal/gatewaysim"
 	"github.com/clawgate/clawgate/internal/gotwant"
@@ -401,6 +405,38 @@ func TestDelegationStructuredFailure(t *testing.T) {
 			}
 			if n := len(e.fake.Runs()); n != 2 {
 				t.Errorf("%d runs, want the run and one repair", n)
+			}
+		})
+	}
+}
+
+// Cancelling a call removes its private session too, and on Clawdbot,
+// which cannot abort an agent run, that removal is what stops the run.
+func TestDelegationCancelRemovesAndStops(t *testing.T) {
+	for _, gen := range gens {
+		t.Run(gen.String(), func(t *testing.T) {
+			e := setup(t, gen, tools.Config{})
+			ctx, cancel := context.WithCancel(testwait.Ctx(t))
+			var once sync.Once
+			e.c.OnNotification(func(n mcp.JSONRPCNotification) {
+				if n.Method == "notifications/progress" {
+					once.Do(cancel)
+				}
+			})
+			req := mcp.CallToolRequest{}
+			req.Params.Name = "ask_subagent"
+			req.Params.Arguments = map[string]any{"message": fmt.Sprintf("[[delay=%.0f]] never finishes", testwait.LongTimeout.Seconds())}
+			req.Params.Meta = &mcp.Meta{ProgressToken: "cancel-me"}
+			_, _ = e.c.CallTool(ctx, req)
+			runs := e.fake.Runs()
+			if len(runs) != 1 {
+				t.Fatalf("runs %+v", runs)
+			}
+			if _, err := e.fake.WaitAborted(testwait.Ctx(t), runs[0].RunID); err != nil {
+				t.Errorf("the cancelled run goes on on the gateway: %v", err)
+			}
+			if err := e.fake.WaitSessionGone(testwait.Ctx(t), runs[0].SessionKey); err != nil {
+				t.Errorf("the cancelled call's private session is still there: %v", err)
 			}
 		})
 	}
