@@ -137,7 +137,7 @@ func (t *tools) askSubagent(ctx context.Context, req mcp.CallToolRequest, in Ask
 	if err := t.prepareDelegation(runCtx, &d, info); err != nil {
 		return out, "", failed("while choosing the session and model", err)
 	}
-	if d.private {
+	if d.private && d.mode != modeModel { // a model run stores no session
 		t.janitor.Open(d.key)
 		defer func() {
 			switch {

@@ -181,6 +181,11 @@ func TestDelegationModeParams(t *testing.T) {
 			if _, ok := e.fake.Session(out.SessionKey); ok {
 				t.Errorf("mode model stored the session %s", out.SessionKey)
 			}
+			// The removals of the two earlier calls' sessions are all there
+			// are (waited for, so a late removal of this one would show).
+			if err := e.fake.WaitFor(testwait.Ctx(t), "two removals", func() bool { return len(e.fake.RequestsFor("sessions.delete")) >= 2 }); err != nil {
+				t.Fatal(err)
+			}
 			if strings.Contains(strings.Join(deletedKeys(t, e), " "), out.SessionKey) {
 				t.Errorf("mode model removed a session it never stored")
 			}
