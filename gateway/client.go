@@ -375,8 +375,14 @@ var idempotent = map[string]bool{
 // retryable while the deadline allows. The call is bounded by CallTimeout
 // unless ctx ends sooner.
 func (c *Client) Call(ctx context.Context, method string, params, out any) error {
+	return c.call(ctx, c.opts.CallTimeout, method, params, out)
+}
+
+// call is Call bounded by timeout instead of CallTimeout, for methods that
+// wait on the gateway side (agent.wait).
+func (c *Client) call(ctx context.Context, timeout time.Duration, method string, params, out any) error {
 	start := time.Now()
-	ctx, cancel := c.bound(ctx, c.opts.CallTimeout)
+	ctx, cancel := c.bound(ctx, timeout)
 	defer cancel()
 	resent := false
 	for {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/clawgate/clawgate/schema"
 )
@@ -125,4 +126,25 @@ func (c *Client) ModelAliases(ctx context.Context) (map[string]string, error) {
 		return nil, err
 	}
 	return out.Aliases(), nil
+}
+
+// ChatHistory calls chat.history: the last limit messages of a session's
+// transcript (both generations; 0: the gateway's default).
+func (c *Client) ChatHistory(ctx context.Context, sessionKey string, limit int) (*schema.ChatHistory, error) {
+	var out schema.ChatHistory
+	if err := c.Call(ctx, "chat.history", schema.ChatHistoryParams{SessionKey: sessionKey, Limit: limit}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// AgentWait calls agent.wait: it waits up to wait for the run runID to end
+// (0: only looks), bounded by ctx and by the wait plus the call timeout.
+// Status "timeout" means the wait ended, not the run.
+func (c *Client) AgentWait(ctx context.Context, runID string, wait time.Duration) (*schema.AgentWaitResult, error) {
+	var out schema.AgentWaitResult
+	if err := c.call(ctx, wait+c.opts.CallTimeout, "agent.wait", schema.AgentWaitParams{RunID: runID, TimeoutMs: wait.Milliseconds()}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }

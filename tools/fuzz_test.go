@@ -116,6 +116,18 @@ func (s *stubGateway) ModelAliases(context.Context) (map[string]string, error) {
 	return map[string]string{}, nil
 }
 
+func (s *stubGateway) ChatHistory(_ context.Context, key string, _ int) (*schema.ChatHistory, error) {
+	return &schema.ChatHistory{SessionKey: key}, nil
+}
+
+func (s *stubGateway) AgentWait(_ context.Context, runID string, _ time.Duration) (*schema.AgentWaitResult, error) {
+	return &schema.AgentWaitResult{RunID: runID, Status: "ok"}, nil
+}
+
+func (s *stubGateway) AbortRun(_ context.Context, _, _ string) (*schema.AbortResult, error) {
+	return &schema.AbortResult{}, nil
+}
+
 var _ tools.Gateway = (*stubGateway)(nil)
 
 // fuzzTools decodes the fuzzer's tool byte: byte b calls fuzzTools[b %

@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/clawgate/clawgate/gateway"
 	"github.com/clawgate/clawgate/schema"
@@ -22,6 +23,9 @@ type Gateway interface {
 	UsageCost(ctx context.Context) (*schema.UsageCost, error)
 	ModelPrices(ctx context.Context) (map[string]schema.ModelPrice, error)
 	ModelAliases(ctx context.Context) (map[string]string, error)
+	ChatHistory(ctx context.Context, sessionKey string, limit int) (*schema.ChatHistory, error)
+	AgentWait(ctx context.Context, runID string, wait time.Duration) (*schema.AgentWaitResult, error)
+	AbortRun(ctx context.Context, sessionKey, runID string) (*schema.AbortResult, error)
 }
 
 var _ Gateway = (*gateway.Client)(nil)
