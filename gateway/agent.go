@@ -37,6 +37,15 @@ type AgentRequest struct {
 	// (schema.PromptMode*, schema.BootstrapLightweight; need
 	// Capabilities.PromptModes).
 	PromptMode, BootstrapContextMode string
+	// Detached runs are left going on the gateway when the client closes
+	// (no abort at Close, none when the wait ends because of it), so that
+	// another client can collect them (agent.wait, chat.history).
+	Detached bool
+	// OnAccepted, if set, is called once, on Agent's goroutine, when the
+	// gateway has accepted the run, with the run id and the session key
+	// (the accepted frame's, else SessionKey); not at all when the run is
+	// refused or its first frame is its last.
+	OnAccepted func(runID, sessionKey string)
 	// AbortWait bounds how long Agent waits for the gateway to confirm
 	// the abort of a run it stops waiting for (default 5 s). A caller with
 	// a wall-clock promise to keep sets it to the time it has left; the
@@ -134,7 +143,9 @@ func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schem
 	stopPump := pumpEvents(sub, onEvent)
 	defer stopPump()
 
-	defer c.trackRun(runID, req.SessionKey)() // before sending: Close may come at once
+	if !req.Detached {
+		defer c.trackRun(runID, req.SessionKey)() // before sending: Close may come at once
+	}
 	reqID, pc, err := cn.send("agent", params, true)
 	if err != nil {
 		return nil, err
@@ -170,6 +181,9 @@ func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schem
 					if sessionKey != "" {
 						run.SessionKey = sessionKey
 					}
+					if req.OnAccepted != nil {
+						req.OnAccepted(runID, run.SessionKey)
+					}
 					waitCtx = runCtx
 					if req.Timeout > 0 {
 						waitCtx, cancelFinal = withTimeout(runCtx, req.Timeout+c.opts.AgentGrace)
@@ -185,6 +199,11 @@ func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schem
 				} else {
 					err = &TimeoutError{Method: "agent", After: time.Since(start), What: "acceptance"}
 				}
+			}
+			if req.Detached && c.life.Err() != nil {
+				// The client closed: leave the run going for another client.
+				return nil, &RunError{RunID: runID, Elapsed: time.Since(start), Cause: err,
+					AbortErr: errors.New("clawgate closed; the run goes on on the gateway")}
 			}
 			return nil, c.interrupted(run, start, err, req.AbortWait)
 		}

@@ -109,35 +109,44 @@ type UsageOut struct {
 const abortBudget = 500 * time.Millisecond
 
 func (t *tools) askSubagent(ctx context.Context, req mcp.CallToolRequest, in AskSubagentInput) (AskSubagentOutput, string, error) {
-	var out AskSubagentOutput
 	start := time.Now()
 	d, err := t.planDelegation(in)
 	if err != nil {
-		return out, "", err
+		return AskSubagentOutput{}, "", err
 	}
 	timeout := t.cfg.DefaultTimeout
 	if in.TimeoutSeconds > 0 {
 		timeout = time.Duration(in.TimeoutSeconds) * time.Second
 	}
-	// timeout_seconds bounds the whole tool call by the wall clock:
-	// connecting, choosing the model, the run(s) and a repair turn.
+	return t.delegate(ctx, &d, start, timeout, newProgress(ctx, req))
+}
+
+// delegate runs a planned delegation to its answer: it settles the session
+// and model, runs the subtask (and a repair turn for output_schema) and
+// builds the result. ctx is the caller's; timeout bounds the whole call by
+// the wall clock from start: connecting, choosing the model, the run(s). A
+// background delegation (start_subagent) leaves its private session for
+// collection; any other hands it to the janitor when it returns.
+func (t *tools) delegate(ctx context.Context, d *delegation, start time.Time, timeout time.Duration, prog *progress) (AskSubagentOutput, string, error) {
+	var out AskSubagentOutput
+	in := d.in
 	runCtx, cancel := context.WithDeadline(ctx, start.Add(timeout))
 	defer cancel()
 	failed := func(phase string, err error) error {
 		if runCtx.Err() == nil || ctx.Err() != nil {
 			return err
 		}
-		return fmt.Errorf("ask_subagent timed out after %s (timeout_seconds %d) %s; no run was started: %s",
-			time.Since(start).Round(time.Millisecond), int(timeout/time.Second), phase, Explain(err))
+		return fmt.Errorf("%s timed out after %s (timeout_seconds %d) %s; no run was started: %s",
+			d.tool(), time.Since(start).Round(time.Millisecond), int(timeout/time.Second), phase, Explain(err))
 	}
 	info, err := t.gw.Info(runCtx)
 	if err != nil {
 		return out, "", failed("while connecting to the gateway", err)
 	}
-	if err := t.prepareDelegation(runCtx, &d, info); err != nil {
+	if err := t.prepareDelegation(runCtx, d, info); err != nil {
 		return out, "", failed("while choosing the session and model", err)
 	}
-	if d.private && d.mode != modeModel { // a model run stores no session
+	if d.private && d.mode != modeModel && !d.background { // a model run stores no session
 		t.janitor.Open(d.key)
 		defer func() {
 			switch {
@@ -151,17 +160,15 @@ func (t *tools) askSubagent(ctx context.Context, req mcp.CallToolRequest, in Ask
 		}()
 	}
 	if d.patchModel {
-		if err := t.setRunModelOnSession(runCtx, &d); err != nil {
+		if err := t.setRunModelOnSession(runCtx, d); err != nil {
 			return out, "", failed("while setting the model", err)
 		}
 	}
-
-	prog := newProgress(ctx, req)
 	message := in.Message
 	if d.schema != nil {
 		message += "\n\n" + d.schema.Instruction()
 	}
-	res, err := t.runOnce(ctx, runCtx, &d, message, start, timeout, prog)
+	res, err := t.runOnce(ctx, runCtx, d, message, start, timeout, prog)
 	if err != nil {
 		return out, "", err
 	}
@@ -173,7 +180,7 @@ func (t *tools) askSubagent(ctx context.Context, req mcp.CallToolRequest, in Ask
 				repair = d.schema.RepairPromptFresh(in.Message, res.text, problems)
 			}
 			prog.note("the answer did not match output_schema; asking for a corrected answer")
-			second, err := t.runOnce(ctx, runCtx, &d, repair, start, timeout, prog)
+			second, err := t.runOnce(ctx, runCtx, d, repair, start, timeout, prog)
 			if err != nil {
 				return out, "", fmt.Errorf("the answer did not match output_schema (%s), and the repair turn failed: %w",
 					strings.Join(problems, "; "), err)
@@ -193,7 +200,7 @@ func (t *tools) askSubagent(ctx context.Context, req mcp.CallToolRequest, in Ask
 	out.Mode, out.SessionKey, out.SessionKept = d.mode, d.key, d.kept()
 	out.Model, out.Provider, out.RequestedModel = res.model, res.provider, d.requested
 	out.Usage, out.DurationMs = res.usage, res.elapsed.Milliseconds()
-	out.Warnings = append(d.warnings, t.modelWarnings(&d, res)...)
+	out.Warnings = append(d.warnings, t.modelWarnings(d, res)...)
 	text := out.Text
 	if len(out.JSON) > 0 {
 		text = string(out.JSON)

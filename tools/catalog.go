@@ -18,9 +18,10 @@ type ToolInfo struct {
 	// Summary is the first sentence of Description.
 	Summary     string `json:"summary"`
 	Description string `json:"description"`
-	// Write is true for the tools that change the gateway's state or run
-	// agents (those not annotated readOnlyHint): the ones --read-only
-	// leaves out.
+	// Write is true for the tools --read-only leaves out: those that
+	// change the gateway's state or run agents (not annotated
+	// readOnlyHint), and wait_subagent and list_subagents, which serve the
+	// runs only such a clawgate starts.
 	Write bool `json:"write"`
 	// Disabled is true for a write tool when clawgate runs with --read-only.
 	Disabled bool `json:"disabled,omitempty"`

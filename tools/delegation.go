@@ -83,6 +83,20 @@ type delegation struct {
 	// ending on the gateway.
 	interrupted bool
 	warnings    []string
+	// background: a start_subagent run. Its private session stays until
+	// the result is collected, and the run is left going on the gateway
+	// when clawgate exits (a new clawgate can collect it).
+	background bool
+	// onAccepted is called when the gateway accepted the (first) run.
+	onAccepted func(runID, sessionKey string)
+}
+
+// tool names the tool the delegation serves, for messages.
+func (d *delegation) tool() string {
+	if d.background {
+		return ToolStartSubagent
+	}
+	return ToolAskSubagent
 }
 
 // kept reports whether the session of the run still exists after the call.
@@ -253,6 +267,10 @@ func (t *tools) runOnce(ctx, runCtx context.Context, d *delegation, message stri
 	if d.private && d.mode != modeModel {
 		req.Label = privateSessionLabel
 	}
+	if d.background {
+		req.Detached = true
+		req.OnAccepted, d.onAccepted = d.onAccepted, nil // the first run only
+	}
 	if d.mode == modeModel {
 		// A bare model call sends no events: say when it starts and ends.
 		prog.note("model call started")
@@ -268,15 +286,15 @@ func (t *tools) runOnce(ctx, runCtx context.Context, d *delegation, message stri
 				note = "the run was stopped on the gateway by removing its private session (this gateway cannot abort a run otherwise)"
 			}
 			if ctx.Err() != nil {
-				return runResult{}, fmt.Errorf("ask_subagent was cancelled after %s; run %s: %s",
-					time.Since(start).Round(time.Millisecond), re.RunID, note)
+				return runResult{}, fmt.Errorf("%s was cancelled after %s; run %s: %s",
+					d.tool(), time.Since(start).Round(time.Millisecond), re.RunID, note)
 			}
-			return runResult{}, fmt.Errorf("ask_subagent timed out after %s (timeout_seconds %d); run %s: %s",
-				time.Since(start).Round(time.Millisecond), int(timeout/time.Second), re.RunID, note)
+			return runResult{}, fmt.Errorf("%s timed out after %s (timeout_seconds %d); run %s: %s",
+				d.tool(), time.Since(start).Round(time.Millisecond), int(timeout/time.Second), re.RunID, note)
 		}
 		if runCtx.Err() != nil && ctx.Err() == nil {
-			return runResult{}, fmt.Errorf("ask_subagent timed out after %s (timeout_seconds %d) while starting the run; no run was started: %s",
-				time.Since(start).Round(time.Millisecond), int(timeout/time.Second), Explain(err))
+			return runResult{}, fmt.Errorf("%s timed out after %s (timeout_seconds %d) while starting the run; no run was started: %s",
+				d.tool(), time.Since(start).Round(time.Millisecond), int(timeout/time.Second), Explain(err))
 		}
 		return runResult{}, err
 	}
@@ -301,8 +319,8 @@ func (t *tools) runOnce(ctx, runCtx context.Context, d *delegation, message stri
 	}
 	switch {
 	case r.TimedOut(timeout, run.Elapsed):
-		return res, fmt.Errorf("ask_subagent timed out after %s (timeout_seconds %d); run %s was stopped on the gateway",
-			time.Since(start).Round(time.Millisecond), int(timeout/time.Second), run.RunID)
+		return res, fmt.Errorf("%s timed out after %s (timeout_seconds %d); run %s was stopped on the gateway",
+			d.tool(), time.Since(start).Round(time.Millisecond), int(timeout/time.Second), run.RunID)
 	case r.Aborted():
 		return res, fmt.Errorf("run %s was aborted on the gateway after %s", run.RunID, run.Elapsed.Round(time.Millisecond))
 	case r.Status == schema.RunOK:

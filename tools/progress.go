@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -23,29 +24,57 @@ const progressTail = 80
 // request's progressToken. Without a token it does nothing. Notifications are
 // best effort: a failed send never fails the tool.
 type progress struct {
-	ctx      context.Context
-	srv      *server.MCPServer
-	token    mcp.ProgressToken
-	n        int
+	// send delivers one message (nil: progress is not wanted).
+	send func(msg string)
+	// observe, if set, sees every event's stream and data (a background
+	// run keeps its progress summary with it).
+	observe  func(stream string, d schema.AgentEventData)
 	lastText time.Time
 }
 
+// newProgress reports to the request's progressToken, if it has one.
 func newProgress(ctx context.Context, req mcp.CallToolRequest) *progress {
-	p := &progress{ctx: ctx}
+	p := &progress{}
 	if m := req.Params.Meta; m != nil && m.ProgressToken != nil {
-		p.token = m.ProgressToken
-		p.srv = server.ServerFromContext(ctx)
+		p.send = notifier(ctx, m.ProgressToken)
 	}
 	return p
+}
+
+// notifier returns a function that sends notifications/progress for token
+// to the client of ctx's request, numbered from 1. Sends are best effort.
+func notifier(ctx context.Context, token mcp.ProgressToken) func(msg string) {
+	srv := server.ServerFromContext(ctx)
+	if srv == nil {
+		return nil
+	}
+	var mu sync.Mutex
+	n := 0
+	return func(msg string) {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		_ = srv.SendNotificationToClient(ctx, string(mcp.MethodNotificationProgress), map[string]any{
+			"progressToken": token,
+			"progress":      n,
+			"message":       msg,
+		})
+	}
 }
 
 // onEvent is called by the gateway client for each event of the run, on one
 // goroutine.
 func (p *progress) onEvent(ev schema.AgentEvent) {
-	if p.srv == nil {
+	if p.send == nil && p.observe == nil {
 		return
 	}
 	d := ev.DecodeData()
+	if p.observe != nil {
+		p.observe(ev.Stream, d)
+	}
+	if p.send == nil {
+		return
+	}
 	var msg string
 	switch ev.Stream {
 	case "lifecycle":
@@ -95,15 +124,9 @@ func (p *progress) onEvent(ev schema.AgentEvent) {
 // note sends msg as a progress notification of its own (for what the run's
 // events do not say).
 func (p *progress) note(msg string) {
-	if p.srv == nil {
-		return
+	if p.send != nil {
+		p.send(msg)
 	}
-	p.n++
-	_ = p.srv.SendNotificationToClient(p.ctx, string(mcp.MethodNotificationProgress), map[string]any{
-		"progressToken": p.token,
-		"progress":      p.n,
-		"message":       msg,
-	})
 }
 
 // tail returns the last n runes of s on one line, with an ellipsis when cut.

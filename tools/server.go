@@ -71,6 +71,7 @@ type tools struct {
 	gw      Gateway
 	log     *slog.Logger
 	janitor *Janitor
+	book    *runBook // start_subagent's runs
 }
 
 // NewServer returns the MCP server with the tools cfg allows.
@@ -93,7 +94,7 @@ func NewServer(cfg Config) (*server.MCPServer, error) {
 	if cfg.Janitor == nil {
 		cfg.Janitor = NewJanitor(cfg.Gateway, cfg.Logger)
 	}
-	t := &tools{cfg: cfg, gw: cfg.Gateway, log: cfg.Logger, janitor: cfg.Janitor}
+	t := &tools{cfg: cfg, gw: cfg.Gateway, log: cfg.Logger, janitor: cfg.Janitor, book: newRunBook()}
 	s := server.NewMCPServer("clawgate", cfg.Version,
 		server.WithToolCapabilities(false),
 		server.WithInstructions(instructions()),

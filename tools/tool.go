@@ -26,12 +26,17 @@ type toolDef struct {
 	// openWorld: the tool reaches beyond the gateway's own state (an agent
 	// run talks to a model provider and may use tools).
 	openWorld bool
+	// hideReadOnly: a read tool --read-only leaves out all the same,
+	// because it has nothing to do there (wait_subagent and list_subagents
+	// serve runs that only a clawgate with the write tools starts, and
+	// agent.wait needs operator.write).
+	hideReadOnly bool
 }
 
-// write reports whether d is a write tool: one that --read-only leaves out
-// (such a clawgate connects with operator.read only, with which a write
-// tool could not work anyway).
-func (d toolDef) write() bool { return !d.readOnly }
+// write reports whether --read-only leaves d out: a write tool (such a
+// clawgate connects with operator.read only, with which a write tool could
+// not work anyway), or a read tool with nothing to do there.
+func (d toolDef) write() bool { return !d.readOnly || d.hideReadOnly }
 
 // handlerFunc is a tool's typed handler. It gets the arguments decoded
 // into In (already checked against the input schema reflected from In) and

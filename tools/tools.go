@@ -17,6 +17,10 @@ var registry = []tool{
 	listModelsTool,
 	patchSessionModelTool,
 	askSubagentTool,
+	startSubagentTool,
+	waitSubagentTool,
+	cancelSubagentTool,
+	listSubagentsTool,
 }
 
 // Names lists the names of the tools a server with Config.ReadOnly set to
