@@ -26,7 +26,8 @@ var askSubagentTool = newTool(toolDef{
 		`one plain model call, no tools, no files, nothing stored, the cheapest by far; "light" when the subagent needs the agent's tools ` +
 		`(files, shell, web) but not the workspace's instructions; "agent" (default) for the gateway's full agent with its tools, skills and workspace. ` +
 		"output_schema makes the answer JSON that matches it (returned as json). Reports progress while it runs; " +
-		"aborted on the gateway when cancelled or after timeout_seconds. " +
+		"aborted on the gateway when cancelled or after timeout_seconds. For long work, or when your client stops waiting for a tool " +
+		"call after about 60 s, use start_subagent and wait_subagent instead. " +
 		`Example: {"message": "Summarise in one sentence: ...", "mode": "model", "model": "anthropic/claude-haiku-4-5"}.`,
 	openWorld: true,
 }, (*tools).askSubagent)
