@@ -60,7 +60,7 @@ func (t *tools) cancelSubagent(ctx context.Context, _ mcp.CallToolRequest, in Ca
 			return out, "", ctx.Err()
 		}
 		r.mu.Lock()
-		err := r.err
+		err, stopped := r.err, r.stopped
 		if !r.ended.IsZero() {
 			r.collected = time.Now() // nothing left to collect
 		}
@@ -71,10 +71,13 @@ func (t *tools) cancelSubagent(ctx context.Context, _ mcp.CallToolRequest, in Ca
 			return out, out.Note, nil
 		}
 		t.releaseSession(r)
-		out.Status, out.Stopped, out.Note = "cancelled", true, "the run was stopped"
-		if err != nil {
-			out.Note = Explain(err)
-			out.Stopped = !errors.Is(err, gateway.ErrAbortUnsupported)
+		switch {
+		case err == nil:
+			out.Status, out.Note = "finished", "the run finished before it could be stopped; its result is dropped"
+		case stopped:
+			out.Status, out.Stopped, out.Note = "cancelled", true, Explain(err)
+		default:
+			out.Status, out.Note = "running", Explain(err)
 		}
 		return out, out.Note, nil
 	}

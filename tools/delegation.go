@@ -80,9 +80,9 @@ type delegation struct {
 	// gateway without a model per run).
 	patchModel bool
 	// interrupted: a run was cancelled or timed out and may still be
-	// ending on the gateway.
-	interrupted bool
-	warnings    []string
+	// ending on the gateway; stopped: the gateway confirmed it stopped.
+	interrupted, stopped bool
+	warnings             []string
 	// background: a start_subagent run. Its private session stays until
 	// the result is collected, and the run is left going on the gateway
 	// when clawgate exits (a new clawgate can collect it).
@@ -280,10 +280,11 @@ func (t *tools) runOnce(ctx, runCtx context.Context, d *delegation, message stri
 	if err != nil {
 		var re *gateway.RunError
 		if errors.As(err, &re) && (ctx.Err() != nil || errors.Is(err, gateway.ErrRunTimeout) || runCtx.Err() != nil) {
-			d.interrupted = true
+			d.interrupted, d.stopped = true, re.Aborted
 			note := abortNote(re)
 			if !re.Aborted && errors.Is(re.AbortErr, gateway.ErrAbortUnsupported) && d.private && t.stopByRemoving(d.key) {
 				note = "the run was stopped on the gateway by removing its private session (this gateway cannot abort a run otherwise)"
+				d.stopped = true
 			}
 			if ctx.Err() != nil {
 				return runResult{}, fmt.Errorf("%s was cancelled after %s; run %s: %s",

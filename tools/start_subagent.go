@@ -78,7 +78,7 @@ func (t *tools) startSubagent(ctx context.Context, _ mcp.CallToolRequest, in Sta
 		defer cancel()
 		out, text, err := t.delegate(runCtx, &d, start, timeout, prog)
 		r.mu.Lock()
-		r.out, r.text, r.err, r.ended, r.interrupted = out, text, err, time.Now(), d.interrupted
+		r.out, r.text, r.err, r.ended, r.interrupted, r.stopped = out, text, err, time.Now(), d.interrupted, d.stopped
 		r.mu.Unlock()
 		close(r.done)
 	}()

@@ -134,6 +134,7 @@ type bgRun struct {
 	err         error
 	ended       time.Time
 	interrupted bool
+	stopped     bool // the gateway confirmed the run stopped
 	cancelled   bool
 	collected   time.Time // zero until wait_subagent returned the result
 }
