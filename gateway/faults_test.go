@@ -240,7 +240,7 @@ func TestFaultMatrix(t *testing.T) {
 			parallel: true,
 		},
 		{
-			name:  "20 MiB response over the read limit (maxPayload 512 KiB, floor 1 MiB)",
+			name:  "20 MiB response over the read limit (maxPayload 512 KiB, floor 8 MiB)",
 			setup: func(f *gatewaysim.Options, _ *gateway.Options, _ time.Duration) { f.MaxPayload = 512 << 10 },
 			inject: func(t *testing.T, e *faultEnv) {
 				e.s.Handle("sessions.list", func(c *gatewaysim.Conn, req gatewaysim.Request) {

@@ -318,13 +318,13 @@ func TestOversizedFrames(t *testing.T) {
 	})
 	t.Run("inbound over the read limit fails the call at once", func(t *testing.T) {
 		url := newScripted(t, readyScript(func(p map[string]any) {
-			p["policy"].(map[string]any)["maxPayload"] = 1024 // read limit floor is 1 MiB
+			p["policy"].(map[string]any)["maxPayload"] = 1024 // read limit floor is 8 MiB
 		}, func(ctx context.Context, s *scriptConn) {
 			req, ok := s.recv(ctx)
 			if !ok {
 				return
 			}
-			s.send(map[string]any{"type": "res", "id": req["id"], "ok": true, "payload": strings.Repeat("y", 2<<20)})
+			s.send(map[string]any{"type": "res", "id": req["id"], "ok": true, "payload": strings.Repeat("y", 9<<20)})
 			s.drain(ctx)
 		}))
 		c := newClient(t, gateway.Options{URL: url})

@@ -309,7 +309,7 @@ func TestGatewayTextIsScrubbed(t *testing.T) {
 	}
 }
 
-// The read limit is policy.maxPayload clamped to 1 MiB..64 MiB: a gateway
+// The read limit is policy.maxPayload clamped to 8 MiB..64 MiB: a gateway
 // announcing 1 TiB cannot make clawgate read a frame beyond 64 MiB.
 func TestAnnouncedMaxPayloadIsClamped(t *testing.T) {
 	const clamp = gateway.MaxReadLimit

@@ -32,12 +32,13 @@ const (
 const (
 	// minReadLimit and maxReadLimit bound the read limit, which is
 	// policy.maxPayload. The floor keeps a gateway announcing a tiny limit
-	// usable (Clawdbot says 512 KiB and still sends larger history
-	// replies). The ceiling, 2.5 times OpenClaw's 25 MiB, bounds the memory
+	// usable: Clawdbot says 512 KiB and still sends chat.history replies of
+	// up to its 6 MiB history cap (DEFAULT_MAX_CHAT_HISTORY_MESSAGES_BYTES);
+	// a reply over the read limit would kill the shared connection. The ceiling, 2.5 times OpenClaw's 25 MiB, bounds the memory
 	// one frame may take (its bytes, and several times that once decoded):
 	// a gateway announcing 1 TiB cannot make clawgate buffer a 600 MB
 	// frame.
-	minReadLimit = 1 << 20
+	minReadLimit = 8 << 20
 	maxReadLimit = 64 << 20
 	// minTickInterval and maxTickInterval bound policy.tickIntervalMs as
 	// the liveness watchdog uses it (it fails a connection silent for two

@@ -65,7 +65,6 @@ func (t *tools) cancelSubagent(ctx context.Context, _ mcp.CallToolRequest, in Ca
 			r.collected = time.Now() // nothing left to collect
 		}
 		r.mu.Unlock()
-		t.book.remove(h)
 		if !r.finished() {
 			out.Status, out.Note = "running", fmt.Sprintf("the run did not stop within %s; it may still be going on the gateway", cancelWait)
 			return out, out.Note, nil
@@ -99,7 +98,7 @@ func (t *tools) cancelSubagent(ctx context.Context, _ mcp.CallToolRequest, in Ca
 			t.janitor.RemoveInterrupted(h.Key)
 			out.Status, out.Stopped, out.Note = "cancelled", true, "the run was stopped by removing its private session (this gateway cannot abort a run otherwise)"
 		} else {
-			out.Status, out.Note = "finished", "the run's private session is gone: the run had ended"
+			out.Status, out.Note = "finished", "the run's private session is gone: the run had ended and was collected or cancelled (or the run_id is not from start_subagent on this gateway)"
 		}
 	case errors.Is(err, gateway.ErrAbortUnsupported):
 		out.Status, out.Note = "running", "Clawdbot (protocol 3) cannot abort agent runs, and the run is in the named session "+h.Key+", which clawgate does not remove: it goes on until it ends or hits its own timeout"
@@ -114,7 +113,7 @@ func (t *tools) cancelSubagent(ctx context.Context, _ mcp.CallToolRequest, in Ca
 		if h.Private && !h.Keep && h.Mode != modeModel {
 			t.janitor.Remove(h.Key)
 		}
-		out.Status, out.Note = "finished", "the gateway found no such running run: it had ended"
+		out.Status, out.Note = "finished", "the gateway has no running run with this id: it had ended (or the run_id is not from start_subagent on this gateway)"
 	}
 	return out, out.Note, nil
 }

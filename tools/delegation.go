@@ -94,7 +94,7 @@ type delegation struct {
 // tool names the tool the delegation serves, for messages.
 func (d *delegation) tool() string {
 	if d.background {
-		return ToolStartSubagent
+		return "the run"
 	}
 	return ToolAskSubagent
 }

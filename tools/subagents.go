@@ -280,10 +280,3 @@ func (b *runBook) list(now time.Time, drop func(*bgRun)) []*bgRun {
 	sort.Slice(out, func(i, j int) bool { return out[i].h.Started > out[j].h.Started })
 	return out
 }
-
-// remove forgets the run of h.
-func (b *runBook) remove(h runHandle) {
-	b.mu.Lock()
-	delete(b.runs, h.Run)
-	b.mu.Unlock()
-}

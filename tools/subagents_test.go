@@ -246,3 +246,19 @@ func TestSubagentToolsNotReadOnly(t *testing.T) {
 		}
 	}
 }
+
+// A well-formed handle of a run the gateway never knew, whose session does
+// not exist, is an error (agent.wait alone would say "timeout" forever).
+func TestSubagentUnknownRun(t *testing.T) {
+	for _, gen := range gens {
+		t.Run(gen.String(), func(t *testing.T) {
+			e := setup(t, gen, tools.Config{})
+			h := "sa_" + base64.RawURLEncoding.EncodeToString([]byte(
+				`{"v":1,"r":"`+uuid.NewString()+`","k":"agent:main:subagent:clawgate-0123456789","m":"agent","p":true,"t":`+fmt.Sprint(time.Now().UnixMilli())+`}`))
+			_, txt, isErr := waitRun(t, e, h, 1)
+			if !isErr || !strings.Contains(txt, "is not known to the gateway and its session agent:main:subagent:clawgate-0123456789 does not exist") {
+				t.Fatalf("%s", txt)
+			}
+		})
+	}
+}

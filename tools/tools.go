@@ -21,6 +21,7 @@ var registry = []tool{
 	waitSubagentTool,
 	cancelSubagentTool,
 	listSubagentsTool,
+	readSessionTool,
 }
 
 // Names lists the names of the tools a server with Config.ReadOnly set to

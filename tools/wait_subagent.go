@@ -155,7 +155,19 @@ func (t *tools) waitElsewhere(ctx context.Context, req mcp.CallToolRequest, h ru
 	// The transcript decides when the gateway does not know the run (any
 	// more): Clawdbot only remembers runs that ended after the first
 	// agent.wait since it started, and for 10 minutes.
-	answer, found, herr := t.answerFromHistory(ctx, h)
+	answer, found, exists, herr := t.answerFromHistory(ctx, h)
+	if !found && status != schema.RunOK && status != schema.RunError {
+		// agent.wait answers "timeout" for a run it never knew, too: the
+		// session tells a run that goes on from one nobody can collect.
+		if herr != nil {
+			return WaitSubagentOutput{}, "", herr
+		}
+		if !exists {
+			return WaitSubagentOutput{}, "", fmt.Errorf("run %s is not known to the gateway and its session %s does not exist: "+
+				"its result was already collected or it was cancelled, the gateway's state was reset, or this run_id is not from "+
+				"start_subagent on this gateway. Start the subtask again", handle, h.Key)
+		}
+	}
 	switch {
 	case status == schema.RunOK || status == schema.RunError || (found && status != "pending"):
 		if herr != nil {
@@ -233,16 +245,15 @@ func (m historyMessage) text() string {
 // answerFromHistory reads the run's answer from its session's transcript:
 // the assistant messages of the run (OpenClaw marks them with the run id;
 // on Clawdbot, those after the run started).
-func (t *tools) answerFromHistory(ctx context.Context, h runHandle) (WaitSubagentOutput, bool, error) {
-	var out WaitSubagentOutput
+func (t *tools) answerFromHistory(ctx context.Context, h runHandle) (out WaitSubagentOutput, found, exists bool, err error) {
 	hist, err := t.gw.ChatHistory(ctx, h.Key, 50)
 	if err != nil {
-		return out, false, err
+		return out, false, false, err
 	}
+	exists = hist.SessionID != "" // both gateways leave it out for a session that does not exist
 	var texts []string
 	var u UsageOut
 	var cost float64
-	found := false
 	for _, raw := range hist.Messages {
 		var m historyMessage
 		if json.Unmarshal(raw, &m) != nil || m.Role != "assistant" {
@@ -278,7 +289,7 @@ func (t *tools) answerFromHistory(ctx context.Context, h runHandle) (WaitSubagen
 	}
 	out.Text = safetext.Text(strings.Join(texts, "\n\n"))
 	out.Usage = &u
-	return out, found, nil
+	return out, found, exists, nil
 }
 
 // sinceMs is the time since a Unix-millisecond instant, in milliseconds.

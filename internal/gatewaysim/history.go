@@ -99,7 +99,10 @@ func (s *Server) chatHistory(req Request) (any, *ErrorShape) {
 }
 
 // historyMessages renders one transcript turn as recorded user and
-// assistant messages (an aborted turn has no assistant message).
+// assistant messages (an aborted turn has no assistant message). The ids
+// are the same in every reply, as OpenClaw's are (each names a transcript
+// entry; probed: the same message carries the same __openclaw.id in every
+// chat.history reply).
 func (s *Server) historyMessages(t turn, i int) []any {
 	rw := newRewriter(0)
 	user := rw.applyObj(s.tpl.historyUser)
@@ -113,7 +116,7 @@ func (s *Server) historyMessages(t turn, i int) []any {
 		user["idempotencyKey"] = t.runID + ":user"
 	}
 	if meta := sub(user, "__openclaw"); meta != nil {
-		meta["id"], meta["idempotencyKey"], meta["recordTimestampMs"] = uuid.NewString(), t.runID+":user", t.started
+		meta["id"], meta["idempotencyKey"], meta["recordTimestampMs"] = entryID(t, "user"), t.runID+":user", t.started
 		meta["seq"] = 2*i + 1
 		if pos := sub(meta, "transcriptPosition"); pos != nil {
 			pos["rawSeq"] = 2*i + 1
@@ -131,14 +134,20 @@ func (s *Server) historyMessages(t turn, i int) []any {
 		u["input"], u["output"], u["totalTokens"] = 10, t.output, 10+t.output
 	}
 	if _, ok := asst["responseId"]; ok {
-		asst["responseId"] = "chatcmpl-" + uuid.NewString()[:12]
+		asst["responseId"] = "chatcmpl-" + entryID(t, "response")[:12]
 	}
 	if meta := sub(asst, "__openclaw"); meta != nil {
-		meta["runId"], meta["id"], meta["recordTimestampMs"] = t.runID, uuid.NewString(), t.ended
+		meta["runId"], meta["id"], meta["recordTimestampMs"] = t.runID, entryID(t, "assistant"), t.ended
 		meta["seq"] = 2*i + 2
 		if pos := sub(meta, "transcriptPosition"); pos != nil {
 			pos["rawSeq"] = 2*i + 2
 		}
 	}
 	return []any{user, asst}
+}
+
+// entryID is the id of one transcript entry of turn t: a UUID derived from
+// the session, the run and what the entry is.
+func entryID(t turn, what string) string {
+	return uuid.NewSHA1(uuid.NameSpaceOID, []byte(t.sessionID+"\x00"+t.runID+"\x00"+what)).String()
 }
