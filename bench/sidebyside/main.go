@@ -17,6 +17,12 @@
 //   - clawgate's RSS and threads after --mem-calls calls, and goroutines
 //     before and after as many calls through the same code in this process.
 //
+// With --delegation it measures ask_subagent instead, per mode (agent,
+// light, model) against a raw agent request with the same params: the
+// request bytes the gateway sends the model (from the e2e fake model's
+// request log, --fake-log) over sequential asks, parallel asks with a model
+// delay against one ask, and the time clawgate adds (see delegation.go).
+//
 // It builds clawgate from the enclosing module unless --clawgate names a
 // binary, and stops every process it starts. BENCHMARKS.md gives the exact
 // commands, against gateways started with `go run ./e2e/cmd/gateways`.
@@ -33,7 +39,9 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	"time"
 )
 
 // config holds the command-line flags.
@@ -54,6 +62,16 @@ type config struct {
 	sessionPrefix string
 	label         string
 	keep          bool
+
+	// --delegation: the ask_subagent measurements instead of the above.
+	delegation bool
+	fakeLog    string
+	dlgSeq     int
+	dlgN       int
+	dlgRounds  int
+	dlgPar     int
+	dlgDelay   time.Duration
+	dlgModes   []string
 }
 
 // multi is a repeatable string flag.
@@ -87,6 +105,14 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.sessionPrefix, "session-prefix", "agent:main:bench-", "prefix of the session keys of the agent runs (a unique suffix is added)")
 	fs.StringVar(&c.label, "label", "", "name of the gateway in the table's title (default: from hello-ok; Clawdbot reports its version as \"dev\")")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory (clawgate's logs)")
+	fs.BoolVar(&c.delegation, "delegation", false, "measure ask_subagent per mode (request bytes, parallel asks, latency) instead of the side-by-side rows")
+	fs.StringVar(&c.fakeLog, "fake-log", os.Getenv("FAKE_LOG"), "with --delegation: the fake model's request log, FAKE_LOG from `go run ./e2e/cmd/gateways` (env FAKE_LOG)")
+	fs.IntVar(&c.dlgSeq, "dlg-seq", 10, "with --delegation: sequential asks per mode for the request bytes")
+	fs.IntVar(&c.dlgN, "dlg-n", 30, "with --delegation: asks per side and mode without model delay (latency, clawgate's own time)")
+	fs.IntVar(&c.dlgRounds, "dlg-rounds", 5, "with --delegation: rounds per side and mode of one ask and of --dlg-par parallel asks with the model delay")
+	fs.IntVar(&c.dlgPar, "dlg-par", 8, "with --delegation: parallel asks per round")
+	modes := fs.String("dlg-modes", "agent,light,model", "with --delegation: the ask_subagent modes to measure, in order")
+	fs.DurationVar(&c.dlgDelay, "dlg-delay", 3*time.Second, "with --delegation: the fake model's delay in the parallel rounds ([[delay=N]] in the message)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -95,6 +121,20 @@ func parseFlags(args []string) (*config, error) {
 	}
 	if c.n < 1 || c.coldN < 1 || c.cliN < 1 || c.conc < 1 || c.rounds < 1 || c.agentN < 0 || c.memCalls < 1 || c.limit < 1 {
 		return nil, errors.New("counts must be positive")
+	}
+	if c.dlgSeq < 1 || c.dlgN < 1 || c.dlgRounds < 1 || c.dlgPar < 1 || c.dlgDelay <= 0 {
+		return nil, errors.New("the --dlg-* counts and the delay must be positive")
+	}
+	for _, m := range strings.Split(*modes, ",") {
+		switch m = strings.TrimSpace(m); m {
+		case "agent", "light", "model":
+			c.dlgModes = append(c.dlgModes, m)
+		default:
+			return nil, fmt.Errorf("--dlg-modes: unknown mode %q (want agent, light or model)", m)
+		}
+	}
+	if c.delegation && c.fakeLog == "" {
+		return nil, errors.New("--delegation reads the fake model's request log: pass --fake-log or set FAKE_LOG (printed by `go run ./e2e/cmd/gateways`)")
 	}
 	return c, nil
 }

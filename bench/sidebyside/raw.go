@@ -23,6 +23,16 @@ type rawClient struct {
 	nextID   int
 	protocol int
 	version  string // hello-ok server.version
+
+	// frames, after pump: the responses a goroutine reads off the
+	// connection while the caller is busy elsewhere.
+	frames chan rawRead
+}
+
+// rawRead is one frame read by pump, or why reading ended.
+type rawRead struct {
+	f   *rawFrame
+	err error
 }
 
 // rawFrame is the envelope of a gateway frame.
@@ -105,7 +115,47 @@ func dialRaw(ctx context.Context, url, token string) (*rawClient, error) {
 // close closes the connection with a normal close frame.
 func (c *rawClient) close() { _ = c.ws.Close(websocket.StatusNormalClosure, "bye") }
 
+// pump keeps reading the connection on a goroutine of its own, drops
+// events and queues the responses for read. For a client that is idle for
+// long stretches while the gateway broadcasts events (the delegation
+// measurements, where clawgate's runs go on meanwhile): unread, they would
+// fill the socket buffers, and the gateway's pings would go unanswered,
+// until the gateway closed the connection. It adds a goroutine hop per
+// response, so the warm-call rows, whose raw client must be the floor, do
+// without.
+func (c *rawClient) pump() {
+	c.frames = make(chan rawRead, 1024)
+	go func() {
+		for {
+			f, err := c.readWS(context.Background())
+			if err != nil {
+				c.frames <- rawRead{err: err}
+				close(c.frames)
+				return
+			}
+			if f.Type != "event" {
+				c.frames <- rawRead{f: f}
+			}
+		}
+	}()
+}
+
 func (c *rawClient) read(ctx context.Context) (*rawFrame, error) {
+	if c.frames == nil {
+		return c.readWS(ctx)
+	}
+	select {
+	case r, ok := <-c.frames:
+		if !ok {
+			return nil, errors.New("the raw connection is closed")
+		}
+		return r.f, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (c *rawClient) readWS(ctx context.Context) (*rawFrame, error) {
 	_, data, err := c.ws.Read(ctx)
 	if err != nil {
 		return nil, err
@@ -203,36 +253,87 @@ func (c *rawClient) agent(ctx context.Context, params agentParams) (string, erro
 		if err != nil {
 			return "", err
 		}
-		var p struct {
-			Status string `json:"status"`
-			Result *struct {
-				Payloads []struct {
-					Text string `json:"text"`
-				} `json:"payloads"`
-			} `json:"result"`
+		text, final, err := agentFinal(f)
+		if err != nil || final {
+			return text, err
 		}
-		if err := json.Unmarshal(f.Payload, &p); err != nil {
-			return "", fmt.Errorf("agent reply: %w", err)
-		}
-		if p.Status == "accepted" {
-			continue
-		}
-		if p.Status != "ok" {
-			return "", fmt.Errorf("agent run ended with status %q", p.Status)
-		}
-		if p.Result == nil || len(p.Result.Payloads) == 0 {
-			return "", nil
-		}
-		return p.Result.Payloads[0].Text, nil
 	}
 }
 
+// agents starts one agent run per params, each request its own write, back
+// to back on this connection, and waits until every run has its final
+// reply (in whatever order they come). All must succeed.
+func (c *rawClient) agents(ctx context.Context, params []agentParams) error {
+	want := make(map[string]bool, len(params))
+	for _, p := range params {
+		id := c.newID()
+		want[id] = true
+		if err := c.write(ctx, rawRequest{Type: "req", ID: id, Method: "agent", Params: p}); err != nil {
+			return err
+		}
+	}
+	for len(want) > 0 {
+		f, err := c.read(ctx)
+		if err != nil {
+			return err
+		}
+		if f.Type != "res" || !want[f.ID] {
+			continue
+		}
+		if !f.OK {
+			return frameError(f)
+		}
+		_, final, err := agentFinal(f)
+		if err != nil {
+			return err
+		}
+		if final {
+			delete(want, f.ID)
+		}
+	}
+	return nil
+}
+
+// agentFinal reads an ok response to an agent request: final is false for
+// the "accepted" acknowledgement; a final reply must have status ok. text is
+// the text of its first payload.
+func agentFinal(f *rawFrame) (text string, final bool, err error) {
+	var p struct {
+		Status string `json:"status"`
+		Result *struct {
+			Payloads []struct {
+				Text string `json:"text"`
+			} `json:"payloads"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(f.Payload, &p); err != nil {
+		return "", false, fmt.Errorf("agent reply: %w", err)
+	}
+	if p.Status == "accepted" {
+		return "", false, nil
+	}
+	if p.Status != "ok" {
+		return "", true, fmt.Errorf("agent run ended with status %q", p.Status)
+	}
+	if p.Result == nil || len(p.Result.Payloads) == 0 {
+		return "", true, nil
+	}
+	return p.Result.Payloads[0].Text, true, nil
+}
+
 // agentParams are the agent request params, exactly those clawgate's
-// ask_subagent sends for {"message", "session_key"} (timeout is its default
-// 55 s plus the one second it gives the gateway's own timeout).
+// ask_subagent sends: for {"message", "session_key"}, the first four
+// (timeout is its default 55 s plus the one second it gives the gateway's
+// own timeout); in a private session of its own also the label; and per
+// mode (protocol 4) modelRun, promptMode and bootstrapContextMode. The
+// fields are in the order clawgate writes them.
 type agentParams struct {
-	Message        string `json:"message"`
-	IdempotencyKey string `json:"idempotencyKey"`
-	SessionKey     string `json:"sessionKey"`
-	Timeout        int    `json:"timeout"`
+	Message              string `json:"message"`
+	IdempotencyKey       string `json:"idempotencyKey"`
+	SessionKey           string `json:"sessionKey"`
+	Timeout              int    `json:"timeout"`
+	Label                string `json:"label,omitempty"`
+	ModelRun             bool   `json:"modelRun,omitempty"`
+	PromptMode           string `json:"promptMode,omitempty"`
+	BootstrapContextMode string `json:"bootstrapContextMode,omitempty"`
 }

@@ -34,6 +34,14 @@ type runner struct {
 	procs []*mcpProc // every clawgate started, for interrupt and cleanup
 
 	res results
+
+	// --delegation
+	dlg          dlgResults
+	rawTap       *tap     // the raw client's tap
+	flog         *fakeLog // the fake model's request log
+	keyPrefix    string   // agent:<agent>:subagent:clawgate-, from clawgate's first private session
+	delsExpected int      // private sessions clawgate has been asked to remove
+	removes      bool     // clawgate removes its private sessions in the mode being measured
 }
 
 // results are the measurements, as they are shown in the table.
@@ -100,6 +108,9 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	if err := r.build(ctx); err != nil {
 		return err
+	}
+	if cfg.delegation {
+		return r.delegation(ctx)
 	}
 
 	logf("connecting the raw WebSocket client to %s", cfg.url)
@@ -603,9 +614,11 @@ func (r *runner) stopAll() {
 			p.stop(10 * time.Second)
 		}
 	}
-	if r.tp != nil {
-		r.tp.close()
-		r.tp = nil
+	for _, t := range []**tap{&r.tp, &r.rawTap} {
+		if *t != nil {
+			(*t).close()
+			*t = nil
+		}
 	}
 	if r.raw != nil {
 		r.raw.close()

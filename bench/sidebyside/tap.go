@@ -2,12 +2,14 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"regexp"
+	"slices"
 	"sync"
 	"time"
 )
@@ -32,6 +34,15 @@ type tap struct {
 	sent  map[string]tapSent    // request id → request frame seen
 	reply map[string]time.Time  // request id → final reply frame seen
 	conns map[net.Conn]struct{} // open connections, closed by close
+
+	// Kept across exchange: the sessions.delete requests in flight, how
+	// long those that ended took, and the last agent request frame whole.
+	dels      map[string]time.Time
+	delsSent  int
+	delTimes  samples
+	lastAgent []byte
+	agentRes  int           // size of the last final reply to an agent request
+	changed   chan struct{} // closed and replaced when a sessions.delete ends
 }
 
 // tapSent is a request frame that passed the tap.
@@ -47,7 +58,8 @@ func startTap(upstream string) (*tap, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &tap{ln: ln, upstream: upstream, sent: map[string]tapSent{}, reply: map[string]time.Time{}, conns: map[net.Conn]struct{}{}}
+	t := &tap{ln: ln, upstream: upstream, sent: map[string]tapSent{}, reply: map[string]time.Time{}, conns: map[net.Conn]struct{}{},
+		dels: map[string]time.Time{}, changed: make(chan struct{})}
 	go t.accept()
 	return t, nil
 }
@@ -191,10 +203,72 @@ func (t *tap) observe(msg []byte, at time.Time, fromClient bool) {
 	defer t.mu.Unlock()
 	switch {
 	case fromClient && typ == "req":
-		t.sent[id] = tapSent{method: headField(head, "method"), at: at}
+		method := headField(head, "method")
+		t.sent[id] = tapSent{method: method, at: at}
+		switch method {
+		case "sessions.delete":
+			t.dels[id] = at
+			t.delsSent++
+		case "agent":
+			t.lastAgent = append(t.lastAgent[:0], msg...)
+		}
 	case !fromClient && typ == "res" && headField(head, "status") != "accepted":
 		t.reply[id] = at
+		if t.sent[id].method == "agent" {
+			t.agentRes = len(msg)
+		}
+		if sent, ok := t.dels[id]; ok {
+			delete(t.dels, id)
+			t.delTimes = append(t.delTimes, at.Sub(sent))
+			close(t.changed)
+			t.changed = make(chan struct{})
+		}
 	}
+}
+
+// waitDeletes waits until n sessions.delete requests in all have passed the
+// tap and been answered, and returns how long each took on the gateway, in
+// the order they ended.
+func (t *tap) waitDeletes(ctx context.Context, n int) (samples, error) {
+	for {
+		t.mu.Lock()
+		done, ch := len(t.delTimes), t.changed
+		t.mu.Unlock()
+		if done >= n {
+			t.mu.Lock()
+			defer t.mu.Unlock()
+			return slices.Clone(t.delTimes), nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			t.mu.Lock()
+			sent := t.delsSent
+			t.mu.Unlock()
+			return nil, fmt.Errorf("%d sessions.delete requests expected, %d sent, %d answered: %w", n, sent, done, ctx.Err())
+		}
+	}
+}
+
+// deletesSent is how many sessions.delete requests have passed the tap.
+func (t *tap) deletesSent() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.delsSent
+}
+
+// agentReplyBytes is the size of the last final reply to an agent request.
+func (t *tap) agentReplyBytes() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.agentRes
+}
+
+// agentRequest is the last agent request frame that passed the tap, whole.
+func (t *tap) agentRequest() []byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.lastAgent)
 }
 
 // headFields match the string fields observe reads.

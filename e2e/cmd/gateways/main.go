@@ -9,7 +9,12 @@
 //
 // Each gateway is described by one eval-able line:
 //
-//	PRODUCT=openclaw URL=ws://127.0.0.1:24312 TOKEN=… DIR=… MODEL_URL=…
+//	PRODUCT=openclaw URL=ws://127.0.0.1:24312 TOKEN=… DIR=… MODEL_URL=… FAKE_LOG=… PID=…
+//
+// FAKE_LOG is the fake model's request log (<DIR>/logs/fake-requests.jsonl):
+// one JSON line per request on arrival, with what the model was sent
+// (body_bytes, messages, tools, system_chars, user_texts), and one when it
+// ends. `go run ./bench/sidebyside --delegation` reads it.
 package main
 
 import (
@@ -73,7 +78,8 @@ func main() {
 			log.Print(err)
 			return
 		}
-		flog, err := os.Create(filepath.Join(dir, "logs", "fake-requests.jsonl"))
+		fakeLog := filepath.Join(dir, "logs", "fake-requests.jsonl")
+		flog, err := os.Create(fakeLog)
 		if err != nil {
 			log.Print(err)
 			return
@@ -99,7 +105,7 @@ func main() {
 			return
 		}
 		log.Printf("%s@%s ready after %s (pid %d)", p.Name, p.Version, took.Round(100*time.Millisecond), gw.Proc().PID())
-		fmt.Printf("PRODUCT=%s URL=%s TOKEN=%s DIR=%s MODEL_URL=%s PID=%d\n", p.Name, gw.URL, gw.Token, dir, fake.BaseURL(), gw.Proc().PID())
+		fmt.Printf("PRODUCT=%s URL=%s TOKEN=%s DIR=%s MODEL_URL=%s FAKE_LOG=%s PID=%d\n", p.Name, gw.URL, gw.Token, dir, fake.BaseURL(), fakeLog, gw.Proc().PID())
 	}
 	<-ctx.Done()
 }
