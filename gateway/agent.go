@@ -26,7 +26,10 @@ type AgentRequest struct {
 	Thinking          string
 	ExtraSystemPrompt string
 	Label             string
-	Timeout           time.Duration
+	// Lane is the gateway's queue lane of the run ("subagent"; see
+	// Capabilities.SubagentLane), empty for the default.
+	Lane    string
+	Timeout time.Duration
 	// Provider and Model choose the model of this run alone (needs
 	// Capabilities.RunModel); the session's stored model is untouched.
 	Provider, Model string
@@ -114,6 +117,7 @@ func (c *Client) Agent(ctx context.Context, req AgentRequest, onEvent func(schem
 		Thinking:             req.Thinking,
 		ExtraSystemPrompt:    req.ExtraSystemPrompt,
 		Label:                req.Label,
+		Lane:                 req.Lane,
 		Timeout:              int((req.Timeout + time.Second - 1) / time.Second),
 		Provider:             req.Provider,
 		Model:                req.Model,

@@ -20,6 +20,7 @@ type AgentParams struct {
 	Timeout           int    `json:"timeout,omitempty"`
 	ExtraSystemPrompt string `json:"extraSystemPrompt,omitempty"`
 	Label             string `json:"label,omitempty"`
+	Lane              string `json:"lane,omitempty"`
 
 	// Protocol 4 only.
 	Provider             string `json:"provider,omitempty"`

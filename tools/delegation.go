@@ -79,6 +79,8 @@ type delegation struct {
 	// patchModel: the model is set on the session before the run (a
 	// gateway without a model per run).
 	patchModel bool
+	// lane is the gateway lane of private runs (Capabilities.SubagentLane).
+	lane string
 	// interrupted: a run was cancelled or timed out and may still be
 	// ending on the gateway; stopped: the gateway confirmed it stopped.
 	interrupted, stopped bool
@@ -146,6 +148,11 @@ func (t *tools) planDelegation(in AskSubagentInput) (delegation, error) {
 func (t *tools) prepareDelegation(ctx context.Context, d *delegation, info *gateway.Info) error {
 	var err error
 	caps := info.Capabilities()
+	if d.private && caps.SubagentLane {
+		// Independent subtasks: the subagent lane runs 8 at once, the
+		// main lane 4 (Clawdbot).
+		d.lane = "subagent"
+	}
 	if modes := supportedModes(caps); !contains(modes, d.mode) {
 		return fmt.Errorf("mode %q is not available on this gateway (%s, protocol %d): it supports %s. "+
 			"Use mode \"agent\", or an OpenClaw 2026.9 (or later) gateway for modes \"light\" and \"model\"",
@@ -267,6 +274,7 @@ func (t *tools) runOnce(ctx, runCtx context.Context, d *delegation, message stri
 	if d.private && d.mode != modeModel {
 		req.Label = privateSessionLabel
 	}
+	req.Lane = d.lane
 	if d.background {
 		req.Detached = true
 		req.OnAccepted, d.onAccepted = d.onAccepted, nil // the first run only

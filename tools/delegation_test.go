@@ -446,3 +446,28 @@ func TestDelegationCancelRemovesAndStops(t *testing.T) {
 		})
 	}
 }
+
+// Private runs go on Clawdbot's subagent lane (8 at once instead of the
+// main lane's 4); named sessions and OpenClaw runs get no lane.
+func TestDelegationLane(t *testing.T) {
+	for _, gen := range gens {
+		t.Run(gen.String(), func(t *testing.T) {
+			e := setup(t, gen, tools.Config{})
+			ask(t, e, map[string]any{"message": "private"})
+			ask(t, e, map[string]any{"message": "named", "session_key": "agent:main:thread"})
+			for _, r := range e.fake.Runs() {
+				var p map[string]any
+				if err := json.Unmarshal(r.Params, &p); err != nil {
+					t.Fatal(err)
+				}
+				want := ""
+				if gen == gatewaysim.Clawdbot && tools.IsPrivateSession(r.SessionKey) {
+					want = "subagent"
+				}
+				if got, _ := p["lane"].(string); got != want {
+					t.Errorf("run in %s: lane %q, want %q", r.SessionKey, got, want)
+				}
+			}
+		})
+	}
+}
