@@ -250,7 +250,36 @@ func (r *redactor) Frame(data []byte) []byte {
 	if err := e.Encode(r.walk(v, r.frameSecretsOut)); err != nil {
 		return r.frameBytes(data)
 	}
-	return bytes.TrimSuffix(out.Bytes(), []byte("\n"))
+	res := bytes.TrimSuffix(out.Bytes(), []byte("\n"))
+	if r.inFrame(res) {
+		// A short escape can spell a secret that no decoded string holds:
+		// "\f" + "uzz-token" is "fuzz-token" in the bytes. Spell control
+		// characters as \u00XX instead. (What still shows then is a key or
+		// a number equal to a secret, which is no leak, as above.)
+		res = longEscapes(res)
+	}
+	return res
+}
+
+// longEscapes rewrites the short escapes \b \f \n \r \t of encoded JSON
+// as \u0008 \u000c \u000a \u000d \u0009. In encoded JSON a backslash only
+// starts an escape, so a backslash and the byte after it are one unit.
+func longEscapes(b []byte) []byte {
+	long := map[byte]string{'b': `\u0008`, 'f': `\u000c`, 'n': `\u000a`, 'r': `\u000d`, 't': `\u0009`}
+	out := make([]byte, 0, len(b)+16)
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 == len(b) {
+			out = append(out, b[i])
+			continue
+		}
+		if l, ok := long[b[i+1]]; ok {
+			out = append(out, l...)
+		} else {
+			out = append(out, b[i], b[i+1])
+		}
+		i++
+	}
+	return out
 }
 
 // inFrame reports whether a shape of a frame-length secret occurs in data.
