@@ -198,14 +198,26 @@ func (d *DeviceIdentity) save(path string) error {
 		PublicKeyPem:  string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub})),
 		PrivateKeyPem: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pk})),
 	}, "", "  ")
-	tmp, err := os.CreateTemp(dir, ".device-*.json")
+	// Link, not rename: of two clawgates creating at once, the second
+	// keeps the first one's identity instead of replacing it.
+	if err := writePrivateFile(path, append(b, '\n'), false); err != nil {
+		return fmt.Errorf("write the device identity %s: %w", path, err)
+	}
+	return nil
+}
+
+// writePrivateFile writes data to path atomically with mode 0600: to a
+// temporary file in the same directory, synced, then renamed over path
+// (replace) or linked to it, which fails with fs.ErrExist when path exists.
+func writePrivateFile(path string, data []byte, replace bool) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
 	if err != nil {
-		return fmt.Errorf("write the device identity: %w", err)
+		return err
 	}
 	defer os.Remove(tmp.Name())
 	err = tmp.Chmod(0o600)
 	if err == nil {
-		_, err = tmp.Write(append(b, '\n'))
+		_, err = tmp.Write(data)
 	}
 	if err == nil {
 		err = tmp.Sync()
@@ -213,13 +225,11 @@ func (d *DeviceIdentity) save(path string) error {
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		// Link, not rename: of two clawgates creating at once, the
-		// second keeps the first one's identity instead of replacing it.
-		err = os.Link(tmp.Name(), path)
-	}
 	if err != nil {
-		return fmt.Errorf("write the device identity %s: %w", path, err)
+		return err
 	}
-	return nil
+	if replace {
+		return os.Rename(tmp.Name(), path)
+	}
+	return os.Link(tmp.Name(), path)
 }

@@ -156,25 +156,7 @@ func (s *DeviceTokens) write(f *deviceTokensFile) error {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
 	b, _ := json.MarshalIndent(f, "", "  ")
-	tmp, err := os.CreateTemp(dir, ".device-auth-*.json")
-	if err != nil {
-		return fmt.Errorf("write the device tokens: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	err = tmp.Chmod(0o600)
-	if err == nil {
-		_, err = tmp.Write(append(b, '\n'))
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), s.path)
-	}
-	if err != nil {
+	if err := writePrivateFile(s.path, append(b, '\n'), true); err != nil {
 		return fmt.Errorf("write the device tokens %s: %w", s.path, err)
 	}
 	return nil
