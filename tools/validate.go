@@ -17,6 +17,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
+	"github.com/clawgate/clawgate/internal/jsonanswer"
 	"github.com/clawgate/clawgate/internal/suggest"
 )
 
@@ -542,29 +543,7 @@ func hasIssue(issues []issue, path string) bool {
 // decoded input schema.
 func (v *argValidator) subschema(schemaURL string) map[string]any {
 	_, frag, _ := strings.Cut(schemaURL, "#")
-	cur := v.doc
-	if frag != "" {
-		for _, seg := range strings.Split(strings.TrimPrefix(frag, "/"), "/") {
-			if s, err := url.PathUnescape(seg); err == nil {
-				seg = s
-			}
-			seg = strings.ReplaceAll(strings.ReplaceAll(seg, "~1", "/"), "~0", "~")
-			switch c := cur.(type) {
-			case map[string]any:
-				cur = c[seg]
-			case []any:
-				i, err := strconv.Atoi(seg)
-				if err != nil || i < 0 || i >= len(c) {
-					return nil
-				}
-				cur = c[i]
-			default:
-				return nil
-			}
-		}
-	}
-	m, _ := cur.(map[string]any)
-	return m
+	return jsonanswer.SchemaAt(v.doc, frag)
 }
 
 // pathName names the value at loc: "limit", "filter.limit", "items[2]", or

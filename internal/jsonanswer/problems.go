@@ -323,7 +323,14 @@ func (s *Schema) subschema(schemaURL string) map[string]any {
 	if base != s.base {
 		return nil
 	}
-	cur := s.doc
+	return SchemaAt(s.doc, frag)
+}
+
+// SchemaAt resolves a JSON pointer fragment ("/properties/limit", escaped
+// as in a schema location's URL: %-escapes, ~1, ~0) in a decoded schema and
+// returns the schema object there, or nil when there is none.
+func SchemaAt(doc any, frag string) map[string]any {
+	cur := doc
 	if frag != "" {
 		for _, seg := range strings.Split(strings.TrimPrefix(frag, "/"), "/") {
 			if u, err := url.PathUnescape(seg); err == nil {
