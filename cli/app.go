@@ -2,8 +2,11 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
@@ -34,6 +37,7 @@ type app struct {
 
 	// Built by connect, released by Close.
 	settings *config.Settings // what discovery found; nil with the simulator
+	stateDir string           // clawgate's state directory (resolveStateDir)
 	sim      *simulator
 	gw       *gateway.Client
 	janitor  *tools.Janitor // removes ask_subagent's private sessions
@@ -90,6 +94,8 @@ func (a *app) run(ctx context.Context) error {
 		return a.simulate(ctx)
 	case "doctor":
 		return a.doctor(ctx)
+	case "pair":
+		return a.pair(ctx)
 	case "call":
 		return a.call(ctx)
 	case "tools":
@@ -111,6 +117,11 @@ func (a *app) run(ctx context.Context) error {
 // stays for Close, and a.settings is set once discovery has succeeded.
 func (a *app) connect(ctx context.Context) error {
 	opts := a.opts
+	stateDir, err := resolveStateDir(opts.StateDir, a.env)
+	if err != nil {
+		return err
+	}
+	a.stateDir = stateDir
 	gwOpts := gateway.Options{
 		ReadOnly:               opts.ReadOnly,
 		AllowInsecureTransport: opts.AllowInsecureTransport,
@@ -118,6 +129,13 @@ func (a *app) connect(ctx context.Context) error {
 		CallTimeout:            opts.CallTimeout,
 		ClientVersion:          version(),
 		Logger:                 a.inner,
+		StateDir:               stateDir,
+		DeviceMode:             opts.DeviceIdentity,
+		DisplayName:            displayName(),
+	}
+	if a.inv.cmd.name == "pair" {
+		gwOpts.DeviceMode = gateway.DeviceAlways
+		gwOpts.MinBackoff, gwOpts.MaxBackoff = pairPoll/2, pairPoll/2
 	}
 	if opts.Simulate != "" {
 		sim, err := startSimulator(opts.Simulate, a.log)
@@ -135,6 +153,9 @@ func (a *app) connect(ctx context.Context) error {
 		a.settings = s
 		for _, w := range s.Warnings {
 			a.log.Warn("config: " + w)
+		}
+		if opts.TLSFingerprint != "" {
+			s.TLSFingerprint = config.Setting{Value: opts.TLSFingerprint, Source: a.source("tls-fingerprint")}
 		}
 		gwOpts.URL, gwOpts.Token, gwOpts.Password, gwOpts.TLSFingerprint = s.URL.Value, s.Token.Value, s.Password.Value, s.TLSFingerprint.Value
 	}
@@ -170,4 +191,56 @@ func (a *app) Close() {
 		a.sim.Close()
 	}
 	a.logOut.Close()
+}
+
+// source says where an option set by a flag or its variable came from, the
+// way config.Setting.Source does.
+func (a *app) source(flagName string) string {
+	given := false
+	a.inv.flags.Visit(func(f *flag.Flag) { given = given || f.Name == flagName })
+	if given {
+		return "flag --" + flagName
+	}
+	for _, d := range flagDefs {
+		if d.name == flagName {
+			return "env " + d.env
+		}
+	}
+	return "default"
+}
+
+// resolveStateDir is clawgate's state directory: --state-dir (or
+// CLAWGATE_STATE_DIR), else $XDG_STATE_HOME/clawgate, else
+// ~/.local/state/clawgate; absolute. It is created only when the device
+// identity is first needed.
+func resolveStateDir(dir string, env Env) (string, error) {
+	if dir == "" {
+		if xdg := env.getenv("XDG_STATE_HOME"); xdg != "" && filepath.IsAbs(xdg) {
+			dir = filepath.Join(xdg, "clawgate")
+		} else {
+			home := env.Home
+			if home == "" {
+				h, err := os.UserHomeDir()
+				if err != nil {
+					return "", fmt.Errorf("clawgate's state directory: no home directory (%v); set --state-dir or CLAWGATE_STATE_DIR", err)
+				}
+				home = h
+			}
+			dir = filepath.Join(home, ".local", "state", "clawgate")
+		}
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("clawgate's state directory %q: %w", dir, err)
+	}
+	return abs, nil
+}
+
+// displayName is the client.displayName a gateway's pairing list shows the
+// approver: clawgate@<this host>.
+func displayName() string {
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return "clawgate@" + h
+	}
+	return "clawgate"
 }

@@ -2,9 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"strings"
 
+	"github.com/clawgate/clawgate/gateway"
 	"github.com/clawgate/clawgate/internal/safetext"
 	"github.com/clawgate/clawgate/schema"
 	"github.com/clawgate/clawgate/tools"
@@ -33,10 +37,18 @@ func (a *app) doctor(ctx context.Context) error {
 			return shownError{interrupted("doctor: interrupted")}
 		}
 		fmt.Fprintf(w, "PROBLEM: %s\n", safetext.Text(tools.Explain(err)))
+		var pe *gateway.TLSPinError
+		if errors.As(err, &pe) {
+			fmt.Fprintf(w, "The gateway presented a certificate with SHA-256 fingerprint %s.\n"+
+				"Compare it on the gateway host with: openssl x509 -in <stateDir>/gateway/tls/gateway-cert.pem -outform DER | sha256sum\n", pe.Got)
+		}
 		return shownError{err}
 	}
 	if err != nil {
 		return problem(err)
+	}
+	if a.sim == nil {
+		a.reportDevice(w)
 	}
 	gw := a.gw
 	info, err := gw.Info(ctx)
@@ -85,4 +97,43 @@ func (a *app) doctor(ctx context.Context) error {
 	}
 	fmt.Fprintln(w, "\nHealthy.")
 	return nil
+}
+
+// reportDevice prints clawgate's device identity (its public id only) and
+// the device token held for the gateway in use (its scopes, never the
+// token).
+func (a *app) reportDevice(w io.Writer) {
+	fmt.Fprintln(w, "Device identity:")
+	fmt.Fprintf(w, "  mode: %s (%s)\n", a.opts.DeviceIdentity, a.source("device-identity"))
+	fmt.Fprintf(w, "  state dir: %s\n", a.stateDir)
+	dev, err := gateway.LoadDeviceIdentity(a.stateDir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		fmt.Fprintln(w, "  device: none yet (created on first need, e.g. by clawgate pair)")
+	case err != nil:
+		fmt.Fprintf(w, "  device: unusable: %s\n", safetext.Line(err.Error()))
+	default:
+		fmt.Fprintf(w, "  device: %s\n", dev.ID())
+		tokens := gateway.NewDeviceTokens(a.stateDir, dev)
+		all, err := tokens.All()
+		if err != nil {
+			fmt.Fprintf(w, "  device tokens: unusable: %s\n", safetext.Line(err.Error()))
+			break
+		}
+		key, _ := gateway.GatewayKey(a.gatewayURL())
+		t, ok := all[key][gateway.RoleOperator]
+		if ok {
+			fmt.Fprintf(w, "  device token for %s: held (scopes %s)\n", key, safetext.Line(strings.Join(t.Scopes, ", ")))
+		} else {
+			fmt.Fprintf(w, "  device token for %s: none\n", key)
+		}
+		others := len(all)
+		if len(all[key]) > 0 {
+			others--
+		}
+		if others > 0 {
+			fmt.Fprintf(w, "  device tokens for %d other gateway(s) in %s\n", others, tokens.Path())
+		}
+	}
+	fmt.Fprintln(w)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,14 @@ type Options struct {
 	AllowInsecureTransport bool
 	AllowMainSession       bool
 	Simulate               string // "", "openclaw" or "clawdbot"
+	// StateDir is clawgate's own state directory (the device identity and
+	// tokens); "" until resolved by stateDir.
+	StateDir       string
+	DeviceIdentity gateway.DeviceMode
+	// TLSFingerprint pins a wss:// gateway's certificate, over
+	// gateway.remote.tlsFingerprint.
+	TLSFingerprint string
+	PairWait       time.Duration // how long clawgate pair waits for the approval
 }
 
 // The log levels when neither --log-level nor CLAWGATE_LOG_LEVEL chooses
@@ -47,6 +56,8 @@ const (
 func defaultOptions() *Options {
 	return &Options{
 		Timeout:        tools.DefaultTimeout,
+		DeviceIdentity: gateway.DeviceAuto,
+		PairWait:       defaultPairWait,
 		ConnectTimeout: gateway.DefaultDialTimeout,
 		CallTimeout:    gateway.DefaultCallTimeout,
 		LogLevel:       defaultLogLevel,
@@ -115,6 +126,19 @@ var flagDefs = []flagDef{
 	{name: "allow-main-session", env: "CLAWGATE_ALLOW_MAIN_SESSION",
 		usage:  "let ask_subagent run in the gateway's main session (can deadlock)",
 		define: func(p *flagParser, d flagDef) { p.boolVar(d, &p.opts.AllowMainSession) }},
+	{name: "device-identity", env: "CLAWGATE_DEVICE_IDENTITY", arg: " MODE",
+		usage: fmt.Sprintf("when to connect with clawgate's own device identity: always, auto (a gateway not on loopback, or one that grants a device-less client no scopes) or never (default %s)",
+			defaultOptions().DeviceIdentity),
+		define: (*flagParser).deviceModeVar},
+	{name: "state-dir", env: "CLAWGATE_STATE_DIR", arg: " DIR",
+		usage:  "clawgate's state directory: its device identity and the device tokens gateways issue (default $XDG_STATE_HOME/clawgate, else ~/.local/state/clawgate)",
+		define: func(p *flagParser, d flagDef) { p.envStringVar(d, &p.opts.StateDir) }},
+	{name: "tls-fingerprint", env: "CLAWGATE_TLS_FINGERPRINT", arg: " SHA256",
+		usage:  "pin the wss:// gateway's certificate: its SHA-256, hex with or without colons (default: gateway.remote.tlsFingerprint)",
+		define: func(p *flagParser, d flagDef) { p.envStringVar(d, &p.opts.TLSFingerprint) }},
+	{name: "pair-wait", env: "CLAWGATE_PAIR_WAIT", arg: " DURATION",
+		usage:  fmt.Sprintf("how long clawgate pair waits for the approval (default %s)", defaultOptions().PairWait),
+		define: func(p *flagParser, d flagDef) { p.durationVar(d, &p.opts.PairWait) }},
 	{name: "simulate", env: "CLAWGATE_SIMULATE", arg: "[=clawdbot]",
 		usage:  "use a built-in simulated gateway instead of a real one: --simulate (OpenClaw) or --simulate=clawdbot",
 		define: func(p *flagParser, d flagDef) { p.simulateVar(d, &p.opts.Simulate) }},
@@ -136,8 +160,25 @@ type command struct {
 	minArgs, maxArgs int
 }
 
-// gatewayFlags are the flags of every command that talks to a gateway.
-var gatewayFlags []string // nil: all
+// gatewayFlags are the flags of every command that talks to a gateway:
+// all but those of one command.
+var gatewayFlags = flagNamesExcept("pair-wait")
+
+// flagNamesExcept lists the flags' names without those given.
+func flagNamesExcept(skip ...string) []string {
+	var names []string
+	for _, d := range flagDefs {
+		if !slices.Contains(skip, d.name) {
+			names = append(names, d.name)
+		}
+	}
+	return names
+}
+
+// defaultPairWait is how long clawgate pair waits for an approval: a
+// gateway drops a pairing request after about 5 minutes unless a connect
+// renews it, which pair's polling does.
+const defaultPairWait = 5 * time.Minute
 
 // commands are the subcommands, in the order of the overview; app.run runs
 // them.
@@ -166,6 +207,13 @@ var commands = []*command{
 			"model instead of a real one: OpenClaw 2026.9 by default, or Clawdbot 2026.1.\n" +
 			"The same as clawgate --simulate[=clawdbot] serve.",
 		flags: gatewayFlags, maxArgs: 1},
+	{name: "pair", summary: "pair clawgate's device identity with a gateway and wait for the approval",
+		help: "Connect with clawgate's device identity. If the gateway wants it paired, print the command\n" +
+			"that approves it (run it on the gateway host), wait until it is approved (--pair-wait,\n" +
+			"polling every 2 s, which also keeps the request alive), and store the device token the\n" +
+			"gateway issues in the state directory. Needed once per gateway that is not on loopback;\n" +
+			"it needs the shared gateway token. Ctrl-C stops waiting (exit 130).",
+		flags: append(flagNamesExcept(), "pair-wait")},
 	{name: "version", summary: "print the version, VCS revision and date, and Go version",
 		help: "Print clawgate's version, the VCS revision and date it was built from, and the Go version.", flags: []string{}},
 	{name: "help", usage: "[COMMAND]", summary: "show help for a command",
@@ -254,6 +302,39 @@ func (p *flagParser) durationVar(d flagDef, v *time.Duration) {
 	}
 	p.fs.Var(durationValue{v}, d.name, "")
 	p.durations = append(p.durations, d)
+}
+
+// envStringVar defines a string flag that defaults from its variable.
+func (p *flagParser) envStringVar(d flagDef, v *string) {
+	*v = p.env.getenv(d.env)
+	p.fs.StringVar(v, d.name, *v, "")
+}
+
+// deviceModeVar defines --device-identity, defaulting from its variable.
+func (p *flagParser) deviceModeVar(d flagDef) {
+	if s := p.env.getenv(d.env); s != "" {
+		if m, err := gateway.ParseDeviceMode(s); err != nil {
+			p.envErr = append(p.envErr, d.env+": "+err.Error())
+		} else {
+			p.opts.DeviceIdentity = m
+		}
+	}
+	p.fs.Var(deviceModeValue{&p.opts.DeviceIdentity}, d.name, "")
+}
+
+// deviceModeValue is --device-identity.
+type deviceModeValue struct{ v *gateway.DeviceMode }
+
+func (m deviceModeValue) String() string {
+	if m.v == nil {
+		return ""
+	}
+	return string(*m.v)
+}
+
+func (m deviceModeValue) Set(s string) (err error) {
+	*m.v, err = gateway.ParseDeviceMode(s)
+	return err
 }
 
 // levelVar defines --log-level; its text is checked in parseArgs.

@@ -289,6 +289,13 @@ func envSample(t *testing.T, d flagDef) (sample, want string) {
 		return "sample-secret", "sample-secret"
 	case "log-level":
 		return "debug", "debug"
+	case "device-identity":
+		return "ALWAYS", "always"
+	case "state-dir":
+		return "/tmp/clawgate-state-sample", "/tmp/clawgate-state-sample"
+	case "tls-fingerprint":
+		fp := strings.Repeat("ab", 32)
+		return fp, fp
 	}
 	t.Fatalf("--%s: this test has no sample value for its variable %s: add one to envSample", d.name, d.env)
 	return "", ""

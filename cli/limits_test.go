@@ -24,16 +24,16 @@ func TestLimitsFromFlagsAndEnv(t *testing.T) {
 		{
 			name: "CLAWGATE_ALLOW_MODELS refuses another model", args: []string{"call", "patch_session_model", `{"session_key":"agent:main:x","model":"fake/fake-echo"}`},
 			vars: map[string]string{"CLAWGATE_ALLOW_MODELS": "anthropic/*, openai/gpt-5-mini"}, wantCode: 1,
-			want: "not allowed by this clawgate (--allow-model anthropic/*, openai/gpt-5-mini)", wantScopes: "operator.admin",
+			want: "not allowed by this clawgate (--allow-model anthropic/*, openai/gpt-5-mini)", wantScopes: "operator.read,operator.write,operator.admin",
 		},
 		{
 			name: "--allow-model (repeated) allows a match", args: []string{"--allow-model", "anthropic/*", "--allow-model", "fake/*", "call", "ask_subagent", `{"message":"hi","model":"fake/fake-echo"}`},
 			// OpenClaw takes the model with the run: no session is patched.
-			want: "FAKE-REPLY: you said <<hi>>", wantPatches: 0, wantRuns: 1, wantScopes: "operator.admin",
+			want: "FAKE-REPLY: you said <<hi>>", wantPatches: 0, wantRuns: 1, wantScopes: "operator.read,operator.write,operator.admin",
 		},
 		{
 			name: "--allow-model wins over CLAWGATE_ALLOW_MODELS", args: []string{"--allow-model", "anthropic/*", "call", "ask_subagent", `{"message":"hi","model":"fake/fake-echo"}`},
-			vars: map[string]string{"CLAWGATE_ALLOW_MODELS": "fake/*"}, wantCode: 1, want: "not allowed by this clawgate (--allow-model anthropic/*)", wantScopes: "operator.admin",
+			vars: map[string]string{"CLAWGATE_ALLOW_MODELS": "fake/*"}, wantCode: 1, want: "not allowed by this clawgate (--allow-model anthropic/*)", wantScopes: "operator.read,operator.write,operator.admin",
 		},
 		{
 			name: "CLAWGATE_READ_ONLY hides the write tools", args: []string{"call", "ask_subagent", `{"message":"hi"}`},
@@ -45,11 +45,11 @@ func TestLimitsFromFlagsAndEnv(t *testing.T) {
 		},
 		{
 			name: "the main session is refused", args: []string{"call", "ask_subagent", `{"message":"hi","session_key":"agent:main:main","model":"fake/fake-echo"}`},
-			wantCode: 1, want: "is the gateway's main session", wantScopes: "operator.admin",
+			wantCode: 1, want: "is the gateway's main session", wantScopes: "operator.read,operator.write,operator.admin",
 		},
 		{
 			name: "CLAWGATE_ALLOW_MAIN_SESSION allows it", args: []string{"call", "ask_subagent", `{"message":"hi","session_key":"agent:main:main"}`},
-			vars: map[string]string{"CLAWGATE_ALLOW_MAIN_SESSION": "1"}, want: "FAKE-REPLY", wantRuns: 1, wantScopes: "operator.admin",
+			vars: map[string]string{"CLAWGATE_ALLOW_MAIN_SESSION": "1"}, want: "FAKE-REPLY", wantRuns: 1, wantScopes: "operator.read,operator.write,operator.admin",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -46,6 +46,7 @@ type Client struct {
 	backoff     time.Duration
 	closed      bool
 	runs        map[string]string // agent runs in progress: runId → session key
+	device      deviceState       // what the dials learned about authenticating
 }
 
 // New returns a Client for opts. It validates the options but does not
@@ -265,7 +266,7 @@ func (c *Client) dialOnce(done chan struct{}) {
 
 func (c *Client) dialRetrying(ctx context.Context) (*conn, error) {
 	for {
-		cn, err := dial(ctx, c.opts)
+		cn, err := dial(ctx, c.opts, &c.device)
 		ge, ok := AsError(err)
 		if !ok || !ge.Retryable {
 			return cn, err

@@ -140,6 +140,12 @@ func LoadOrCreateDeviceIdentity(stateDir string) (*DeviceIdentity, error) {
 	return d, nil
 }
 
+// LoadDeviceIdentity reads the identity stored under stateDir without
+// creating one: an error wrapping fs.ErrNotExist when there is none yet.
+func LoadDeviceIdentity(stateDir string) (*DeviceIdentity, error) {
+	return loadDeviceIdentity(DeviceIdentityPath(stateDir))
+}
+
 func loadDeviceIdentity(path string) (*DeviceIdentity, error) {
 	fi, err := os.Stat(path)
 	if err != nil {

@@ -89,6 +89,20 @@ func (s *DeviceTokens) Get(gatewayURL, role string) (DeviceToken, bool, error) {
 	return t, ok, nil
 }
 
+// All returns every token held, by gateway key and role.
+func (s *DeviceTokens) All() (map[string]map[string]DeviceToken, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.read()
+	if err != nil {
+		return nil, err
+	}
+	return f.Gateways, nil
+}
+
+// Path is the token file.
+func (s *DeviceTokens) Path() string { return s.path }
+
 // Put stores (or, with an empty token, removes) the token for the gateway
 // at gatewayURL and role.
 func (s *DeviceTokens) Put(gatewayURL, role string, t DeviceToken) error {

@@ -86,6 +86,10 @@ const (
 	// KindUnsupported: the request needs something this gateway's
 	// protocol does not have (UnsupportedError); nothing was sent.
 	KindUnsupported
+	// KindDeviceToken: the gateway refused the stored device token and
+	// no shared token was configured to fall back on
+	// (DeviceTokenError).
+	KindDeviceToken
 )
 
 var kindNames = [...]string{
@@ -94,7 +98,7 @@ var kindNames = [...]string{
 	KindUnreachable: "unreachable", KindRedirected: "redirected", KindNotGateway: "not a gateway",
 	KindHandshake: "handshake", KindNoScopes: "no scopes", KindInsecureTransport: "insecure transport",
 	KindBadURL: "bad URL", KindTimeout: "timeout", KindConnLost: "connection lost", KindTooLarge: "too large",
-	KindUnsupported: "unsupported",
+	KindUnsupported: "unsupported", KindDeviceToken: "device token",
 }
 
 // String names the kind, for test failures and logs.
@@ -138,6 +142,12 @@ type Error struct {
 	// Caps is what the negotiated gateway can do; nil when the connect
 	// itself was refused (there was no hello-ok).
 	Caps *Capabilities
+	// DeviceID is the device identity the refused connect carried ("" when
+	// it was device-less or the error is not a connect refusal).
+	DeviceID string
+	// SignedV2 means the refused connect was signed with payload v2, which
+	// only Clawdbot (protocol 3) requires.
+	SignedV2 bool
 }
 
 // errorFacts are the facts about the connection that an Error carries
@@ -145,6 +155,8 @@ type Error struct {
 type errorFacts struct {
 	readOnly, password bool
 	caps               *Capabilities // nil before hello-ok
+	deviceID           string        // connect refusals of a device connect
+	signedV2           bool
 }
 
 // errorFacts returns the facts of an Error on a connection made with o;
@@ -181,6 +193,8 @@ func newError(method string, e *schema.ErrorShape, f errorFacts, red *redactor) 
 		ReadOnly:   f.readOnly,
 		Password:   f.password,
 		Caps:       caps,
+		DeviceID:   f.deviceID,
+		SignedV2:   f.signedV2,
 	}
 }
 
@@ -266,6 +280,27 @@ func (e *Error) AuthProblem() AuthProblem {
 	return AuthMismatch
 }
 
+// PairingRequest returns the id of the pending pairing request a
+// KindNotPaired refusal names (both generations put it in details), and
+// OpenClaw's reason: "not-paired", "scope-upgrade", "role-upgrade" or
+// "metadata-upgrade" ("" on Clawdbot, which gives none).
+func (e *Error) PairingRequest() (requestID, reason string) {
+	if e.Kind() != KindNotPaired {
+		return "", ""
+	}
+	return e.Details.RequestID, e.Details.Reason
+}
+
+// Clawdbot reports whether the refusal came from a Clawdbot (protocol 3)
+// gateway, as far as a refused connect can tell: it was signed with v2,
+// or it is a pairing refusal without OpenClaw's detail code.
+func (e *Error) Clawdbot() bool {
+	if e.Caps != nil {
+		return !e.Caps.ScopeDowngrade
+	}
+	return e.SignedV2 || e.Code == "NOT_PAIRED" && e.Details.Code == ""
+}
+
 // DeviceIdentityRequired reports whether a KindNotPaired refusal asks for a
 // device identity (OpenClaw without credentials, Clawdbot without a token)
 // rather than the approval of a pairing request.
@@ -348,13 +383,20 @@ func (e *ScopeError) Error() string {
 type InsecureTransportError struct {
 	Scheme string // "ws"
 	Host   string // the URL's host, without port
+	// DeviceToken: the secret is the device token a gateway issued
+	// (the configured credentials passed the rule, or there are none).
+	DeviceToken bool
 }
 
 // Kind is KindInsecureTransport.
 func (e *InsecureTransportError) Kind() Kind { return KindInsecureTransport }
 
 func (e *InsecureTransportError) Error() string {
-	return fmt.Sprintf("refusing to send the gateway token over unencrypted %s to %s, which is not a loopback address", e.Scheme, e.Host)
+	what := "the gateway token"
+	if e.DeviceToken {
+		what = "the device token"
+	}
+	return fmt.Sprintf("refusing to send %s over unencrypted %s to %s, which is not a loopback address", what, e.Scheme, e.Host)
 }
 
 // ConnLostError means the connection died while a call was waiting.

@@ -233,7 +233,7 @@ func FuzzHandshake(f *testing.F) {
 		ctx, cancel := context.WithTimeout(context.Background(), opts.DialTimeout)
 		defer cancel()
 		start := time.Now()
-		c, err := dial(ctx, opts)
+		c, err := dial(ctx, opts, nil)
 		// dial returns when its context ends at the latest; twice the
 		// timeout means it did not.
 		if el := time.Since(start); el > 2*opts.DialTimeout {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	neturl "net/url"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/coder/websocket"
@@ -27,10 +28,36 @@ const (
 // session may select it); Clawdbot ignores caps for operators.
 var clientCaps = []string{"tool-events", "model-selection-policy"}
 
-// dial opens a WebSocket to the gateway and completes the connect handshake
-// within ctx. It never sends an Origin header (docs/protocol.md §6.9), and never
-// follows a redirect (see Options.httpClient). o comes from withDefaults.
-func dial(ctx context.Context, o Options) (*conn, error) {
+// dial connects to the gateway and completes the connect handshake within
+// ctx, authenticating as st says (deviceauth.go): a refusal that another
+// attempt can overcome (a v2 signature, a stale device token, a device
+// identity on loopback) is followed by at most maxAuthAttempts connects in
+// all. o comes from withDefaults; st may be nil (a fresh state).
+func dial(ctx context.Context, o Options, st *deviceState) (*conn, error) {
+	if st == nil {
+		st = &deviceState{}
+	}
+	p, err := st.plan(o)
+	if err != nil {
+		return nil, err
+	}
+	for attempt := 1; ; attempt++ {
+		o.red = st.redactor(o)
+		c, err := dialPlan(ctx, o, p, st)
+		if err == nil || attempt == maxAuthAttempts || ctx.Err() != nil {
+			return c, err
+		}
+		var retry bool
+		if p, err, retry = st.next(o, p, err); !retry {
+			return nil, err
+		}
+	}
+}
+
+// dialPlan opens a WebSocket to the gateway and completes the connect
+// handshake with plan p. It never sends an Origin header (docs/protocol.md
+// §6.9), and never follows a redirect (see Options.httpClient).
+func dialPlan(ctx context.Context, o Options, p authPlan, st *deviceState) (*conn, error) {
 	url := RedactURL(o.URL)
 	ws, resp, err := websocket.Dial(ctx, o.URL, &websocket.DialOptions{
 		HTTPClient:      o.httpClient(),
@@ -45,7 +72,7 @@ func dial(ctx context.Context, o Options) (*conn, error) {
 		return nil, &ConnectError{URL: url, Stage: "dial", Err: err}
 	}
 	ws.SetReadLimit(preauthReadLimit)
-	c, err := handshake(ctx, ws, o)
+	c, err := handshake(ctx, ws, o, p, st)
 	if err != nil {
 		ws.CloseNow()
 		return nil, err
@@ -112,15 +139,21 @@ type redactedError struct {
 func (e redactedError) Error() string { return e.msg }
 func (e redactedError) Unwrap() error { return e.err }
 
-func handshake(ctx context.Context, ws *websocket.Conn, o Options) (*conn, error) {
+func handshake(ctx context.Context, ws *websocket.Conn, o Options, p authPlan, st *deviceState) (*conn, error) {
 	url := RedactURL(o.URL)
 	// 1. connect.challenge
+	var ch schema.Challenge
 	for {
-		f, err := readFrame(ctx, ws, o.red)
+		f, _, err := readFrame(ctx, ws, o.red)
 		if err != nil {
 			return nil, &ConnectError{URL: url, Stage: "challenge", Err: err}
 		}
 		if f.Type == schema.FrameEvent && f.Event == "connect.challenge" {
+			if p.device {
+				if err := json.Unmarshal(f.Payload, &ch); err != nil || ch.Nonce == "" {
+					return nil, &ConnectError{URL: url, Stage: "hello", Err: errors.New("the connect.challenge has no nonce to sign")}
+				}
+			}
 			break
 		}
 	}
@@ -130,7 +163,7 @@ func handshake(ctx context.Context, ws *websocket.Conn, o Options) (*conn, error
 		MaxProtocol: MaxProtocol,
 		Client: schema.ClientInfo{
 			ID:          "gateway-client",
-			DisplayName: "clawgate",
+			DisplayName: o.DisplayName,
 			Version:     o.ClientVersion,
 			Platform:    runtime.GOOS,
 			Mode:        "backend",
@@ -140,8 +173,11 @@ func handshake(ctx context.Context, ws *websocket.Conn, o Options) (*conn, error
 		Role:   "operator",
 		Scopes: o.scopes(),
 	}
-	if o.Token != "" || o.Password != "" {
-		params.Auth = &schema.ConnectAuth{Token: o.Token, Password: o.Password}
+	params.Auth = connectAuth(o, p)
+	facts := o.errorFacts(nil)
+	if p.device {
+		params.Device = signDevice(p.dev, params, ch, p.v2)
+		facts.deviceID, facts.signedV2 = p.dev.ID(), p.v2
 	}
 	data, err := json.Marshal(schema.RequestFrame{Type: schema.FrameRequest, ID: "connect", Method: "connect", Params: params})
 	if err != nil {
@@ -152,8 +188,9 @@ func handshake(ctx context.Context, ws *websocket.Conn, o Options) (*conn, error
 	}
 	// 3. hello-ok (events before it are skipped)
 	var f *schema.InboundFrame
+	var raw []byte
 	for {
-		f, err = readFrame(ctx, ws, o.red)
+		f, raw, err = readFrame(ctx, ws, o.red)
 		if err != nil {
 			return nil, &ConnectError{URL: url, Stage: "hello", Err: err}
 		}
@@ -162,7 +199,7 @@ func handshake(ctx context.Context, ws *websocket.Conn, o Options) (*conn, error
 		}
 	}
 	if !f.OK {
-		return nil, newError("connect", f.Error, o.errorFacts(nil), o.red)
+		return nil, newError("connect", f.Error, facts, o.red)
 	}
 	var hello schema.HelloOK
 	if err := json.Unmarshal(f.Payload, &hello); err != nil {
@@ -172,11 +209,22 @@ func handshake(ctx context.Context, ws *websocket.Conn, o Options) (*conn, error
 		return nil, &ConnectError{URL: url, Stage: "hello", Err: fmt.Errorf("gateway chose protocol %d, outside %d..%d", hello.Protocol, MinProtocol, MaxProtocol)}
 	}
 	scopes := o.scopes()
-	if hello.Auth != nil && hello.Auth.Scopes != nil {
+	// Clawdbot's hello-ok.auth.scopes are the device token's, not the
+	// connection's (docs/protocol.md §2.7): it grants what was requested.
+	if hello.Auth != nil && hello.Auth.Scopes != nil && hello.Protocol >= 4 {
 		if len(*hello.Auth.Scopes) == 0 {
 			return nil, &ScopeError{URL: url, Requested: o.scopes()}
 		}
 		scopes = *hello.Auth.Scopes
+	}
+	if hello.Auth != nil && hello.Auth.DeviceToken != "" {
+		// The frame was scrubbed of the secrets known so far, the device
+		// token sent among them: the token issued is read from the
+		// frame as it came.
+		token := rawDeviceToken(raw)
+		o.red = st.learnSecret(o, token)
+		storeDeviceToken(o, p, hello, token, scopes)
+		hello.Auth.DeviceToken = "" // kept in the store only
 	}
 	ws.SetReadLimit(readLimit(hello.Policy.MaxPayload))
 	c := newConn(ws, hello, scopes, o)
@@ -184,20 +232,61 @@ func handshake(ctx context.Context, ws *websocket.Conn, o Options) (*conn, error
 	return c, nil
 }
 
+// storeDeviceToken keeps the device token of hello-ok for the next
+// connects: with the scopes it grants (OpenClaw reports the connection's,
+// capped by approval; Clawdbot's report is the token's own, see
+// docs/protocol.md §2.7) and the protocol, which says how to sign.
+func storeDeviceToken(o Options, p authPlan, hello schema.HelloOK, token string, scopes []string) {
+	if p.tokens == nil || !p.device || token == "" {
+		return
+	}
+	t := DeviceToken{Token: token, Scopes: scopes, Protocol: hello.Protocol}
+	if hello.Protocol < 4 && hello.Auth.Scopes != nil {
+		t.Scopes = *hello.Auth.Scopes
+	}
+	if held, ok, err := p.tokens.Get(o.URL, RoleOperator); err == nil && ok && held.Token == t.Token &&
+		slices.Equal(held.Scopes, t.Scopes) && held.Protocol == t.Protocol {
+		return // unchanged
+	}
+	if err := p.tokens.Put(o.URL, RoleOperator, t); err != nil {
+		o.Logger.Warn("could not store the device token the gateway issued; the next connect needs the shared token again", "err", err)
+		return
+	}
+	o.Logger.Info("stored the gateway's device token", "scopes", t.Scopes)
+}
+
+// rawDeviceToken is hello-ok's auth.deviceToken as the unscrubbed frame
+// carries it ("" if it does not decode).
+func rawDeviceToken(frame []byte) string {
+	var f struct {
+		Payload struct {
+			Auth struct {
+				DeviceToken string `json:"deviceToken"`
+			} `json:"auth"`
+		} `json:"payload"`
+	}
+	if json.Unmarshal(frame, &f) != nil {
+		return ""
+	}
+	return f.Payload.Auth.DeviceToken
+}
+
 // readFrame reads, scrubs (see redactor) and decodes one frame during the
-// handshake.
-func readFrame(ctx context.Context, ws *websocket.Conn, red *redactor) (*schema.InboundFrame, error) {
+// handshake. It also returns the frame as it came, which only the device
+// token's storage reads.
+func readFrame(ctx context.Context, ws *websocket.Conn, red *redactor) (*schema.InboundFrame, []byte, error) {
 	_, data, err := ws.Read(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, errors.New("timed out waiting for the gateway")
+			return nil, nil, errors.New("timed out waiting for the gateway")
 		}
-		return nil, readError(err, red)
+		return nil, nil, readError(err, red)
 	}
+	raw := data
 	data = red.Frame(data)
 	var f schema.InboundFrame
 	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("gateway sent a malformed frame: %w", redactedError{msg: red.Text(err.Error()), err: err})
+		return nil, nil, fmt.Errorf("gateway sent a malformed frame: %w", redactedError{msg: red.Text(err.Error()), err: err})
 	}
-	return &f, nil
+	return &f, raw, nil
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -72,8 +73,14 @@ func TestHandshakeAgainstRecordedHello(t *testing.T) {
 				info.MaxPayload != tc.maxPayload || info.MainSessionKey != "agent:main:main" || info.TickInterval != 30*time.Second {
 				t.Fatalf("info = %+v", info)
 			}
-			if len(info.Scopes) != 1 || info.Scopes[0] != gateway.ScopeAdmin {
-				t.Fatalf("scopes = %v", info.Scopes)
+			// OpenClaw reports the granted scopes (the recording: admin);
+			// Clawdbot reports none, so they are the requested ones.
+			wantScopes := []string{gateway.ScopeAdmin}
+			if !tc.scopesReported {
+				wantScopes = []string{gateway.ScopeRead, gateway.ScopeWrite, gateway.ScopeAdmin}
+			}
+			if !slices.Equal(info.Scopes, wantScopes) {
+				t.Fatalf("scopes = %v, want %v", info.Scopes, wantScopes)
 			}
 			if o := origin.Load().(string); o != "" {
 				t.Fatalf("client sent Origin %q", o)
@@ -395,8 +402,17 @@ func TestTLSFingerprintPinning(t *testing.T) {
 	}
 	wrong := strings.Repeat("ab", 32)
 	c := newClient(t, gateway.Options{URL: url, TLSFingerprint: wrong})
-	if _, err := c.Info(testwait.Ctx(t)); err == nil || !strings.Contains(err.Error(), "does not match the pinned") {
-		t.Fatalf("wrong pin: %v", err)
+	_, err := c.Info(testwait.Ctx(t))
+	var pe *gateway.TLSPinError
+	if !errors.As(err, &pe) {
+		t.Fatalf("wrong pin: %v, want a TLSPinError", err)
+	}
+	if pe.Got != pin || pe.Want != wrong || !strings.Contains(err.Error(), pin) {
+		t.Fatalf("wrong pin: %+v / %v: want the fingerprint seen (%s) and the pinned one", pe, err, pin)
+	}
+	// A fingerprint without TLS pins nothing: refused, not ignored.
+	if _, err := gateway.New(gateway.Options{URL: "ws://127.0.0.1:1", TLSFingerprint: pin}); gateway.KindOf(err) != gateway.KindBadURL {
+		t.Fatalf("ws:// with a fingerprint: %v, want a bad URL error", err)
 	}
 	// Without a pin, the self-signed certificate is not trusted.
 	c = newClient(t, gateway.Options{URL: url})

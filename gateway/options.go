@@ -59,6 +59,7 @@ func readLimit(maxPayload int64) int64 {
 const (
 	ScopeAdmin = "operator.admin"
 	ScopeRead  = "operator.read"
+	ScopeWrite = "operator.write"
 )
 
 // Options configure a Client. Token and Password are secrets: Options never
@@ -81,6 +82,23 @@ type Options struct {
 	AgentGrace  time.Duration // added to an agent run's own timeout; default DefaultAgentGrace
 	MinBackoff  time.Duration // first reconnect delay after a failed connect
 	MaxBackoff  time.Duration // cap of the reconnect delay
+
+	// StateDir is clawgate's state directory: its device identity is
+	// created there on first need, with the device tokens beside it
+	// (DeviceIdentityPath, DeviceTokensPath). "" and no Device: connect
+	// device-less.
+	StateDir string
+	// Device is a device identity to use instead of StateDir's.
+	Device *DeviceIdentity
+	// DeviceTokens keeps the tokens gateways issue to Device; nil: none
+	// is kept (every connect then needs the shared token). With StateDir,
+	// the store beside the identity.
+	DeviceTokens *DeviceTokens
+	// DeviceMode says when to connect with Device; default DeviceAuto.
+	DeviceMode DeviceMode
+	// DisplayName is sent as client.displayName, which a gateway's
+	// pairing list shows the approver; default "clawgate".
+	DisplayName string
 
 	ClientVersion string // sent as client.version; default "dev"
 	InstanceID    string // sent as client.instanceId; default a fresh UUID
@@ -138,7 +156,7 @@ func (o Options) withDefaults() (Options, error) {
 		return o, &URLError{URL: RedactURL(o.URL), Reason: "it carries credentials in its user info", UserInfo: true}
 	}
 	o.URL = u.String()
-	secret := o.Token != "" || o.Password != ""
+	secret := o.Token != "" || o.Password != "" || len(u.Query()) > 0
 	if secret && Plaintext(u) && !o.AllowInsecureTransport {
 		return o, &InsecureTransportError{Scheme: u.Scheme, Host: u.Hostname()}
 	}
@@ -146,6 +164,19 @@ func (o Options) withDefaults() (Options, error) {
 		if _, err := parseFingerprint(o.TLSFingerprint); err != nil {
 			return o, err
 		}
+		if u.Scheme != "wss" {
+			return o, &URLError{URL: RedactURL(o.URL), Reason: "a TLS fingerprint is set but the URL is not wss://, so there is no certificate to pin",
+				Fix: "use the gateway's wss:// URL (gateway.tls.enabled on the gateway), or remove the fingerprint"}
+		}
+	}
+	if o.DeviceMode == "" {
+		o.DeviceMode = DeviceAuto
+	}
+	if _, err := ParseDeviceMode(string(o.DeviceMode)); err != nil {
+		return o, err
+	}
+	if o.DisplayName == "" {
+		o.DisplayName = "clawgate"
 	}
 	if o.DialTimeout <= 0 {
 		o.DialTimeout = DefaultDialTimeout
@@ -180,11 +211,15 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
+// scopes are the scopes clawgate requests: always the same set for a
+// mode, since Clawdbot checks a device token's scopes literally.
+// operator.admin is for what only it allows: removing sessions (the
+// private sessions of ask_subagent) and the per-run model override.
 func (o Options) scopes() []string {
 	if o.ReadOnly {
 		return []string{ScopeRead}
 	}
-	return []string{ScopeAdmin}
+	return []string{ScopeRead, ScopeWrite, ScopeAdmin}
 }
 
 func parseFingerprint(s string) ([]byte, error) {
@@ -221,8 +256,7 @@ func (o Options) httpClient() *http.Client {
 			}
 			got := sha256.Sum256(cs.PeerCertificates[0].Raw)
 			if !equalBytes(got[:], want) {
-				return fmt.Errorf("gateway TLS certificate fingerprint %s does not match the pinned %s (gateway.remote.tlsFingerprint)",
-					hex.EncodeToString(got[:]), hex.EncodeToString(want))
+				return &TLSPinError{Got: hex.EncodeToString(got[:]), Want: hex.EncodeToString(want)}
 			}
 			return nil
 		}
@@ -244,4 +278,15 @@ func equalBytes(a, b []byte) bool {
 func CertFingerprint(cert *x509.Certificate) string {
 	sum := sha256.Sum256(cert.Raw)
 	return hex.EncodeToString(sum[:])
+}
+
+// TLSPinError means the gateway's certificate is not the pinned one. Got is
+// what the gateway presented: compare it with the gateway host's
+// certificate file to tell a changed certificate from another server.
+type TLSPinError struct {
+	Got, Want string // SHA-256 of the certificate DER, lowercase hex
+}
+
+func (e *TLSPinError) Error() string {
+	return fmt.Sprintf("the gateway's TLS certificate has fingerprint sha256 %s, not the pinned %s", e.Got, e.Want)
 }

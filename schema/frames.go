@@ -50,6 +50,9 @@ type ErrorDetails struct {
 	RequiredScopes      []string `json:"requiredScopes,omitempty"`
 	ExpectedProtocol    int      `json:"expectedProtocol,omitempty"`
 	RequestID           string   `json:"requestId,omitempty"`
+	// ApprovedScopes are the scopes a device already holds, in a
+	// scope-upgrade pairing refusal.
+	ApprovedScopes []string `json:"approvedScopes,omitempty"`
 }
 
 // Challenge is the payload of the connect.challenge event.
@@ -70,8 +73,10 @@ type ConnectParams struct {
 	Role        string       `json:"role"`
 	Scopes      []string     `json:"scopes,omitempty"`
 	Auth        *ConnectAuth `json:"auth,omitempty"`
-	Locale      string       `json:"locale,omitempty"`
-	UserAgent   string       `json:"userAgent,omitempty"`
+	// Device is the signed device identity (docs/protocol.md §2.7).
+	Device    *ConnectDevice `json:"device,omitempty"`
+	Locale    string         `json:"locale,omitempty"`
+	UserAgent string         `json:"userAgent,omitempty"`
 }
 
 // ClientInfo identifies the client in ConnectParams.
@@ -89,6 +94,21 @@ type ClientInfo struct {
 type ConnectAuth struct {
 	Token    string `json:"token,omitempty"`
 	Password string `json:"password,omitempty"`
+	// DeviceToken is the token a gateway issued to this device; protocol
+	// 4 only (Clawdbot's closed schema refuses it: it takes the device
+	// token as Token).
+	DeviceToken string `json:"deviceToken,omitempty"`
+}
+
+// ConnectDevice is connect.device: the device identity and its signature
+// over the connect (gateway.DeviceIdentity builds it). None of it is
+// secret.
+type ConnectDevice struct {
+	ID        string `json:"id"`
+	PublicKey string `json:"publicKey"`
+	Signature string `json:"signature"`
+	SignedAt  int64  `json:"signedAt"`
+	Nonce     string `json:"nonce"`
 }
 
 // String hides the credentials so that a stray %v never prints them.
@@ -146,6 +166,9 @@ type HelloAuth struct {
 	Method string    `json:"method,omitempty"`
 	Role   string    `json:"role,omitempty"`
 	Scopes *[]string `json:"scopes,omitempty"`
+	// DeviceToken is the device's token, sent when the connect carried a
+	// paired device identity. A secret.
+	DeviceToken string `json:"deviceToken,omitempty"`
 }
 
 // Policy holds the connection limits the gateway announces.

@@ -121,8 +121,15 @@ func advise(e error) (advice, join string) {
 	case gateway.KindNotGateway:
 		return "Is this an OpenClaw/Clawdbot gateway, and is it still starting or draining?", ". "
 	case gateway.KindNoScopes:
-		return "OpenClaw does this for device-less clients that do not connect directly over loopback: run clawgate on the gateway's machine and use ws://127.0.0.1:<port> " +
-			"(not a LAN/tailnet address, proxy or port-forward)", ". "
+		return "OpenClaw does this for device-less clients that do not connect directly over loopback: let clawgate use its device identity " +
+			"(--device-identity auto or always, not never) and pair it once with `clawgate pair`", ". "
+	case gateway.KindDeviceToken:
+		if de, ok := e.(*gateway.DeviceTokenError); ok && de.ScopeUpgrade {
+			return "Asking for more scopes needs the shared gateway token: run `clawgate pair` with --token (or OPENCLAW_GATEWAY_TOKEN) " +
+				"and approve the scope upgrade on the gateway host, or use --read-only", ". "
+		}
+		return "This device was revoked or rotated: re-pair with `clawgate pair` (it needs the shared gateway token, --token or OPENCLAW_GATEWAY_TOKEN, " +
+			"and an approval on the gateway host); configuring that token also lets clawgate recover from a rotation by itself", ". "
 	case gateway.KindInsecureTransport:
 		return "use wss:// (gateway.tls.enabled), or an SSH tunnel to 127.0.0.1, or allow it explicitly with --allow-insecure-transport", ": "
 	case gateway.KindBadURL:
@@ -147,7 +154,7 @@ func replyAdvice(e *gateway.Error) string {
 		}
 		return fmt.Sprintf("This connection lacks scope %s. Without --read-only clawgate asks for %s; "+
 			"OpenClaw silently grants no scopes to device-less clients that connect through a LAN/tailnet address, a proxy or an SSH port-forward, "+
-			"so connect to ws://127.0.0.1:<port> on the gateway's own machine", e.MissingScope(), gateway.ScopeAdmin)
+			"so let clawgate use its device identity (--device-identity auto or always) and pair it with `clawgate pair`", e.MissingScope(), gateway.ScopeAdmin)
 	case gateway.KindProtocol:
 		want := ""
 		if e.Details.ExpectedProtocol != 0 {
@@ -156,6 +163,9 @@ func replyAdvice(e *gateway.Error) string {
 		return "This gateway speaks no protocol version clawgate knows" + want +
 			"; clawgate supports protocol 3 (Clawdbot 2026.1.x) and 4 (OpenClaw 2026.9.x): upgrade clawgate or the gateway"
 	case gateway.KindAuth:
+		if e.DeviceID != "" && (e.Details.Code == "AUTH_DEVICE_TOKEN_MISMATCH" || e.Details.Code == "AUTH_SCOPE_MISMATCH") {
+			return "" // the device token's: gateway.DeviceTokenError, which holds it, advises
+		}
 		switch e.AuthProblem() {
 		case gateway.AuthRateLimited:
 			return "Too many failed attempts: wait a minute, then fix the credentials"
@@ -173,11 +183,40 @@ func replyAdvice(e *gateway.Error) string {
 		case e.DeviceIdentityRequired():
 			return "No credentials were sent: pass the gateway token with --token or OPENCLAW_GATEWAY_TOKEN, or make sure the config file clawgate reads has gateway.auth.token"
 		}
-		return "The gateway wants this client paired: connect over 127.0.0.1 on the gateway's machine, or approve the pending device with `openclaw devices approve`"
+		return pairingAdvice(e)
 	case gateway.KindUnavailable:
 		if e.Temporary() {
 			return "The gateway is starting or busy; try again in a few seconds"
 		}
 	}
 	return ""
+}
+
+// pairingRequestTTL is how long a gateway keeps a pairing request that no
+// connect refreshes (both generations: about 5 minutes).
+const pairingRequestTTL = "about 5 minutes"
+
+// pairingAdvice is the one sentence for a pending pairing: the command to
+// run on the gateway host, with the request id.
+func pairingAdvice(e *gateway.Error) string {
+	cli := "openclaw"
+	if e.Clawdbot() {
+		cli = "clawdbot"
+	}
+	id, reason := e.PairingRequest()
+	if id == "" {
+		return fmt.Sprintf("The gateway wants this client paired: on the gateway host run `%s devices list`, approve clawgate's request with `%s devices approve <requestId>`, "+
+			"then call again (or run `clawgate pair`, which waits for the approval)", cli, cli)
+	}
+	what := map[string]string{
+		"scope-upgrade":    "clawgate's device asks for more scopes than were approved",
+		"role-upgrade":     "clawgate's device token was revoked and needs approving again",
+		"metadata-upgrade": "clawgate's device details changed and need approving again",
+	}[reason]
+	if what == "" {
+		what = "clawgate's device is waiting for approval"
+	}
+	return fmt.Sprintf("Pairing required: %s (request %s). On the gateway host run `%s devices approve %s` "+
+		"(approving from another machine does not work; the request expires after %s, and each call renews it), then call again: clawgate connects on the next call",
+		what, id, cli, id, pairingRequestTTL)
 }

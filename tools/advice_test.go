@@ -33,12 +33,16 @@ import (
 //	"not in the URL", "put credentials in --token/…"    TestTransportSecurity, TestURLRules
 
 const (
+	advicePairNoID = "The gateway wants this client paired: on the gateway host run `openclaw devices list`, approve clawgate's request with " +
+		"`openclaw devices approve <requestId>`, then call again (or run `clawgate pair`, which waits for the approval)"
 	adviceRunning = "Is the gateway running? Start it with `openclaw gateway` (or `clawdbot gateway`), " +
 		"or point clawgate at it with --url / OPENCLAW_GATEWAY_URL"
 	adviceMismatch = "The token or password clawgate sent does not match the gateway's: check --token / OPENCLAW_GATEWAY_TOKEN / CLAWDBOT_GATEWAY_TOKEN " +
 		"and gateway.auth.token (`clawgate doctor` shows where each came from)"
 	adviceOpenClawScope = "Without --read-only clawgate asks for operator.admin; OpenClaw silently grants no scopes to device-less clients " +
-		"that connect through a LAN/tailnet address, a proxy or an SSH port-forward, so connect to ws://127.0.0.1:<port> on the gateway's own machine"
+		"that connect through a LAN/tailnet address, a proxy or an SSH port-forward, so let clawgate use its device identity (--device-identity auto or always) and pair it with `clawgate pair`"
+	adviceNoScopes = "OpenClaw does this for device-less clients that do not connect directly over loopback: let clawgate use its device identity " +
+		"(--device-identity auto or always, not never) and pair it once with `clawgate pair`"
 )
 
 // reply builds a gateway error reply as package gateway builds it, on a
@@ -159,11 +163,49 @@ func TestExplainWords(t *testing.T) {
 			advice: "Clawdbot 2026.1.x refuses password-only clients without a device identity: switch the gateway to token auth (gateway.auth.mode \"token\") and pass the token",
 		},
 		{
-			name: "pairing required",
-			err:  reply("NOT_PAIRED", "PAIRING_REQUIRED", "pairing required", 0, nil),
-			want: "gateway refused connect: pairing required [NOT_PAIRED/PAIRING_REQUIRED]. " +
-				"The gateway wants this client paired: connect over 127.0.0.1 on the gateway's machine, or approve the pending device with `openclaw devices approve`",
-			advice: "The gateway wants this client paired: connect over 127.0.0.1 on the gateway's machine, or approve the pending device with `openclaw devices approve`",
+			name:   "pairing required, no request id",
+			err:    reply("NOT_PAIRED", "PAIRING_REQUIRED", "pairing required", 0, nil),
+			want:   "gateway refused connect: pairing required [NOT_PAIRED/PAIRING_REQUIRED]. " + advicePairNoID,
+			advice: advicePairNoID,
+		},
+		{
+			name: "pairing required, OpenClaw",
+			err: reply("NOT_PAIRED", "PAIRING_REQUIRED", "pairing required: device is not approved yet", 0, func(e *gateway.Error) {
+				e.Details.RequestID, e.Details.Reason, e.DeviceID = "0e15d516-3ac5-4478-a74a-65d3d1c2cc46", "not-paired", "1d5aee"
+			}),
+			want: "gateway refused connect: pairing required: device is not approved yet [NOT_PAIRED/PAIRING_REQUIRED]. " +
+				"Pairing required: clawgate's device is waiting for approval (request 0e15d516-3ac5-4478-a74a-65d3d1c2cc46). " +
+				"On the gateway host run `openclaw devices approve 0e15d516-3ac5-4478-a74a-65d3d1c2cc46` (approving from another machine does not work; " +
+				"the request expires after about 5 minutes, and each call renews it), then call again: clawgate connects on the next call",
+		},
+		{
+			name: "scope upgrade, OpenClaw",
+			err: reply("NOT_PAIRED", "PAIRING_REQUIRED", "pairing required: device is asking for more scopes than currently approved", 0, func(e *gateway.Error) {
+				e.Details.RequestID, e.Details.Reason, e.DeviceID = "121d2cb4", "scope-upgrade", "1d5aee"
+			}),
+			want: "gateway refused connect: pairing required: device is asking for more scopes than currently approved [NOT_PAIRED/PAIRING_REQUIRED]. " +
+				"Pairing required: clawgate's device asks for more scopes than were approved (request 121d2cb4). " +
+				"On the gateway host run `openclaw devices approve 121d2cb4` (approving from another machine does not work; " +
+				"the request expires after about 5 minutes, and each call renews it), then call again: clawgate connects on the next call",
+		},
+		{
+			name: "pairing required, Clawdbot",
+			err: reply("NOT_PAIRED", "", "pairing required", 0, func(e *gateway.Error) {
+				e.Details.RequestID, e.DeviceID, e.SignedV2 = "9f3c", "1d5aee", true
+			}),
+			want: "gateway refused connect: pairing required [NOT_PAIRED]. " +
+				"Pairing required: clawgate's device is waiting for approval (request 9f3c). " +
+				"On the gateway host run `clawdbot devices approve 9f3c` (approving from another machine does not work; " +
+				"the request expires after about 5 minutes, and each call renews it), then call again: clawgate connects on the next call",
+		},
+		{
+			name: "device token revoked, no shared token",
+			err: &gateway.DeviceTokenError{URL: "ws://192.0.2.1:18789", DeviceID: "1d5aee",
+				Err: reply("INVALID_REQUEST", "AUTH_DEVICE_TOKEN_MISMATCH", "unauthorized: device token mismatch (rotate/reissue device token)", 0, func(e *gateway.Error) { e.DeviceID = "1d5aee" })},
+			want: "the gateway at ws://192.0.2.1:18789 no longer accepts this device's token (device 1d5aee): it was revoked or rotated, or the device was removed: " +
+				"gateway refused connect: unauthorized: device token mismatch (rotate/reissue device token) [INVALID_REQUEST/AUTH_DEVICE_TOKEN_MISMATCH]. " +
+				"This device was revoked or rotated: re-pair with `clawgate pair` (it needs the shared gateway token, --token or OPENCLAW_GATEWAY_TOKEN, " +
+				"and an approval on the gateway host); configuring that token also lets clawgate recover from a rotation by itself",
 		},
 		{
 			name: "starting",
@@ -211,13 +253,10 @@ func TestExplainWords(t *testing.T) {
 			want: "the gateway at ws://127.0.0.1:1 did not complete the handshake: undecodable hello-ok",
 		},
 		{
-			name: "granted no scopes",
-			err:  &gateway.ScopeError{URL: "ws://192.0.2.1:18789", Requested: []string{gateway.ScopeAdmin}},
-			want: "the gateway at ws://192.0.2.1:18789 accepted the connection but granted no scopes (requested operator.admin), so every call would fail with \"missing scope\". " +
-				"OpenClaw does this for device-less clients that do not connect directly over loopback: run clawgate on the gateway's machine and use ws://127.0.0.1:<port> " +
-				"(not a LAN/tailnet address, proxy or port-forward)",
-			advice: "OpenClaw does this for device-less clients that do not connect directly over loopback: run clawgate on the gateway's machine and use ws://127.0.0.1:<port> " +
-				"(not a LAN/tailnet address, proxy or port-forward)",
+			name:   "granted no scopes",
+			err:    &gateway.ScopeError{URL: "ws://192.0.2.1:18789", Requested: []string{gateway.ScopeAdmin}},
+			want:   "the gateway at ws://192.0.2.1:18789 accepted the connection but granted no scopes (requested operator.admin), so every call would fail with \"missing scope\". " + adviceNoScopes,
+			advice: adviceNoScopes,
 		},
 		{
 			name: "wrapped, advice in place",
@@ -361,7 +400,7 @@ func TestExplainAgainstSimulator(t *testing.T) {
 	t.Run("OpenClaw grants no scopes", func(t *testing.T) {
 		s := sim(t, gatewaysim.Options{Generation: gatewaysim.OpenClaw, ClearScopes: true})
 		_, err := client(t, gateway.Options{URL: s.URL(), Token: "test-token"}).Info(testwait.Ctx(t))
-		if got := tools.Explain(err); gateway.KindOf(err) != gateway.KindNoScopes || !strings.Contains(got, "use ws://127.0.0.1:<port> (not a LAN/tailnet address, proxy or port-forward)") {
+		if got := tools.Explain(err); gateway.KindOf(err) != gateway.KindNoScopes || !strings.HasSuffix(got, adviceNoScopes) {
 			t.Errorf("%v: %s", gateway.KindOf(err), got)
 		}
 	})
