@@ -637,8 +637,8 @@ func (d *discovery) resolveURL() error {
 		return errors.New(msg)
 	}
 	if gateway.Plaintext(parsed) {
-		d.s.addWarning("the gateway URL (from %s) uses plain ws:// to a non-loopback host, so credentials would travel unencrypted: "+
-			"clawgate refuses to send them there unless --allow-insecure-transport is given; use wss:// "+
+		d.s.addWarning("the gateway URL (from %s) uses plain ws:// to a non-loopback host, so credentials and device tokens travel unencrypted, "+
+			"which clawgate allows only with --allow-insecure-transport; prefer wss:// or an SSH tunnel to the gateway's 127.0.0.1 "+
 			"(the openclaw CLI allows plain ws:// only to loopback, private addresses, .local and .ts.net names)", u.Source)
 	}
 	u.url = true

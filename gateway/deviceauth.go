@@ -107,6 +107,23 @@ func (st *deviceState) identity(o Options) (*DeviceIdentity, *DeviceTokens, erro
 	return st.device, st.tokens, nil
 }
 
+// holdsToken reports whether a device token is stored for o's gateway (a
+// gateway on loopback that the user paired all the same), without creating
+// an identity.
+func (st *deviceState) holdsToken(o Options) bool {
+	if o.Device == nil {
+		if _, err := LoadDeviceIdentity(o.StateDir); err != nil {
+			return false // no identity yet: nothing was paired
+		}
+	}
+	_, tokens, err := st.identity(o)
+	if err != nil || tokens == nil {
+		return false
+	}
+	_, ok, err := tokens.Get(o.URL, RoleOperator)
+	return err == nil && ok
+}
+
 // deviceConfigured reports whether o can connect with a device identity.
 func (o Options) deviceConfigured() bool {
 	return (o.Device != nil || o.StateDir != "") && o.DeviceMode != DeviceNever
@@ -156,9 +173,10 @@ func (st *deviceState) plan(o Options) (authPlan, error) {
 	p.v2 = st.v2
 	p.device = o.DeviceMode == DeviceAlways || !IsLoopback(u.Hostname()) || st.loopbackDevice
 	st.mu.Unlock()
-	if !p.device {
+	if !p.device && !st.holdsToken(o) {
 		return p, nil
 	}
+	p.device = true
 	dev, tokens, err := st.identity(o)
 	if err != nil {
 		return p, err
@@ -192,19 +210,24 @@ func (st *deviceState) plan(o Options) (authPlan, error) {
 // can succeed, and with which plan; it may replace err with a clearer one.
 func (st *deviceState) next(o Options, p authPlan, err error) (authPlan, error, bool) {
 	var se *ScopeError
-	if errors.As(err, &se) && !p.device && o.deviceConfigured() && o.DeviceMode == DeviceAuto {
+	ge, _ := AsError(err)
+	noScopes := errors.As(err, &se)
+	if (noScopes || ge != nil && ge.DeviceIdentityRequired()) && !p.device && o.deviceConfigured() && o.DeviceMode == DeviceAuto {
 		st.mu.Lock()
 		st.loopbackDevice = true
 		st.mu.Unlock()
-		o.Logger.Info("the gateway granted a device-less connection no scopes; connecting with the device identity")
+		if noScopes {
+			o.Logger.Info("the gateway granted a device-less connection no scopes; connecting with the device identity")
+		} else {
+			o.Logger.Info("the gateway wants a device identity; connecting with it")
+		}
 		np, perr := st.plan(o)
 		if perr != nil {
 			return p, perr, false
 		}
 		return np, err, true
 	}
-	ge, ok := AsError(err)
-	if !ok || !p.device {
+	if ge == nil || !p.device {
 		return p, err, false
 	}
 	if !p.v2 && wantsV2(ge) {

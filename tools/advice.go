@@ -172,6 +172,10 @@ func replyAdvice(e *gateway.Error) string {
 		case gateway.AuthNotConfigured:
 			return "The gateway has no shared secret configured for this auth mode: set gateway.auth.token in its config and restart it"
 		case gateway.AuthMissing:
+			if e.DeviceID != "" {
+				return "The gateway requires a token, and clawgate's device holds none for it (never paired here, or its token was refused and forgotten): " +
+					"pass the gateway token (--token or OPENCLAW_GATEWAY_TOKEN), or pair the device once with `clawgate pair --token …`"
+			}
 			return "The gateway requires a token: pass --token or set OPENCLAW_GATEWAY_TOKEN (Clawdbot: CLAWDBOT_GATEWAY_TOKEN), or put it in gateway.auth.token"
 		}
 		return "The token or password clawgate sent does not match the gateway's: check --token / OPENCLAW_GATEWAY_TOKEN / CLAWDBOT_GATEWAY_TOKEN and gateway.auth.token " +

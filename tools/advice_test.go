@@ -199,6 +199,13 @@ func TestExplainWords(t *testing.T) {
 				"the request expires after about 5 minutes, and each call renews it), then call again: clawgate connects on the next call",
 		},
 		{
+			name: "token missing, device without a token",
+			err:  reply("INVALID_REQUEST", "AUTH_TOKEN_MISSING", "unauthorized: gateway token missing (provide gateway auth token)", 0, func(e *gateway.Error) { e.DeviceID = "1d5aee" }),
+			want: "gateway refused connect: unauthorized: gateway token missing (provide gateway auth token) [INVALID_REQUEST/AUTH_TOKEN_MISSING]. " +
+				"The gateway requires a token, and clawgate's device holds none for it (never paired here, or its token was refused and forgotten): " +
+				"pass the gateway token (--token or OPENCLAW_GATEWAY_TOKEN), or pair the device once with `clawgate pair --token …`",
+		},
+		{
 			name: "device token revoked, no shared token",
 			err: &gateway.DeviceTokenError{URL: "ws://192.0.2.1:18789", DeviceID: "1d5aee",
 				Err: reply("INVALID_REQUEST", "AUTH_DEVICE_TOKEN_MISMATCH", "unauthorized: device token mismatch (rotate/reissue device token)", 0, func(e *gateway.Error) { e.DeviceID = "1d5aee" })},

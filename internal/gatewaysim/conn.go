@@ -48,6 +48,8 @@ type Conn struct {
 	connectIdx int  // index into Server.connects
 	scopes     []string
 	caps       []string // the connect request's caps
+	nonce      string   // the connect.challenge nonce
+	deviceID   string   // the verified device of the connect ("" if none)
 }
 
 // outItem is one queued frame, or a close.

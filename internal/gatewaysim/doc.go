@@ -59,13 +59,28 @@
 // Not imitated: the OpenClaw task, chat.metadata.changed, sessions.changed
 // and update.available events and the Clawdbot presence events (clients
 // must ignore events they do not know anyway), tool events (the fake model
-// never calls tools; Server.EmitAgentEvent can inject them), device pairing.
+// never calls tools; Server.EmitAgentEvent can inject them), the
+// device.pair.* and device.token.* methods.
 //
 // The fake model replies "FAKE-REPLY: you said <<message>>" like the lab's
 // fake OpenAI server; "[[delay=N]]" in a message makes that run take N
 // seconds, "[[reply:TEXT]]" (TEXT up to the first "]]") or
-// "[[reply64:BASE64]]" makes the reply exactly TEXT. Signed device identities are accepted by the schema but not
-// verified, and no pairing happens.
+// "[[reply64:BASE64]]" makes the reply exactly TEXT.
+//
+// # Device identities and pairing
+//
+// A connect with a signed device is verified like the real gateways do it
+// (device id = hex sha256 of the key, signedAt within the skew, the
+// challenge nonce, an Ed25519 signature over the v3 or v2 payload on
+// OpenClaw and v2 only on Clawdbot, covering exactly the token sent), then
+// authenticated with the shared token or the device token, then paired:
+// Options.Remote makes every client a remote peer that needs approval
+// (NOT_PAIRED / PAIRING_REQUIRED, close 1008); on loopback OpenClaw's
+// gateway-client/backend skips pairing and other devices are paired
+// silently, as are all Clawdbot devices. A test plays the operator with
+// PendingPairings, WaitPendingPairing, ApprovePairing, RejectPairing,
+// RevokeDeviceToken, RotateDeviceToken and RemoveDevice, and inspects
+// PairedDevices and Device.
 //
 // Scripted faults are added with Server.Handle (override a method),
 // Server.Stall, Server.SilentHandshake, Server.NoHelloReply,

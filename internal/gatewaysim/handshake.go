@@ -30,7 +30,11 @@ type connectParams struct {
 // sendChallenge sends the connect.challenge event (no seq, like the real ones).
 func (c *Conn) sendChallenge() {
 	p := cloneObj(c.srv.tpl.challenge)
-	p["nonce"] = uuid.NewString()
+	nonce := uuid.NewString()
+	c.smu.Lock()
+	c.nonce = nonce
+	c.smu.Unlock()
+	p["nonce"] = nonce
 	p["ts"] = nowMs()
 	c.sendAsync(mustJSON(obj{"type": "event", "event": "connect.challenge", "payload": p}))
 }
@@ -50,6 +54,17 @@ func (s *Server) dispatchConnect(c *Conn, req Request) {
 		return
 	}
 	c.connectDefault(req)
+}
+
+// recordConnectAuth stores how a connect authenticated.
+func (s *Server) recordConnectAuth(idx int, deviceID, method, deviceToken string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if idx < 0 || idx >= len(s.connects) {
+		return
+	}
+	ci := &s.connects[idx]
+	ci.DeviceID, ci.Method, ci.DeviceToken = deviceID, method, deviceToken
 }
 
 // recordConnect stores the outcome of a connect.
@@ -134,23 +149,27 @@ func (c *Conn) connectDefault(req Request) {
 	}
 
 	hasDevice := len(p.Device) > 0 && string(p.Device) != "null"
-	var token, password, deviceToken string
-	if p.Auth != nil {
-		token, password, deviceToken = p.Auth.Token, p.Auth.Password, p.Auth.DeviceToken
+	if hasDevice {
+		c.connectWithDevice(req, protocol, role, p.Caps, idx) // device.go
+		return
 	}
-	if !hasDevice {
-		if v4 && (p.Client.ID == "webchat" || p.Client.ID == "webchat-ui" || p.Client.ID == "openclaw-control-ui") && !c.origin {
-			policy(errorFrom(s.tpl.errControlUI))
-			return
-		}
-		if !v4 && p.Client.ID == "clawdbot-control-ui" {
-			policy(invalid("control ui requires HTTPS or localhost (secure context)"))
-			return
-		}
-		if (!v4 && token == "") || (v4 && token == "" && password == "" && deviceToken == "") {
-			policy(errorFrom(s.tpl.errNoAuth))
-			return
-		}
+	var token, password string
+	if p.Auth != nil {
+		token, password = p.Auth.Token, p.Auth.Password
+	}
+	if v4 && (p.Client.ID == "webchat" || p.Client.ID == "webchat-ui" || p.Client.ID == "openclaw-control-ui") && !c.origin {
+		policy(errorFrom(s.tpl.errControlUI))
+		return
+	}
+	if !v4 && p.Client.ID == "clawdbot-control-ui" {
+		policy(invalid("control ui requires HTTPS or localhost (secure context)"))
+		return
+	}
+	// A device token without a device is "device identity required"
+	// on OpenClaw too (frames s2-devtokenfield-no-device).
+	if token == "" && (!v4 || password == "") {
+		policy(errorFrom(s.tpl.errNoAuth))
+		return
 	}
 	method := "token"
 	switch {
@@ -175,7 +194,7 @@ func (c *Conn) connectDefault(req Request) {
 	}
 	if v4 {
 		trusted := (p.Client.ID == "gateway-client" && p.Client.Mode == "backend") || (p.Client.ID == "cli" && p.Client.Mode == "cli")
-		if role != "operator" || s.opts.ClearScopes || c.origin || (!trusted && !hasDevice) {
+		if role != "operator" || s.opts.ClearScopes || c.origin || !trusted || s.opts.Remote {
 			scopes = []string{}
 		}
 	}
@@ -185,9 +204,10 @@ func (c *Conn) connectDefault(req Request) {
 	c.scopes = scopes
 	c.caps = append([]string(nil), p.Caps...)
 	c.smu.Unlock()
+	s.recordConnectAuth(idx, "", method, "")
 	s.recordConnect(idx, true, nil, protocol, scopes)
 	s.logf("conn %d: hello-ok protocol %d scopes %v", c.id, protocol, scopes)
-	c.replyAsync(req.ID, s.helloOK(c, protocol, role, scopes, method))
+	c.replyAsync(req.ID, s.helloOK(c, protocol, role, scopes, method, nil))
 	health := s.healthPayload()
 	_ = s.sendEvent(c, "health", rawPayload(health), nil)
 }
@@ -219,8 +239,9 @@ func errorFrom(e obj) *ErrorShape {
 	return es
 }
 
-// helloOK builds the hello-ok payload from the recorded one.
-func (s *Server) helloOK(c *Conn, protocol int, role string, scopes []string, method string) obj {
+// helloOK builds the hello-ok payload from the recorded one; dt is the
+// device token to hand out (nil: none).
+func (s *Server) helloOK(c *Conn, protocol int, role string, scopes []string, method string, dt *deviceToken) obj {
 	s.mu.Lock()
 	bootID, bootedAt := s.bootID, s.bootedAt
 	s.mu.Unlock()
@@ -257,7 +278,17 @@ func (s *Server) helloOK(c *Conn, protocol int, role string, scopes []string, me
 		auth["method"] = method
 		auth["role"] = role
 		auth["scopes"] = scopes
+		if dt != nil { // DEVICE.md §5
+			auth["deviceToken"] = dt.token
+			auth["issuedAtMs"] = dt.issuedAt
+			auth["recoveryScope"] = recoveryScope(c.DeviceID(), dt.token)
+			auth["recoveryMigrationAllowed"] = true
+		}
 		h["auth"] = auth
+	} else if dt != nil {
+		// 1.24: the token's role and scopes, not the connection's (§12).
+		h["auth"] = obj{"deviceToken": dt.token, "role": dt.role, "scopes": append([]string{}, dt.scopes...),
+			"issuedAtMs": dt.issuedAt}
 	} else {
 		delete(h, "auth") // 1.24 sends auth only when it issued a device token
 	}

@@ -45,11 +45,13 @@ func scopesSatisfy(g Generation, granted []string, need string) bool {
 	return false
 }
 
-// requiredScope is the scope a request needs.
+// requiredScope is the scope a request needs ("" = none).
 func (s *Server) requiredScope(req Request) string {
 	v4 := s.opts.Generation == OpenClaw
 	m := req.Method
 	switch {
+	case m == "health" && v4:
+		return "" // 2026.9.6 answers health without any scope (DEVICE.md §1, frames s1-remote-nodevice-cli)
 	case readMethods[m], v4 && readMethodsV4[m]:
 		return scopeRead
 	case m == "agent":
@@ -120,7 +122,7 @@ func (c *Conn) Default(req Request) {
 		c.connectDefault(req)
 		return
 	}
-	if need := s.requiredScope(req); !c.hasScope(need) {
+	if need := s.requiredScope(req); need != "" && !c.hasScope(need) {
 		c.replyErrAsync(req.ID, s.missingScope(need))
 		return
 	}

@@ -57,7 +57,8 @@ type Options struct {
 	HandshakeTimeout time.Duration
 	// ClearScopes simulates the OpenClaw silent downgrade: hello-ok succeeds
 	// but auth.scopes is [] and every call then fails with FORBIDDEN
-	// "missing scope: ...". Ignored on Clawdbot.
+	// "missing scope: ...". Ignored on Clawdbot and for connects with a
+	// device identity (which the real downgrade spares).
 	ClearScopes bool
 	// StartupUnavailable makes the first N connect requests get the OpenClaw
 	// startup reply (UNAVAILABLE "gateway starting; retry shortly", retryable,
@@ -98,6 +99,20 @@ type Options struct {
 	// with by sessions of these keys (shaped like the recorded ones), for
 	// the simulator.
 	Sessions []string
+	// Remote makes the fake treat every client as a remote peer (not on
+	// loopback), like a gateway reached over the LAN (DEVICE.md §1, §3):
+	// OpenClaw then grants a device-less connect no scopes (hello-ok
+	// auth.scopes [], every scoped method fails "missing scope: ...") and
+	// requires pairing for every device; Clawdbot keeps device-less
+	// scopes, requires pairing and a device nonce. Without Remote (the
+	// default) clients are local: OpenClaw's gateway-client/backend skips
+	// pairing (no device token) and other clients, like every Clawdbot
+	// device, are paired silently and get a device token.
+	Remote bool
+	// PairingTTL is how long a pending device pairing request lives
+	// without a reconnect refreshing it (default 5 minutes, like both
+	// gateways; Clawdbot does not refresh).
+	PairingTTL time.Duration
 	// AgentDelay is how long an agent run takes when its message has no
 	// [[delay=N]] marker (default 20ms). Events are streamed meanwhile.
 	AgentDelay time.Duration
@@ -243,6 +258,14 @@ type ConnectInfo struct {
 	Protocol int
 	// Scopes are the effective scopes granted (when OK).
 	Scopes []string
+	// DeviceID is the verified device of a connect that carried one and
+	// passed the signature checks ("" otherwise).
+	DeviceID string
+	// Method is how the connect authenticated (when OK): "token",
+	// "password" or "device-token".
+	Method string
+	// DeviceToken is the device token handed out in hello-ok ("" if none).
+	DeviceToken string
 }
 
 // RunInfo describes an agent run started by the fake.
@@ -291,6 +314,8 @@ const (
 	scopeWrite = "operator.write"
 	scopeAdmin = "operator.admin"
 	scopeTalk  = "operator.talk"
+	// scopePairing is needed to see device.pair.* events.
+	scopePairing = "operator.pairing"
 )
 
 // resolveModelRef resolves a model reference the way sessions.patch does:

@@ -48,6 +48,8 @@ type Server struct {
 	globalSeq int64
 
 	changes changes // wakes the Wait methods (wait.go)
+
+	dev devices // device pairing (device.go)
 }
 
 type netConnKey struct{}
