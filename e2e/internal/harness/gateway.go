@@ -2,7 +2,11 @@ package harness
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -119,12 +123,27 @@ type GatewayOptions struct {
 	// OpenClaw's Node compile cache); without them Clawdbot spends ~40 s of
 	// CPU on every start instead of ~7 s.
 	TempDir string
+	// Netns, when set, runs the gateway inside that network namespace
+	// (`ip netns exec`), bound to all of its interfaces (bind "lan"), so
+	// that clients on the host reach it at Netns.NsIP as a peer that is not
+	// loopback. ModelURL must then be reachable from inside: serve the fake
+	// model on Netns.HostIP.
+	Netns *Netns
+	// TLS makes the gateway serve wss:// only, with a self-signed
+	// certificate it generates at its first start (CertFingerprint).
+	TLS bool
 }
 
-// Gateway is a real gateway process on loopback.
+// Gateway is a real gateway process, on loopback or in a network namespace.
 type Gateway struct {
 	GatewayOptions
-	URL        string // ws://127.0.0.1:<port>
+	// URL is where clients on the host reach the gateway:
+	// ws://127.0.0.1:<port>, or with Netns ws://<Netns.NsIP>:<port>; wss://
+	// with TLS.
+	URL string
+	// LocalURL is the gateway's loopback URL as seen from its own network
+	// namespace (the same as URL without Netns).
+	LocalURL   string
 	ConfigPath string
 	LogDir     string
 
@@ -149,7 +168,15 @@ func NewGateway(opts GatewayOptions) (*Gateway, error) {
 	if err := os.MkdirAll(opts.TempDir, 0o755); err != nil {
 		return nil, err
 	}
-	g := &Gateway{GatewayOptions: opts, URL: fmt.Sprintf("ws://127.0.0.1:%d", opts.Port),
+	scheme, host := "ws", "127.0.0.1"
+	if opts.TLS {
+		scheme = "wss"
+	}
+	if opts.Netns != nil {
+		host = opts.Netns.NsIP
+	}
+	g := &Gateway{GatewayOptions: opts, URL: fmt.Sprintf("%s://%s:%d", scheme, host, opts.Port),
+		LocalURL:   fmt.Sprintf("%s://127.0.0.1:%d", scheme, opts.Port),
 		ConfigPath: filepath.Join(opts.Dir, opts.Product.Name+".json"), LogDir: filepath.Join(opts.Dir, "logs")}
 	for _, d := range []string{"home", "state", "logs"} {
 		if err := os.MkdirAll(filepath.Join(opts.Dir, d), 0o755); err != nil {
@@ -162,9 +189,19 @@ func NewGateway(opts GatewayOptions) (*Gateway, error) {
 	return g, nil
 }
 
-// config is the gateway's config file: loopback, token auth, no update
-// checks, logs in the run dir, and the fake provider's two models (ModelRef
-// the default), with prices and aliases.
+// bind is the gateway's bind mode: loopback, or "lan" (all interfaces of
+// its namespace) in a namespace.
+func (g *Gateway) bind() string {
+	if g.Netns != nil {
+		return "lan"
+	}
+	return "loopback"
+}
+
+// config is the gateway's config file: loopback (or all interfaces of its
+// namespace), token auth, TLS when asked for, no update checks, logs in the
+// run dir, and the fake provider's two models (ModelRef the default), with
+// prices and aliases.
 func (g *Gateway) config() []byte {
 	model := func(ref, name string, price Price, contextWindow int) map[string]any {
 		return map[string]any{
@@ -187,11 +224,15 @@ func (g *Gateway) config() []byte {
 	if g.Product.Name == OpenClaw.Name {
 		models["catalogRefresh"] = map[string]any{"enabled": false} // no fetch of the hosted catalog
 	}
+	gw := map[string]any{
+		"mode": "local", "port": g.Port, "bind": g.bind(),
+		"auth": map[string]any{"mode": "token", "token": g.Token},
+	}
+	if g.TLS {
+		gw["tls"] = map[string]any{"enabled": true, "autoGenerate": true}
+	}
 	cfg := map[string]any{
-		"gateway": map[string]any{
-			"mode": "local", "port": g.Port, "bind": "loopback",
-			"auth": map[string]any{"mode": "token", "token": g.Token},
-		},
+		"gateway": gw,
 		"update":  map[string]any{"checkOnStart": false},
 		"logging": map[string]any{"file": filepath.Join(g.LogDir, g.Product.Name+".log")},
 		"models":  models,
@@ -215,7 +256,7 @@ func (g *Gateway) env() []string {
 	return CleanEnv(
 		"HOME="+filepath.Join(g.Dir, "home"),
 		"TMPDIR="+g.TempDir,
-		p+"_STATE_DIR="+filepath.Join(g.Dir, "state"),
+		p+"_STATE_DIR="+g.StateDir(),
 		p+"_CONFIG_PATH="+g.ConfigPath,
 		p+"_DISABLE_BONJOUR=1",
 		p+"_SKIP_CHANNELS=1",
@@ -227,6 +268,64 @@ func (g *Gateway) env() []string {
 		"OPENCLAW_EXEC_SHELL_SNAPSHOT=0",
 		"PATH="+filepath.Dir(g.Node)+string(os.PathListSeparator)+os.Getenv("PATH"),
 	)
+}
+
+// StateDir is the gateway's state directory (<Dir>/state).
+func (g *Gateway) StateDir() string { return filepath.Join(g.Dir, "state") }
+
+// command is name with args, run inside the gateway's namespace if it has
+// one.
+func (g *Gateway) command(name string, args ...string) *exec.Cmd {
+	if g.Netns != nil {
+		return g.Netns.Command(name, args...)
+	}
+	return exec.Command(name, args...)
+}
+
+// CLI returns the product's own CLI (openclaw or clawdbot) with args, set
+// up as an operator on the gateway host runs it: in the gateway's
+// namespace, with the gateway's HOME, state dir and config (so it finds
+// the gateway's port, token and TLS setting itself), without colours. Run
+// it with Start (it carries the run marker then).
+func (g *Gateway) CLI(args ...string) *exec.Cmd {
+	cmd := g.command(g.Node, append([]string{g.Product.EntryPath(g.Prefix)}, args...)...)
+	cmd.Dir, cmd.Env = g.Dir, SetEnv(g.env(), "NO_COLOR=1")
+	return cmd
+}
+
+// CertPath is where a TLS gateway keeps its self-signed certificate.
+func (g *Gateway) CertPath() string {
+	return filepath.Join(g.StateDir(), "gateway", "tls", "gateway-cert.pem")
+}
+
+// CertFingerprint is the SHA-256 of the DER of the gateway's own leaf
+// certificate (CertPath), lowercase hex: what a client pins. It fails
+// before the gateway generated the certificate (at its first TLS start).
+func (g *Gateway) CertFingerprint() (string, error) {
+	b, err := os.ReadFile(g.CertPath())
+	if err != nil {
+		return "", fmt.Errorf("the %s gateway's TLS certificate: %w", g.Product.Name, err)
+	}
+	return PEMFingerprint(b)
+}
+
+// PEMFingerprint is the lowercase hex SHA-256 of the DER of the first
+// certificate in PEM data.
+func PEMFingerprint(data []byte) (string, error) {
+	for {
+		var blk *pem.Block
+		blk, data = pem.Decode(data)
+		if blk == nil {
+			return "", errors.New("no CERTIFICATE block in the PEM data")
+		}
+		if blk.Type == "CERTIFICATE" {
+			if _, err := x509.ParseCertificate(blk.Bytes); err != nil {
+				return "", fmt.Errorf("the PEM CERTIFICATE block does not parse: %w", err)
+			}
+			sum := sha256.Sum256(blk.Bytes)
+			return hex.EncodeToString(sum[:]), nil
+		}
+	}
 }
 
 // Start starts the gateway process (again, after Stop or Kill, on the same
@@ -245,8 +344,8 @@ func (g *Gateway) Start(ctx context.Context) (time.Duration, error) {
 		return 0, err
 	}
 	fmt.Fprintf(out, "\n===== clawgate-e2e: start #%d at %s =====\n", g.starts, time.Now().Format(time.RFC3339Nano))
-	cmd := exec.Command(g.Node, g.Product.EntryPath(g.Prefix), "gateway", "run",
-		"--port", strconv.Itoa(g.Port), "--bind", "loopback", "--auth", "token", "--token", g.Token)
+	cmd := g.command(g.Node, g.Product.EntryPath(g.Prefix), "gateway", "run",
+		"--port", strconv.Itoa(g.Port), "--bind", g.bind(), "--auth", "token", "--token", g.Token)
 	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = g.Dir, g.env(), out, out
 	start := time.Now()
 	p, err := Start(g.Product.Name+" gateway", cmd)
@@ -292,13 +391,25 @@ func (g *Gateway) WaitReady(ctx context.Context) error {
 	}
 }
 
+// probe connects like WaitReady describes. A gateway in a namespace sees
+// the probe as a remote device-less client, which OpenClaw grants no scopes
+// (a hello-ok with scopes []): that hello-ok is the sign of readiness
+// there.
 func (g *Gateway) probe(ctx context.Context) error {
+	if g.TLS {
+		if _, err := os.Stat(g.CertPath()); err != nil {
+			return fmt.Errorf("no TLS certificate yet: %w", err)
+		}
+	}
 	c, err := g.Client(func(o *gateway.Options) { o.DialTimeout, o.CallTimeout = 3*time.Second, 3*time.Second })
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	info, err := c.Info(ctx)
+	if _, noScopes := errorsAs[*gateway.ScopeError](err); noScopes && g.Netns != nil {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -334,8 +445,17 @@ func (g *Gateway) WarmUp(ctx context.Context) (time.Duration, error) {
 
 // Client returns a gateway client (the project's own) connected to this
 // gateway with its token, for gateway-side checks. mod may adjust options.
+// For a gateway in a namespace it allows plain ws:// to the namespace's
+// address; for a TLS gateway it pins the gateway's certificate.
 func (g *Gateway) Client(mod func(*gateway.Options)) (*gateway.Client, error) {
-	o := gateway.Options{URL: g.URL, Token: g.Token, ClientVersion: "clawgate-e2e"}
+	o := gateway.Options{URL: g.URL, Token: g.Token, ClientVersion: "clawgate-e2e", AllowInsecureTransport: g.Netns != nil}
+	if g.TLS {
+		fp, err := g.CertFingerprint()
+		if err != nil {
+			return nil, err
+		}
+		o.TLSFingerprint = fp
+	}
 	if mod != nil {
 		mod(&o)
 	}
@@ -412,4 +532,11 @@ func portFree(p int) bool {
 	}
 	ln6.Close()
 	return true
+}
+
+// errorsAs is errors.As as a function.
+func errorsAs[T error](err error) (T, bool) {
+	var target T
+	ok := errors.As(err, &target)
+	return target, ok
 }

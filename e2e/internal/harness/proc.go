@@ -1,6 +1,7 @@
 // Package harness runs the real gateways for clawgate's end-to-end tests:
 // it installs Node and the gateway products from the npm registry into a
-// reusable cache, starts each gateway on loopback in its own state
+// reusable cache, starts each gateway on loopback, or in a network namespace
+// of its own (netns.go), in its own state
 // directory against the offline fake model server, waits for a real
 // hello-ok, and stops everything it started — by process group, and by a
 // per-process environment marker for anything that escaped its group.
