@@ -110,7 +110,8 @@ type remoteGW struct {
 //   - TLSPinning: wss:// with the gateway's own certificate pinned; a wrong
 //     pin names the fingerprint seen, doctor too;
 //   - ConfigFile: gateway.mode "remote" with gateway.remote.url, token and
-//     tlsFingerprint in a --config file, no URL or token flags.
+//     tlsFingerprint in a --config file, no URL or token flags;
+//   - Readme: the README's "Remote gateway" steps as written.
 //
 // No output captured from clawgate, the approver or the product CLI may
 // hold the shared token, a device token or the device's private key.
@@ -134,6 +135,7 @@ func TestRemote(t *testing.T) {
 				{"RotateRemove", testRemoteRotateRemove},
 				{"TLSPinning", testRemoteTLSPinning},
 				{"ConfigFile", testRemoteConfigFile},
+				{"Readme", testRemoteReadme},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					t.Parallel()
