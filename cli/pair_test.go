@@ -91,8 +91,19 @@ func TestPairThenUseTheDeviceToken(t *testing.T) {
 			approved := make(chan string, 1)
 			before := len(g.Connects())
 			go func() {
-				// After pair's first connect, which the gateway refuses.
-				testwait.Until(t, "pair's first connect", func() bool { return len(g.Connects()) > before })
+				// After the gateway refused one of pair's connects for
+				// want of pairing (the earlier call's request is still
+				// pending: approving it sooner would let pair succeed
+				// without a prompt).
+				testwait.Until(t, "pair's refused connect", func() bool {
+					cs := g.Connects()
+					for _, c := range cs[min(before, len(cs)):] {
+						if c.Error != nil && c.Error.Code == "NOT_PAIRED" {
+							return true
+						}
+					}
+					return false
+				})
 				req, err := g.WaitPendingPairing(testwait.Ctx(t), "")
 				if err == nil {
 					err = g.ApprovePairing(req.RequestID)
