@@ -58,7 +58,8 @@ func (j *Janitor) Keep(key string) {
 func (j *Janitor) Remove(key string) { j.removeAsync(key, false) }
 
 // RemoveInterrupted is Remove for the session of a run that was cancelled
-// or timed out, which may still be ending on the gateway: Clawdbot answers
+// or timed out, or whose end another process saw (agent.wait), which may
+// still be ending on the gateway: Clawdbot answers
 // a sessions.delete of a running session at once and writes the session
 // again when the aborted run ends (about a second later), so the janitor
 // deletes again until the gateway has no such session.

@@ -180,7 +180,11 @@ func (t *tools) waitElsewhere(ctx context.Context, req mcp.CallToolRequest, h ru
 			return WaitSubagentOutput{}, "", fmt.Errorf("run %s has finished, but session %s holds no answer from it (was the session removed?)", handle, h.Key)
 		}
 		if h.Private && !h.Keep {
-			t.janitor.Remove(h.Key)
+			// Seen from another process, the run's end (agent.wait) may
+			// come before the gateway's last write of the session:
+			// Clawdbot writes it again after a delete then, like after an
+			// aborted run, so it is deleted until it is gone.
+			t.janitor.RemoveInterrupted(h.Key)
 		}
 		kept := !h.Private || h.Keep
 		answer.RunID, answer.SessionKey, answer.SessionKept = handle, h.Key, &kept
