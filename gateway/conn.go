@@ -361,10 +361,7 @@ func readError(err error, red *redactor) error {
 	var ce websocket.CloseError
 	switch {
 	case errors.As(err, &ce):
-		if ce.Reason != "" {
-			return fmt.Errorf("gateway closed the connection: %d %s", ce.Code, red.Text(ce.Reason))
-		}
-		return fmt.Errorf("gateway closed the connection: %d", ce.Code)
+		return &ClosedError{Code: int(ce.Code), Reason: red.Text(ce.Reason)}
 	case errors.Is(err, websocket.ErrMessageTooBig):
 		return fmt.Errorf("gateway sent a frame larger than the read limit: %w", err)
 	}

@@ -348,3 +348,35 @@ func TestDeviceScopeUpgrade(t *testing.T) {
 		})
 	}
 }
+
+func TestDeviceRemovedClosesLiveConnection(t *testing.T) {
+	// OpenClaw closes a revoked device's connections with 4001: a call in
+	// flight then fails saying so, and the next call reconnects (with the
+	// shared token here: a role-upgrade request to approve).
+	s := gatewaysim.New(gatewaysim.Options{Generation: gatewaysim.OpenClaw, Token: testToken, Remote: true})
+	t.Cleanup(s.Close)
+	dir := t.TempDir()
+	devID := pair(t, s, dir)
+	c := deviceClient(t, s, dir, testToken)
+	if _, err := c.Info(testwait.Ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	s.Stall("sessions.list")
+	errc := make(chan error, 1)
+	go func() { errc <- c.Call(testwait.Ctx(t), "sessions.list", map[string]any{}, nil) }()
+	testwait.Until(t, "the stalled call to reach the gateway", func() bool { return len(s.RequestsFor("sessions.list")) > 0 })
+	if err := s.RevokeDeviceToken(devID); err != nil {
+		t.Fatal(err)
+	}
+	err := <-errc
+	var lost *gateway.ConnLostError
+	if !errors.As(err, &lost) || !lost.DeviceRemoved() {
+		t.Fatalf("call in flight during the revoke: %v, want a lost connection closed 4001", err)
+	}
+	_, err = c.Info(testwait.Ctx(t))
+	if ge, ok := gateway.AsError(err); !ok || gateway.KindOf(err) != gateway.KindNotPaired {
+		t.Fatalf("next call: %v, want a pairing refusal", err)
+	} else if _, reason := ge.PairingRequest(); reason != "role-upgrade" {
+		t.Fatalf("next call: reason %q, want role-upgrade", reason)
+	}
+}

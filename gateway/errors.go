@@ -399,6 +399,24 @@ func (e *InsecureTransportError) Error() string {
 	return fmt.Sprintf("refusing to send %s over unencrypted %s to %s, which is not a loopback address", what, e.Scheme, e.Host)
 }
 
+// ClosedError means the gateway closed the WebSocket with a close frame.
+type ClosedError struct {
+	Code   int    // the close code, e.g. 1000, 1008, 4001
+	Reason string // the close reason (at most 123 bytes; scrubbed of secrets)
+}
+
+// CloseDeviceRemoved is the close code with which OpenClaw ends the live
+// connections of a device whose token was revoked or rotated, or that was
+// removed (reason "device removed").
+const CloseDeviceRemoved = 4001
+
+func (e *ClosedError) Error() string {
+	if e.Reason != "" {
+		return fmt.Sprintf("gateway closed the connection: %d %s", e.Code, e.Reason)
+	}
+	return fmt.Sprintf("gateway closed the connection: %d", e.Code)
+}
+
 // ConnLostError means the connection died while a call was waiting.
 type ConnLostError struct {
 	Cause error
@@ -412,6 +430,13 @@ func (e *ConnLostError) Error() string {
 }
 
 func (e *ConnLostError) Unwrap() error { return e.Cause }
+
+// DeviceRemoved reports whether the gateway closed the connection because
+// clawgate's device token was revoked or rotated, or the device removed.
+func (e *ConnLostError) DeviceRemoved() bool {
+	var ce *ClosedError
+	return errors.As(e.Cause, &ce) && ce.Code == CloseDeviceRemoved
+}
 
 // TimeoutError means the gateway did not answer within the call's deadline.
 type TimeoutError struct {

@@ -123,6 +123,10 @@ func advise(e error) (advice, join string) {
 	case gateway.KindNoScopes:
 		return "OpenClaw does this for device-less clients that do not connect directly over loopback: let clawgate use its device identity " +
 			"(--device-identity auto or always, not never) and pair it once with `clawgate pair`", ". "
+	case gateway.KindConnLost:
+		if cl, ok := e.(*gateway.ConnLostError); ok && cl.DeviceRemoved() {
+			return "The gateway's owner revoked or rotated clawgate's device token, or removed the device: the next call connects again and says what to do", ". "
+		}
 	case gateway.KindDeviceToken:
 		if de, ok := e.(*gateway.DeviceTokenError); ok && de.ScopeUpgrade {
 			return "Asking for more scopes needs the shared gateway token: run `clawgate pair` with --token (or OPENCLAW_GATEWAY_TOKEN) " +

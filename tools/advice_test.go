@@ -206,6 +206,12 @@ func TestExplainWords(t *testing.T) {
 				"pass the gateway token (--token or OPENCLAW_GATEWAY_TOKEN), or pair the device once with `clawgate pair --token …`",
 		},
 		{
+			name: "connection closed for a removed device",
+			err:  &gateway.ConnLostError{Cause: &gateway.ClosedError{Code: gateway.CloseDeviceRemoved, Reason: "device removed"}},
+			want: "connection to the gateway was lost: gateway closed the connection: 4001 device removed. " +
+				"The gateway's owner revoked or rotated clawgate's device token, or removed the device: the next call connects again and says what to do",
+		},
+		{
 			name: "device token revoked, no shared token",
 			err: &gateway.DeviceTokenError{URL: "ws://192.0.2.1:18789", DeviceID: "1d5aee",
 				Err: reply("INVALID_REQUEST", "AUTH_DEVICE_TOKEN_MISMATCH", "unauthorized: device token mismatch (rotate/reissue device token)", 0, func(e *gateway.Error) { e.DeviceID = "1d5aee" })},
