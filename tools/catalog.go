@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/clawgate/clawgate/internal/prose"
 	"github.com/clawgate/clawgate/internal/suggest"
 )
 
@@ -103,7 +104,7 @@ func argInfos(inputSchema json.RawMessage) ([]ArgInfo, error) {
 		types := typeNames(p)
 		desc, _ := p["description"].(string)
 		args = append(args, ArgInfo{
-			Name: name, Type: joinOr(types), Types: types, Required: slices.Contains(root.required, name),
+			Name: name, Type: prose.Or(types), Types: types, Required: slices.Contains(root.required, name),
 			Description: oneLine(desc), Expect: expect(p), Default: plainDefault(p["default"]),
 		})
 	}
@@ -163,7 +164,7 @@ func UnknownToolMessage(name string, readOnly bool) string {
 	list := "the tools are " + strings.Join(all, ", ")
 	if readOnly {
 		list = "the available tools are " + strings.Join(available, ", ") +
-			" (" + joinAnd(disabled) + " are disabled by --read-only)"
+			" (" + prose.And(disabled) + " are disabled by --read-only)"
 	}
 	if slices.Contains(disabled, name) {
 		return fmt.Sprintf("the tool %s is disabled because this clawgate runs with --read-only (or CLAWGATE_READ_ONLY); "+

@@ -12,6 +12,7 @@ import (
 
 	"github.com/clawgate/clawgate/gateway"
 	"github.com/clawgate/clawgate/internal/jsonanswer"
+	"github.com/clawgate/clawgate/internal/prose"
 	"github.com/clawgate/clawgate/internal/safetext"
 	"github.com/clawgate/clawgate/schema"
 )
@@ -385,7 +386,7 @@ func quoteList(names []string) string {
 	if len(q) == 1 {
 		return "mode " + q[0] + " only"
 	}
-	return "modes " + joinAnd(q)
+	return "modes " + prose.And(q)
 }
 
 func abortNote(re *gateway.RunError) string {

@@ -22,6 +22,8 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/clawgate/clawgate/internal/prose"
 )
 
 // instructionsTemplate is the server's instructions for the model, with
@@ -35,7 +37,7 @@ const readToolsMark = "{{read_tools}}"
 
 // instructions are the server's instructions for the model.
 func instructions() string {
-	return strings.ReplaceAll(instructionsTemplate, readToolsMark, joinAnd(Names(true)))
+	return strings.ReplaceAll(instructionsTemplate, readToolsMark, prose.And(Names(true)))
 }
 
 // DefaultTimeout is ask_subagent's default timeout: a wall-clock bound on

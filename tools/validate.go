@@ -18,6 +18,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
 	"github.com/clawgate/clawgate/internal/jsonanswer"
+	"github.com/clawgate/clawgate/internal/prose"
 	"github.com/clawgate/clawgate/internal/suggest"
 )
 
@@ -254,7 +255,7 @@ func (v *argValidator) texts(issues []issue) []string {
 	if len(unmatched) > 0 {
 		s := "unknown argument " + unmatched[0]
 		if len(unmatched) > 1 {
-			s = "unknown arguments " + joinAnd(unmatched)
+			s = "unknown arguments " + prose.And(unmatched)
 		}
 		out = append(out, s+" ("+v.argumentList()+")")
 	}
@@ -283,11 +284,11 @@ func (v *argValidator) argumentList() string {
 	case len(required) == 0 && len(optional) == 0:
 		return v.tool + " takes no arguments"
 	case len(required) == 0:
-		return v.tool + " takes " + joinAnd(optional)
+		return v.tool + " takes " + prose.And(optional)
 	case len(optional) == 0:
-		return v.tool + " takes " + joinAnd(required)
+		return v.tool + " takes " + prose.And(required)
 	}
-	return v.tool + " takes " + joinAnd(required) + ", and optionally " + joinAnd(optional)
+	return v.tool + " takes " + prose.And(required) + ", and optionally " + prose.And(optional)
 }
 
 // collect translates a validation error tree into issues.
@@ -652,7 +653,7 @@ func expect(s map[string]any) string {
 		for _, e := range enum {
 			vals = append(vals, literal(e))
 		}
-		return "one of " + joinOr(vals)
+		return "one of " + prose.Or(vals)
 	}
 	if c, ok := s["const"]; ok {
 		return literal(c)
@@ -672,13 +673,13 @@ func expect(s map[string]any) string {
 		if len(alts) == 0 {
 			return "a valid value"
 		}
-		return joinOr(alts)
+		return prose.Or(alts)
 	}
 	var alts []string
 	for _, t := range types {
 		alts = append(alts, expectType(s, t))
 	}
-	return joinOr(alts)
+	return prose.Or(alts)
 }
 
 // expectType describes values of type t under the constraints of s.
@@ -834,22 +835,6 @@ func indexOr(list []string, s string) int {
 		return i
 	}
 	return len(list)
-}
-
-// joinAnd joins "a", "b" and "c" as "a, b and c".
-func joinAnd(items []string) string { return joinWith(items, "and") }
-
-// joinOr joins "a", "b" and "c" as "a, b or c".
-func joinOr(items []string) string { return joinWith(items, "or") }
-
-func joinWith(items []string, word string) string {
-	switch len(items) {
-	case 0:
-		return ""
-	case 1:
-		return items[0]
-	}
-	return strings.Join(items[:len(items)-1], ", ") + " " + word + " " + items[len(items)-1]
 }
 
 // bindError is the tool error for arguments that passed the schema but do

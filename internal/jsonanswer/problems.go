@@ -14,6 +14,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
+	"github.com/clawgate/clawgate/internal/prose"
 	"github.com/clawgate/clawgate/internal/safetext"
 )
 
@@ -176,7 +177,7 @@ func (s *Schema) alternatives(e *jsonschema.ValidationError, v any, out []proble
 		return s.collect(best, v, out)
 	}
 	got, _ := valueAt(v, e.InstanceLocation)
-	return append(out, problem{loc: e.InstanceLocation, text: "expected " + joinOr(types) + ", got " + describe(got),
+	return append(out, problem{loc: e.InstanceLocation, text: "expected " + prose.Or(types) + ", got " + describe(got),
 		rootType: len(e.InstanceLocation) == 0})
 }
 
@@ -224,7 +225,7 @@ func firstLeaf(e *jsonschema.ValidationError) *jsonschema.ValidationError {
 func (s *Schema) leafText(e *jsonschema.ValidationError, got any) string {
 	switch k := e.ErrorKind.(type) {
 	case *kind.Type:
-		return "expected " + joinOr(k.Want) + ", got " + describe(got)
+		return "expected " + prose.Or(k.Want) + ", got " + describe(got)
 	case *kind.Enum:
 		return "expected " + oneOf(k.Want) + ", got " + literal(got)
 	case *kind.Const:
@@ -313,7 +314,7 @@ func (s *Schema) propertyNames(schemaURL string) string {
 		names = append(names, quote(n))
 	}
 	slices.Sort(names)
-	return "allowed: " + joinAnd(names)
+	return "allowed: " + prose.And(names)
 }
 
 // subschema resolves a schema location in the decoded schema, or nil when
@@ -441,7 +442,7 @@ func oneOf(values []any) string {
 		}
 		shown = append(shown, literal(v))
 	}
-	return "one of " + joinOr(shown)
+	return "one of " + prose.Or(shown)
 }
 
 // quote quotes a string from the answer or the schema, shortened; control
@@ -458,7 +459,7 @@ func quoteAll(names []string) string {
 		}
 		q = append(q, quote(n))
 	}
-	return joinAnd(q)
+	return prose.And(q)
 }
 
 // rat shows a number of the schema or the answer.
@@ -488,20 +489,7 @@ func joinInts(ns []int) string {
 	for i, n := range ns {
 		s[i] = strconv.Itoa(n)
 	}
-	return joinAnd(s)
-}
-
-func joinAnd(items []string) string { return joinWith(items, "and") }
-func joinOr(items []string) string  { return joinWith(items, "or") }
-
-func joinWith(items []string, word string) string {
-	switch len(items) {
-	case 0:
-		return ""
-	case 1:
-		return items[0]
-	}
-	return strings.Join(items[:len(items)-1], ", ") + " " + word + " " + items[len(items)-1]
+	return prose.And(s)
 }
 
 // duplicateKeys reports the objects of a valid JSON value that hold a key
