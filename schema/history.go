@@ -86,7 +86,20 @@ type HistoryMessage struct {
 	ToolCallID   string          `json:"toolCallId"`
 	ToolName     string          `json:"toolName"`
 	IsError      bool            `json:"isError"`
+	Usage        *HistoryUsage   `json:"usage"`
 	OpenClaw     *HistoryMeta    `json:"__openclaw"`
+}
+
+// HistoryUsage is an assistant message's usage: its tokens and, where the
+// gateway prices the model, its cost.
+type HistoryUsage struct {
+	Input       Int `json:"input"`
+	Output      Int `json:"output"`
+	CacheRead   Int `json:"cacheRead"`
+	CacheWrite  Int `json:"cacheWrite"`
+	TotalTokens Int `json:"totalTokens"`
+	// CostTotal is usage.cost.total (US$); nil when absent.
+	CostTotal *float64 `json:"-"`
 }
 
 // HistoryMeta is OpenClaw's __openclaw block of a chat.history message.
@@ -127,6 +140,24 @@ func DecodeHistoryMessage(raw json.RawMessage) (m HistoryMessage, ok bool) {
 	m.StopReason, m.ErrorMessage = str("stopReason"), str("errorMessage")
 	m.ToolCallID, m.ToolName = str("toolCallId"), str("toolName")
 	_ = json.Unmarshal(fields["isError"], &m.IsError)
+	if b, ok := fields["usage"]; ok {
+		var u map[string]json.RawMessage
+		if json.Unmarshal(b, &u) == nil && u != nil {
+			var hu HistoryUsage
+			_ = json.Unmarshal(u["input"], &hu.Input)
+			_ = json.Unmarshal(u["output"], &hu.Output)
+			_ = json.Unmarshal(u["cacheRead"], &hu.CacheRead)
+			_ = json.Unmarshal(u["cacheWrite"], &hu.CacheWrite)
+			_ = json.Unmarshal(u["totalTokens"], &hu.TotalTokens)
+			var cost struct {
+				Total *float64 `json:"total"`
+			}
+			if json.Unmarshal(u["cost"], &cost) == nil {
+				hu.CostTotal = cost.Total
+			}
+			m.Usage = &hu
+		}
+	}
 	if b, ok := fields["__openclaw"]; ok {
 		var meta map[string]json.RawMessage
 		if json.Unmarshal(b, &meta) == nil && meta != nil {

@@ -191,6 +191,7 @@ func TestSubagentCollectedAfterRestart(t *testing.T) {
 				gotwant.Eq("status", out.Status, "ok"),
 				gotwant.Eq("text", out.Text, "FAKE-REPLY: you said <<] outlive me>>"),
 				gotwant.Eq("model", out.Model, "fake/fake-echo"),
+				gotwant.That("usage", out.Usage != nil && out.Usage.Total > 0 && out.Usage.Input > 0, out.Usage, "tokens from the transcript"),
 				gotwant.Contains("note", out.Note, "did not start the run"))
 			if err := e.fake.WaitSessionGone(testwait.Ctx(t), st.SessionKey); err != nil {
 				t.Errorf("private session after collection: %v", err)

@@ -2,7 +2,6 @@ package tools
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -204,41 +203,10 @@ func (t *tools) waitElsewhere(ctx context.Context, req mcp.CallToolRequest, h ru
 	return out, runningText(out), nil
 }
 
-// historyMessage is the part of a chat.history message the answer needs.
-type historyMessage struct {
-	Role      string          `json:"role"`
-	Content   json.RawMessage `json:"content"`
-	Provider  string          `json:"provider"`
-	Model     string          `json:"model"`
-	Timestamp int64           `json:"timestamp"`
-	Usage     *struct {
-		Input       schema.Int `json:"input"`
-		Output      schema.Int `json:"output"`
-		CacheRead   schema.Int `json:"cacheRead"`
-		CacheWrite  schema.Int `json:"cacheWrite"`
-		TotalTokens schema.Int `json:"totalTokens"`
-		Cost        *struct {
-			Total *float64 `json:"total"`
-		} `json:"cost"`
-	} `json:"usage"`
-	OpenClaw *struct {
-		RunID string `json:"runId"`
-	} `json:"__openclaw"`
-}
-
-// text joins the text parts of the message's content.
-func (m historyMessage) text() string {
-	var s string
-	if json.Unmarshal(m.Content, &s) == nil {
-		return s
-	}
-	var parts []struct {
-		Type string `json:"type"`
-		Text string `json:"text"`
-	}
-	_ = json.Unmarshal(m.Content, &parts)
+// historyText joins the text parts of a message's content.
+func historyText(m schema.HistoryMessage) string {
 	var out []string
-	for _, p := range parts {
+	for _, p := range m.Parts() {
 		if p.Type == "text" && strings.TrimSpace(p.Text) != "" {
 			out = append(out, p.Text)
 		}
@@ -259,19 +227,19 @@ func (t *tools) answerFromHistory(ctx context.Context, h runHandle) (out WaitSub
 	var u UsageOut
 	var cost float64
 	for _, raw := range hist.Messages {
-		var m historyMessage
-		if json.Unmarshal(raw, &m) != nil || m.Role != "assistant" {
+		m, ok := schema.DecodeHistoryMessage(raw)
+		if !ok || m.Role != "assistant" {
 			continue
 		}
 		if m.OpenClaw != nil && m.OpenClaw.RunID != "" {
 			if m.OpenClaw.RunID != h.Run {
 				continue
 			}
-		} else if m.Timestamp < h.Started-5000 { // clock skew margin
+		} else if int64(m.Timestamp) < h.Started-5000 { // clock skew margin
 			continue
 		}
 		found = true
-		if tx := m.text(); tx != "" {
+		if tx := historyText(m); tx != "" {
 			texts = append(texts, tx)
 		}
 		if m.Model != "" {
@@ -283,8 +251,8 @@ func (t *tools) answerFromHistory(ctx context.Context, h runHandle) (out WaitSub
 			u.CacheRead += m.Usage.CacheRead.Count()
 			u.CacheWrite += m.Usage.CacheWrite.Count()
 			u.Total += m.Usage.TotalTokens.Count()
-			if m.Usage.Cost != nil && m.Usage.Cost.Total != nil {
-				cost += *m.Usage.Cost.Total
+			if m.Usage.CostTotal != nil {
+				cost += *m.Usage.CostTotal
 			}
 		}
 	}
