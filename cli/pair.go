@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"strings"
 	"time"
 
 	"github.com/clawgate/clawgate/gateway"
 	"github.com/clawgate/clawgate/internal/safetext"
+	"github.com/clawgate/clawgate/tools"
 )
 
 // pairPoll is how often clawgate pair connects again while the pairing
@@ -75,20 +77,9 @@ func stillPending(id string) string {
 }
 
 // printApproval tells the person at the keyboard what to run, and where.
-func printApproval(w interface{ Write([]byte) (int, error) }, ge *gateway.Error, url string, wait time.Duration) {
-	cli := "openclaw"
-	if ge.Clawdbot() {
-		cli = "clawdbot"
-	}
-	id, reason := ge.PairingRequest()
-	what := map[string]string{
-		"scope-upgrade":    "asks for more scopes than were approved",
-		"role-upgrade":     "had its token revoked and needs approving again",
-		"metadata-upgrade": "changed its details and needs approving again",
-	}[reason]
-	if what == "" {
-		what = "is waiting for approval"
-	}
+func printApproval(w io.Writer, ge *gateway.Error, url string, wait time.Duration) {
+	cli, what := tools.PairingWords(ge)
+	id, _ := ge.PairingRequest()
 	fmt.Fprintf(w, "clawgate's device %s %s at %s (request %s).\n", safetext.Line(ge.DeviceID), what, url, safetext.Line(id))
 	fmt.Fprintf(w, "On the gateway host, run:\n\n  %s devices approve %s\n\n", cli, safetext.Line(id))
 	fmt.Fprintf(w, "(Approving from another machine does not work; `%s devices list` shows the pending requests.)\n", cli)

@@ -204,27 +204,38 @@ func replyAdvice(e *gateway.Error) string {
 // connect refreshes (both generations: about 5 minutes).
 const pairingRequestTTL = "about 5 minutes"
 
-// pairingAdvice is the one sentence for a pending pairing: the command to
-// run on the gateway host, with the request id.
-func pairingAdvice(e *gateway.Error) string {
-	cli := "openclaw"
+// PairingWords are the words for a pending pairing request of e (a
+// KindNotPaired refusal): the CLI that approves it on the gateway host
+// ("openclaw" or "clawdbot") and what the request is about, as a predicate
+// of "clawgate's device" ("is waiting for approval", "asks for more scopes
+// than were approved", …).
+func PairingWords(e *gateway.Error) (cli, what string) {
+	cli = "openclaw"
 	if e.Clawdbot() {
 		cli = "clawdbot"
 	}
-	id, reason := e.PairingRequest()
+	_, reason := e.PairingRequest()
+	what = map[string]string{
+		"scope-upgrade":    "asks for more scopes than were approved",
+		"role-upgrade":     "had its token revoked and needs approving again",
+		"metadata-upgrade": "changed its details and needs approving again",
+	}[reason]
+	if what == "" {
+		what = "is waiting for approval"
+	}
+	return cli, what
+}
+
+// pairingAdvice is the one sentence for a pending pairing: the command to
+// run on the gateway host, with the request id.
+func pairingAdvice(e *gateway.Error) string {
+	cli, what := PairingWords(e)
+	id, _ := e.PairingRequest()
 	if id == "" {
 		return fmt.Sprintf("The gateway wants this client paired: on the gateway host run `%s devices list`, approve clawgate's request with `%s devices approve <requestId>`, "+
 			"then call again (or run `clawgate pair`, which waits for the approval)", cli, cli)
 	}
-	what := map[string]string{
-		"scope-upgrade":    "clawgate's device asks for more scopes than were approved",
-		"role-upgrade":     "clawgate's device token was revoked and needs approving again",
-		"metadata-upgrade": "clawgate's device details changed and need approving again",
-	}[reason]
-	if what == "" {
-		what = "clawgate's device is waiting for approval"
-	}
-	return fmt.Sprintf("Pairing required: %s (request %s). On the gateway host run `%s devices approve %s` "+
+	return fmt.Sprintf("Pairing required: clawgate's device %s (request %s). On the gateway host run `%s devices approve %s` "+
 		"(approving from another machine does not work; the request expires after %s, and each call renews it), then call again: clawgate connects on the next call",
 		what, id, cli, id, pairingRequestTTL)
 }
