@@ -202,7 +202,7 @@ func (a *app) source(flagName string) string {
 		return "flag --" + flagName
 	}
 	for _, d := range flagDefs {
-		if d.name == flagName {
+		if d.name == flagName && d.env != "" && a.env.getenv(d.env) != "" {
 			return "env " + d.env
 		}
 	}

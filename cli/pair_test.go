@@ -141,7 +141,11 @@ func TestPairThenUseTheDeviceToken(t *testing.T) {
 			}
 			key, _ := gateway.GatewayKey(g.URL())
 			code, out, errs = run(t, []string{"doctor"}, vars, "")
-			if code != 0 || !strings.Contains(out, "  device: "+dev.ID()+"\n") ||
+			wantMode := "  mode: auto (default)\n"
+			if gen == gatewaysim.Clawdbot {
+				wantMode = "  mode: always (env CLAWGATE_DEVICE_IDENTITY)\n"
+			}
+			if code != 0 || !strings.Contains(out, "  device: "+dev.ID()+"\n") || !strings.Contains(out, wantMode) ||
 				!strings.Contains(out, "  device token for "+key+": held (scopes ") {
 				t.Fatalf("doctor: code %d\nstdout: %s\nstderr: %s", code, out, errs)
 			}
