@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"strings"
 
 	"github.com/clawgate/clawgate/gateway"
@@ -127,12 +128,15 @@ func (a *app) reportDevice(w io.Writer) {
 		} else {
 			fmt.Fprintf(w, "  device token for %s: none\n", key)
 		}
-		others := len(all)
-		if len(all[key]) > 0 {
-			others--
+		var others []string
+		for k, roles := range all {
+			if t, ok := roles[gateway.RoleOperator]; ok && k != key {
+				others = append(others, fmt.Sprintf("  device token for %s: held (scopes %s)", safetext.Line(k), safetext.Line(strings.Join(t.Scopes, ", "))))
+			}
 		}
-		if others > 0 {
-			fmt.Fprintf(w, "  device tokens for %d other gateway(s) in %s\n", others, tokens.Path())
+		slices.Sort(others)
+		for _, line := range others {
+			fmt.Fprintln(w, line)
 		}
 	}
 	fmt.Fprintln(w)

@@ -150,6 +150,12 @@ func TestPairThenUseTheDeviceToken(t *testing.T) {
 				t.Fatalf("doctor: code %d\nstdout: %s\nstderr: %s", code, out, errs)
 			}
 			assertNoDeviceSecrets(t, "doctor", out+errs, secrets)
+			// Tokens held for other gateways are listed too.
+			other := map[string]string{"OPENCLAW_GATEWAY_URL": "ws://127.0.0.1:1", "CLAWGATE_STATE_DIR": dir}
+			_, out, _ = run(t, []string{"doctor"}, other, "")
+			if !strings.Contains(out, "  device token for ws://127.0.0.1:1: none\n") || !strings.Contains(out, "  device token for "+key+": held (scopes ") {
+				t.Fatalf("doctor for another gateway:\n%s", out)
+			}
 			if fi, err := os.Stat(filepath.Dir(gateway.DeviceIdentityPath(dir))); err != nil || fi.Mode().Perm() != 0o700 {
 				t.Fatalf("identity directory: %v %v", err, fi.Mode())
 			}
