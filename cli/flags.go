@@ -213,7 +213,9 @@ var commands = []*command{
 			"polling every 2 s, which also keeps the request alive), and store the device token the\n" +
 			"gateway issues in the state directory. Needed once per gateway that is not on loopback;\n" +
 			"it needs the shared gateway token. Ctrl-C stops waiting (exit 130).",
-		flags: append(flagNamesExcept(), "pair-wait")},
+		// pair always connects with the device identity and runs no tool.
+		flags: []string{"url", "token", "password", "config", "read-only", "connect-timeout", "call-timeout", "log-level",
+			"allow-insecure-transport", "state-dir", "tls-fingerprint", "pair-wait", "simulate"}},
 	{name: "version", summary: "print the version, VCS revision and date, and Go version",
 		help: "Print clawgate's version, the VCS revision and date it was built from, and the Go version.", flags: []string{}},
 	{name: "help", usage: "[COMMAND]", summary: "show help for a command",

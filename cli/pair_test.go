@@ -196,3 +196,15 @@ func TestPairStopsWaiting(t *testing.T) {
 		}
 	})
 }
+
+func TestPairRefusesFlagsItIgnores(t *testing.T) {
+	// pair runs no tool and always uses the device identity: a flag for
+	// those would be silently ignored, so it is refused.
+	for _, flag := range []string{"--timeout=5s", "--allow-model=x/*", "--allow-main-session", "--device-identity=never"} {
+		code, _, errs := run(t, []string{"pair", flag}, nil, "")
+		name, _, _ := strings.Cut(flag, "=")
+		if code != 2 || !strings.Contains(errs, name+" has no effect on clawgate pair") {
+			t.Errorf("pair %s: code %d, stderr %s", flag, code, errs)
+		}
+	}
+}
