@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -107,21 +108,17 @@ func (st *deviceState) identity(o Options) (*DeviceIdentity, *DeviceTokens, erro
 	return st.device, st.tokens, nil
 }
 
-// holdsToken reports whether a device token is stored for o's gateway (a
-// gateway on loopback that the user paired all the same), without creating
-// an identity.
-func (st *deviceState) holdsToken(o Options) bool {
-	if o.Device == nil {
-		if _, err := LoadDeviceIdentity(o.StateDir); err != nil {
-			return false // no identity yet: nothing was paired
-		}
+// identityExists reports whether there is a device identity to load,
+// without creating one.
+func (st *deviceState) identityExists(o Options) bool {
+	st.mu.Lock()
+	loaded := st.device != nil
+	st.mu.Unlock()
+	if loaded || o.Device != nil {
+		return true
 	}
-	_, tokens, err := st.identity(o)
-	if err != nil || tokens == nil {
-		return false
-	}
-	_, ok, err := tokens.Get(o.URL, RoleOperator)
-	return err == nil && ok
+	_, err := os.Stat(DeviceIdentityPath(o.StateDir))
+	return err == nil
 }
 
 // deviceConfigured reports whether o can connect with a device identity.
@@ -144,10 +141,6 @@ func (st *deviceState) redactor(o Options) *redactor {
 func (st *deviceState) learnSecret(o Options, s string) *redactor {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return st.learnSecretLocked(o, s)
-}
-
-func (st *deviceState) learnSecretLocked(o Options, s string) *redactor {
 	if s == "" || slices.Contains(st.learned, s) {
 		if st.red == nil {
 			st.red = o.red
@@ -171,27 +164,37 @@ func (st *deviceState) plan(o Options) (authPlan, error) {
 	}
 	st.mu.Lock()
 	p.v2 = st.v2
-	p.device = o.DeviceMode == DeviceAlways || !IsLoopback(u.Hostname()) || st.loopbackDevice
+	wanted := o.DeviceMode == DeviceAlways || !IsLoopback(u.Hostname()) || st.loopbackDevice
 	st.mu.Unlock()
-	if !p.device && !st.holdsToken(o) {
+	// Otherwise (auto, on loopback) the device goes along only when the
+	// user paired it with this gateway all the same: a token is held. No
+	// identity is created to find that out.
+	if !wanted && !st.identityExists(o) {
 		return p, nil
 	}
-	p.device = true
 	dev, tokens, err := st.identity(o)
 	if err != nil {
+		if !wanted {
+			return p, nil
+		}
 		return p, err
 	}
-	p.dev, p.tokens = dev, tokens
-	if tokens == nil {
+	var t DeviceToken
+	ok := false
+	if tokens != nil {
+		if t, ok, err = tokens.Get(o.URL, RoleOperator); err != nil {
+			if wanted {
+				// A damaged token file must not lock the user out while
+				// the shared token still works: the gateway issues the
+				// token again.
+				o.Logger.Warn("ignoring the stored device tokens", "err", err)
+			}
+		}
+	}
+	if !wanted && !ok {
 		return p, nil
 	}
-	t, ok, err := tokens.Get(o.URL, RoleOperator)
-	if err != nil {
-		// A damaged token file must not lock the user out while the
-		// shared token still works: the gateway issues the token again.
-		o.Logger.Warn("ignoring the stored device tokens", "err", err)
-		return p, nil
-	}
+	p.device, p.dev, p.tokens = true, dev, tokens
 	if !ok {
 		return p, nil
 	}
