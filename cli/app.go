@@ -38,6 +38,7 @@ type app struct {
 	// Built by connect, released by Close.
 	settings *config.Settings // what discovery found; nil with the simulator
 	stateDir string           // clawgate's state directory (resolveStateDir)
+	gwURL    string           // the gateway URL the client uses (discovered, or the simulator's)
 	sim      *simulator
 	gw       *gateway.Client
 	janitor  *tools.Janitor // removes ask_subagent's private sessions
@@ -159,6 +160,7 @@ func (a *app) connect(ctx context.Context) error {
 		}
 		gwOpts.URL, gwOpts.Token, gwOpts.Password, gwOpts.TLSFingerprint = s.URL.Value, s.Token.Value, s.Password.Value, s.TLSFingerprint.Value
 	}
+	a.gwURL = gwOpts.URL
 	gw, err := gateway.New(gwOpts)
 	if err != nil {
 		return err

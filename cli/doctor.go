@@ -121,17 +121,19 @@ func (a *app) reportDevice(w io.Writer) {
 			fmt.Fprintf(w, "  device tokens: unusable: %s\n", safetext.Line(err.Error()))
 			break
 		}
-		key, _ := gateway.GatewayKey(a.gatewayURL())
-		t, ok := all[key][gateway.RoleOperator]
-		if ok {
-			fmt.Fprintf(w, "  device token for %s: held (scopes %s)\n", key, safetext.Line(strings.Join(t.Scopes, ", ")))
+		key, _ := gateway.GatewayKey(a.gwURL)
+		held := func(k string, t gateway.DeviceToken) string {
+			return fmt.Sprintf("  device token for %s: held (scopes %s)", safetext.Line(k), safetext.Line(strings.Join(t.Scopes, ", ")))
+		}
+		if t, ok := all[key][gateway.RoleOperator]; ok {
+			fmt.Fprintln(w, held(key, t))
 		} else {
 			fmt.Fprintf(w, "  device token for %s: none\n", key)
 		}
 		var others []string
 		for k, roles := range all {
 			if t, ok := roles[gateway.RoleOperator]; ok && k != key {
-				others = append(others, fmt.Sprintf("  device token for %s: held (scopes %s)", safetext.Line(k), safetext.Line(strings.Join(t.Scopes, ", "))))
+				others = append(others, held(k, t))
 			}
 		}
 		slices.Sort(others)

@@ -29,7 +29,7 @@ func (a *app) pair(ctx context.Context) error {
 	if err := a.connect(ctx); err != nil {
 		return err
 	}
-	held := a.heldToken()
+	_, held, _ := a.heldToken()
 	wait, cancel := context.WithTimeout(ctx, a.opts.PairWait)
 	defer cancel()
 	shown, prompted := "", false
@@ -86,42 +86,30 @@ func printApproval(w io.Writer, ge *gateway.Error, url string, wait time.Duratio
 	fmt.Fprintf(w, "Waiting up to %s for the approval; Ctrl-C stops waiting.\n", wait)
 }
 
-// heldToken is the device token stored for the gateway, or nil.
-func (a *app) heldToken() *gateway.DeviceToken {
+// heldToken reads the device identity under the state directory and the
+// token it holds for the gateway in use (nil: none).
+func (a *app) heldToken() (*gateway.DeviceIdentity, *gateway.DeviceToken, error) {
 	dev, err := gateway.LoadDeviceIdentity(a.stateDir)
 	if err != nil {
-		return nil
+		return nil, nil, err
 	}
-	t, ok, err := gateway.NewDeviceTokens(a.stateDir, dev).Get(a.gatewayURL(), gateway.RoleOperator)
+	t, ok, err := gateway.NewDeviceTokens(a.stateDir, dev).Get(a.gwURL, gateway.RoleOperator)
 	if err != nil || !ok {
-		return nil
+		return dev, nil, err
 	}
-	return &t
-}
-
-// gatewayURL is the URL the gateway client uses (with its query, which
-// the token store's key drops).
-func (a *app) gatewayURL() string {
-	if a.settings != nil {
-		return a.settings.URL.Value
-	}
-	if a.sim != nil {
-		return a.sim.URL
-	}
-	return ""
+	return dev, &t, nil
 }
 
 // reportPaired prints the outcome of a successful pair.
 func (a *app) reportPaired(already bool) {
 	w := a.env.Stdout
-	dev, err := gateway.LoadDeviceIdentity(a.stateDir)
-	if err != nil {
+	dev, t, err := a.heldToken()
+	if dev == nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			fmt.Fprintf(w, "Connected to %s without a device identity.\n", a.gw.URL())
 		}
 		return
 	}
-	t := a.heldToken()
 	if t == nil {
 		fmt.Fprintf(w, "Connected to %s as device %s. The gateway issued no device token: it admits clawgate here without pairing "+
 			"(OpenClaw does so on loopback), so there is nothing to store.\n", a.gw.URL(), dev.ID())
