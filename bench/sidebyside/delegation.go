@@ -46,13 +46,9 @@ const dlgLabel = "clawgate subagent"
 
 // dlgResults are the delegation measurements of one gateway.
 type dlgResults struct {
-	started, finished  time.Time
-	loadStart, loadEnd string
-	gatewayVersion     string
-	protocol           int
-	clawgateVersion    string
-	run                string // this run's id, in every message and session key
-	modes              []*dlgMode
+	runInfo
+	run   string // this run's id, in every message and session key
+	modes []*dlgMode
 }
 
 // dlgMode is what was measured for one mode.

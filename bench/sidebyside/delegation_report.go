@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"runtime"
 	"strings"
 	"time"
 )
@@ -19,21 +18,7 @@ const (
 func (r *runner) dlgReport(w io.Writer) {
 	d := &r.dlg
 	cfg := r.cfg
-	label := cfg.label
-	if label == "" {
-		label = "OpenClaw " + d.gatewayVersion
-		if d.protocol == 3 {
-			label = fmt.Sprintf("Clawdbot (server.version %q)", d.gatewayVersion)
-		}
-	}
-	fmt.Fprintf(w, "\n### ask_subagent delegation: %s (protocol %d) at %s\n\n", label, d.protocol, cfg.url)
-	took := "unfinished"
-	if !d.finished.IsZero() {
-		took = d.finished.Sub(d.started).Round(time.Second).String()
-	}
-	fmt.Fprintf(w, "clawgate %s, %s %s/%s, %d CPUs (%s), %s UTC, took %s; load average %s at the start, %s at the end\n\n",
-		d.clawgateVersion, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(),
-		d.started.UTC().Format("2006-01-02 15:04"), took, d.loadStart, orAbsent(d.loadEnd))
+	d.header(w, "ask_subagent delegation", cfg)
 	fmt.Fprintln(w, "| | mode | measurement | clawgate | raw gateway (same params) | clawgate vs raw | target | |")
 	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- |")
 	row := func(num, mode, what, ours, base, cmp, target, v string) {

@@ -28,26 +28,32 @@ func verdict(ok bool) string {
 	return "**MISS**"
 }
 
+// header prints a report's heading, titled title, and the line that says
+// what ran where and when.
+func (ri *runInfo) header(w io.Writer, title string, cfg *config) {
+	label := cfg.label
+	if label == "" {
+		label = "OpenClaw " + ri.gatewayVersion
+		if ri.protocol == 3 {
+			label = fmt.Sprintf("Clawdbot (server.version %q)", ri.gatewayVersion)
+		}
+	}
+	fmt.Fprintf(w, "\n### %s: %s (protocol %d) at %s\n\n", title, label, ri.protocol, cfg.url)
+	took := "unfinished"
+	if !ri.finished.IsZero() {
+		took = ri.finished.Sub(ri.started).Round(time.Second).String()
+	}
+	fmt.Fprintf(w, "clawgate %s, %s %s/%s, %d CPUs (%s), %s UTC, took %s; load average %s at the start, %s at the end\n\n",
+		ri.clawgateVersion, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(),
+		ri.started.UTC().Format("2006-01-02 15:04"), took, ri.loadStart, orAbsent(ri.loadEnd))
+}
+
 // report prints the results as a Markdown table with a header describing
 // the run. Rows whose measurement did not run are left out.
 func (r *runner) report(w io.Writer) {
 	res := &r.res
 	cfg := r.cfg
-	label := cfg.label
-	if label == "" {
-		label = "OpenClaw " + res.gatewayVersion
-		if res.protocol == 3 {
-			label = fmt.Sprintf("Clawdbot (server.version %q)", res.gatewayVersion)
-		}
-	}
-	fmt.Fprintf(w, "\n### clawgate side by side: %s (protocol %d) at %s\n\n", label, res.protocol, cfg.url)
-	took := "unfinished"
-	if !res.finished.IsZero() {
-		took = res.finished.Sub(res.started).Round(time.Second).String()
-	}
-	fmt.Fprintf(w, "clawgate %s, %s %s/%s, %d CPUs (%s), %s UTC, took %s; load average %s at the start, %s at the end\n\n",
-		res.clawgateVersion, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(),
-		res.started.UTC().Format("2006-01-02 15:04"), took, res.loadStart, orAbsent(res.loadEnd))
+	res.header(w, "clawgate side by side", cfg)
 	fmt.Fprintln(w, "| | measurement | clawgate | baseline | clawgate vs baseline | target | |")
 	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- |")
 	row := func(num, what, ours, base, cmp, target, v string) {

@@ -44,14 +44,20 @@ type runner struct {
 	removes      bool     // clawgate removes its private sessions in the mode being measured
 }
 
-// results are the measurements, as they are shown in the table.
-type results struct {
+// runInfo is what both reports state about a run before their tables: the
+// gateway, the clawgate build, the machine and its load, and the time.
+type runInfo struct {
 	started, finished time.Time
 	loadStart         string
 	loadEnd           string
 	gatewayVersion    string
 	protocol          int
 	clawgateVersion   string
+}
+
+// results are the measurements, as they are shown in the table.
+type results struct {
+	runInfo
 
 	cold, coldExit samples
 	version        samples // spawn → exit of `clawgate version`: process start and package init
