@@ -345,29 +345,14 @@ func TestAskSubagent(t *testing.T) {
 			t.Errorf("the fake model never saw the message: %v", err)
 		}
 
-		var last float64
-		var messages []string
-		for _, n := range c.Notifications("notifications/progress") {
-			var p struct {
-				ProgressToken any     `json:"progressToken"`
-				Progress      float64 `json:"progress"`
-				Message       string  `json:"message"`
-			}
-			if err := json.Unmarshal(n.Params, &p); err != nil {
-				t.Fatal(err)
-			}
-			if p.ProgressToken != token {
-				t.Errorf("progress for token %v, want %s", p.ProgressToken, token)
-				continue
-			}
-			if p.Progress <= last {
-				t.Errorf("progress %v after %v: not increasing", p.Progress, last)
-			}
+		messages, notes := progressOf(t, c, token) // increasing, checked there
+		if all := c.Notifications("notifications/progress"); len(all) != len(notes) {
+			t.Errorf("%d progress notifications, %d of them for token %s: want all", len(all), len(notes), token)
+		}
+		for i, n := range notes {
 			if n.At.After(call.At) {
-				t.Errorf("progress %q arrived after the result", p.Message)
+				t.Errorf("progress %q arrived after the result", messages[i])
 			}
-			last = p.Progress
-			messages = append(messages, p.Message)
 		}
 		t.Logf("progress: %q", messages)
 		if !slices.Contains(messages, "run started") {
