@@ -47,11 +47,28 @@ func storedToken(t *testing.T, stateDir string, s *gatewaysim.Server) (gateway.D
 	return tok, ok
 }
 
+// remoteSim is a simulated gateway of generation gen that sees clawgate
+// from another host, closed when the test ends.
+func remoteSim(t *testing.T, gen gatewaysim.Generation) *gatewaysim.Server {
+	t.Helper()
+	s := gatewaysim.New(gatewaysim.Options{Generation: gen, Token: testToken, Remote: true})
+	t.Cleanup(s.Close)
+	return s
+}
+
 // pair connects until the gateway asks for pairing, approves the request
 // and connects again; it returns the device id.
 func pair(t *testing.T, s *gatewaysim.Server, stateDir string) string {
 	t.Helper()
-	c := deviceClient(t, s, stateDir, testToken)
+	devID, _ := pairWith(t, s, stateDir)
+	return devID
+}
+
+// pairWith is pair with options of the client (mod), and also returns the
+// id of the request it approved.
+func pairWith(t *testing.T, s *gatewaysim.Server, stateDir string, mod ...func(*gateway.Options)) (deviceID, requestID string) {
+	t.Helper()
+	c := deviceClient(t, s, stateDir, testToken, mod...)
 	_, err := c.Info(testwait.Ctx(t))
 	ge, ok := gateway.AsError(err)
 	if !ok || gateway.KindOf(err) != gateway.KindNotPaired {
@@ -66,14 +83,13 @@ func pair(t *testing.T, s *gatewaysim.Server, stateDir string) string {
 		t.Fatal(err)
 	}
 	testwait.Until(t, "the connect after approval", func() bool { _, err = c.Info(testwait.Ctx(t)); return err == nil })
-	return ge.DeviceID
+	return ge.DeviceID, id
 }
 
 func TestDevicePairingAndToken(t *testing.T) {
 	for _, gen := range []gatewaysim.Generation{gatewaysim.OpenClaw, gatewaysim.Clawdbot} {
 		t.Run(gen.String(), func(t *testing.T) {
-			s := gatewaysim.New(gatewaysim.Options{Generation: gen, Token: testToken, Remote: true})
-			t.Cleanup(s.Close)
+			s := remoteSim(t, gen)
 			dir := t.TempDir()
 			devID := pair(t, s, dir)
 
@@ -131,8 +147,7 @@ func redactToken(s, token string) string {
 }
 
 func TestDeviceClawdbotFallsBackToV2Once(t *testing.T) {
-	s := gatewaysim.New(gatewaysim.Options{Generation: gatewaysim.Clawdbot, Token: testToken, Remote: true})
-	t.Cleanup(s.Close)
+	s := remoteSim(t, gatewaysim.Clawdbot)
 	dir := t.TempDir()
 	pair(t, s, dir)
 	// The stored token remembers protocol 3: the next client signs v2 at
@@ -150,8 +165,7 @@ func TestDeviceClawdbotFallsBackToV2Once(t *testing.T) {
 func TestDeviceRevokedToken(t *testing.T) {
 	for _, gen := range []gatewaysim.Generation{gatewaysim.OpenClaw, gatewaysim.Clawdbot} {
 		t.Run(gen.String(), func(t *testing.T) {
-			s := gatewaysim.New(gatewaysim.Options{Generation: gen, Token: testToken, Remote: true})
-			t.Cleanup(s.Close)
+			s := remoteSim(t, gen)
 			dir := t.TempDir()
 			devID := pair(t, s, dir)
 			if err := s.RevokeDeviceToken(devID); err != nil {
@@ -195,8 +209,7 @@ func TestDeviceRevokedToken(t *testing.T) {
 }
 
 func TestDeviceStaleTokenFallsBackToSharedToken(t *testing.T) {
-	s := gatewaysim.New(gatewaysim.Options{Generation: gatewaysim.OpenClaw, Token: testToken, Remote: true})
-	t.Cleanup(s.Close)
+	s := remoteSim(t, gatewaysim.OpenClaw)
 	dir := t.TempDir()
 	devID := pair(t, s, dir)
 	if _, err := s.RotateDeviceToken(devID); err != nil {
@@ -220,8 +233,7 @@ func TestDeviceStaleTokenFallsBackToSharedToken(t *testing.T) {
 
 func TestDeviceAutoMode(t *testing.T) {
 	t.Run("remote OpenClaw without a device grants nothing", func(t *testing.T) {
-		s := gatewaysim.New(gatewaysim.Options{Generation: gatewaysim.OpenClaw, Token: testToken, Remote: true})
-		t.Cleanup(s.Close)
+		s := remoteSim(t, gatewaysim.OpenClaw)
 		c := deviceClient(t, s, t.TempDir(), testToken, func(o *gateway.Options) { o.DeviceMode = gateway.DeviceNever })
 		if _, err := c.Info(testwait.Ctx(t)); gateway.KindOf(err) != gateway.KindNoScopes {
 			t.Fatalf("device-less remote: %v, want no scopes", err)
@@ -291,8 +303,7 @@ func TestDeviceSignatureCoversWhatWasSent(t *testing.T) {
 	// The simulator verifies every signature (payload v3 on OpenClaw, v2
 	// on Clawdbot, over exactly the token sent); a connect it admits was
 	// signed right. Here the ID it reports is the key's hash.
-	s := gatewaysim.New(gatewaysim.Options{Generation: gatewaysim.OpenClaw, Token: testToken, Remote: true})
-	t.Cleanup(s.Close)
+	s := remoteSim(t, gatewaysim.OpenClaw)
 	dir := t.TempDir()
 	devID := pair(t, s, dir)
 	dev, err := gateway.LoadDeviceIdentity(dir)
@@ -308,26 +319,14 @@ func TestDeviceSignatureCoversWhatWasSent(t *testing.T) {
 func TestDeviceScopeUpgrade(t *testing.T) {
 	for _, gen := range []gatewaysim.Generation{gatewaysim.OpenClaw, gatewaysim.Clawdbot} {
 		t.Run(gen.String(), func(t *testing.T) {
-			s := gatewaysim.New(gatewaysim.Options{Generation: gen, Token: testToken, Remote: true})
-			t.Cleanup(s.Close)
+			s := remoteSim(t, gen)
 			dir := t.TempDir()
 			// Paired read-only first.
-			ro := func(o *gateway.Options) { o.ReadOnly = true }
-			c := deviceClient(t, s, dir, testToken, ro)
-			_, err := c.Info(testwait.Ctx(t))
-			ge, _ := gateway.AsError(err)
-			if ge == nil {
-				t.Fatalf("first connect: %v", err)
-			}
-			id, _ := ge.PairingRequest()
-			if err := s.ApprovePairing(id); err != nil {
-				t.Fatal(err)
-			}
-			testwait.Until(t, "read-only connect after approval", func() bool { _, err = c.Info(testwait.Ctx(t)); return err == nil })
+			_, id := pairWith(t, s, dir, func(o *gateway.Options) { o.ReadOnly = true })
 
 			// The full set with the device token only: the token is kept,
 			// and the error says an upgrade needs the shared token.
-			_, err = deviceClient(t, s, dir, "").Info(testwait.Ctx(t))
+			_, err := deviceClient(t, s, dir, "").Info(testwait.Ctx(t))
 			var de *gateway.DeviceTokenError
 			if !errors.As(err, &de) || !de.ScopeUpgrade {
 				t.Fatalf("full scopes with a read-only device token: %v, want a scope-upgrade DeviceTokenError", err)
@@ -337,7 +336,7 @@ func TestDeviceScopeUpgrade(t *testing.T) {
 			}
 			// With the shared token: a new approval request for the upgrade.
 			_, err = deviceClient(t, s, dir, testToken).Info(testwait.Ctx(t))
-			ge, _ = gateway.AsError(err)
+			ge, _ := gateway.AsError(err)
 			if ge == nil {
 				t.Fatalf("full scopes with the shared token: %v, want a pairing refusal", err)
 			}
@@ -353,8 +352,7 @@ func TestDeviceRemovedClosesLiveConnection(t *testing.T) {
 	// OpenClaw closes a revoked device's connections with 4001: a call in
 	// flight then fails saying so, and the next call reconnects (with the
 	// shared token here: a role-upgrade request to approve).
-	s := gatewaysim.New(gatewaysim.Options{Generation: gatewaysim.OpenClaw, Token: testToken, Remote: true})
-	t.Cleanup(s.Close)
+	s := remoteSim(t, gatewaysim.OpenClaw)
 	dir := t.TempDir()
 	devID := pair(t, s, dir)
 	c := deviceClient(t, s, dir, testToken)
