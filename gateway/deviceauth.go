@@ -128,16 +128,10 @@ func (o Options) deviceConfigured() bool {
 
 // redactor returns the redactor for a dial: base, plus the device tokens
 // learned so far.
-func (st *deviceState) redactor(o Options) *redactor {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.red == nil {
-		st.red = o.red
-	}
-	return st.red
-}
+func (st *deviceState) redactor(o Options) *redactor { return st.learnSecret(o, "") }
 
-// learnSecret makes the redactor scrub s from now on.
+// learnSecret makes the redactor scrub s ("": nothing new) from now on and
+// returns it.
 func (st *deviceState) learnSecret(o Options, s string) *redactor {
 	st.mu.Lock()
 	defer st.mu.Unlock()
